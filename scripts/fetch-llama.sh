@@ -18,7 +18,9 @@ fi
 cache="${TOKENFLOW_CACHE:-$HOME/.cache/tokenflow}"
 mkdir -p "$cache"
 # Patch hash: the source folder name changes whenever the patch set changes.
-patch_hash=$( (cd "$root/native/patches" && cat $(ls *.patch 2>/dev/null | sort) 2>/dev/null) | sha256sum | cut -c1-12)
+shopt -s nullglob
+patches=("$root"/native/patches/*.patch)   # glob order is sorted: applied in name order
+patch_hash=$( { if [[ ${#patches[@]} -gt 0 ]]; then cat "${patches[@]}"; fi; } < /dev/null | sha256sum | cut -c1-12)
 src="$cache/llama.cpp-$LLAMA_RELEASE-$patch_hash"
 if [[ -f "$src/.tokenflow-ready" ]]; then echo "$src"; exit 0; fi
 
@@ -42,7 +44,7 @@ fi
 rm -rf "$src.part"
 git -c advice.detachedHead=false clone --quiet "$bundle" "$src.part" || die "git clone of the bundle failed"
 (cd "$src.part" && git -c advice.detachedHead=false checkout --quiet "$LLAMA_COMMIT") || die "commit $LLAMA_COMMIT not in bundle"
-for p in $(ls "$root/native/patches"/*.patch 2>/dev/null | sort); do
+for p in "${patches[@]}"; do
   echo "fetch-llama: applying $(basename "$p")" >&2
   (cd "$src.part" && git -c user.email=build@tokenflow -c user.name=tokenflow am --quiet "$p" 2>/dev/null || git apply "$p") \
     || die "patch $(basename "$p") does not apply"

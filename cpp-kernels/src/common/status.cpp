@@ -1,0 +1,16 @@
+#include "tfkernels.h"
+
+extern "C" const char * tfk_status_str(int status) {
+    switch (status) {
+        case TFK_OK:             return "ok";
+        case TFK_ERR_BAD_K:      return "bad k (need 1 <= k <= min(64, n_cols))";
+        case TFK_ERR_NULL:       return "null pointer argument";
+        case TFK_ERR_BAD_SHAPE:  return "bad shape (n_rows < 0, n_cols < 1, n_cols > INT32_MAX or extent overflow)";
+        case TFK_ERR_BAD_STRIDE: return "bad stride (row_stride < n_cols)";
+        case TFK_ERR_NO_CUDA:    return "CUDA not available (built without CUDA or no usable device)";
+        case TFK_ERR_CUDA:       return "CUDA call failed (see tfk_cuda_last_error)";
+        case TFK_ERR_NO_MEMORY:  return "out of host memory";
+        case TFK_ERR_INTERNAL:   return "internal error";
+        default:                 return "unknown status";
+    }
+}

@@ -1,0 +1,42 @@
+// CUDA entry points for builds without CUDA (TF_CUDA=OFF): same symbols, TFK_ERR_NO_CUDA.
+// Top-k still validates its arguments first, so error codes agree across builds.
+#include "tfkernels.h"
+#include "common/topk_common.h"
+
+namespace tfk {
+
+int topk_cuda(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
+              int32_t * out_ids, float * out_vals, void * /*stream*/) noexcept {
+    const int rc = detail::topk_validate(logits, n_rows, n_cols, row_stride, k, out_ids, out_vals);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+bool cuda_available() noexcept { return false; }
+
+} // namespace tfk
+
+extern "C" {
+
+int tfk_topk_cuda_f32(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
+                      int32_t * out_ids, float * out_vals, void * stream) {
+    return tfk::topk_cuda(logits, n_rows, n_cols, row_stride, k, out_ids, out_vals, stream);
+}
+
+int tfk_cuda_available(void) { return 0; }
+
+const char * tfk_cuda_last_error(void) { return "tfkernels was built without CUDA (TF_CUDA=OFF)"; }
+
+int tfk_cuda_malloc(void ** ptr, size_t /*bytes*/) {
+    if (ptr != nullptr) *ptr = nullptr;
+    return TFK_ERR_NO_CUDA;
+}
+
+int tfk_cuda_free(void * /*ptr*/) { return TFK_ERR_NO_CUDA; }
+
+int tfk_cuda_memcpy_h2d(void * /*dst*/, const void * /*src*/, size_t /*bytes*/) { return TFK_ERR_NO_CUDA; }
+
+int tfk_cuda_memcpy_d2h(void * /*dst*/, const void * /*src*/, size_t /*bytes*/) { return TFK_ERR_NO_CUDA; }
+
+int tfk_cuda_synchronize(void * /*stream*/) { return TFK_ERR_NO_CUDA; }
+
+} // extern "C"

@@ -1,0 +1,213 @@
+package io.tokenflow.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tokenflow.FlashAttention;
+import io.tokenflow.KvCacheType;
+import io.tokenflow.Model;
+import io.tokenflow.ModelInfo;
+import io.tokenflow.Session;
+import io.tokenflow.SessionOptions;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tokenflow bench}: llama-bench's two default tests through the public API. pp: P random tokens decoded in
+ * one call (batch 2048, micro-batch 512); tg: N tokens decoded one at a time, each a random token (no sampling).
+ * Context P + N, flash attention auto, F16 KV cache; one warm-up, then R repetitions on an emptied cache.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Measure prompt processing (pp) and generation (tg) speed, like llama-bench.",
+                "Progress goes to stderr; the table (or JSON) to stdout."})
+final class BenchCommand implements Callable<Integer> {
+    static final int BATCH = 2048;
+    static final int MICRO_BATCH = 512;
+
+    @Spec CommandSpec spec;
+
+    @Mixin CommonOptions common;
+
+    @Option(names = {"-p", "--n-prompt"}, paramLabel = "P", defaultValue = "512",
+            description = "Prompt tokens of the pp test; 0 skips it (default: ${DEFAULT-VALUE}).")
+    int nPrompt;
+
+    @Option(names = {"-n", "--n-gen"}, paramLabel = "N", defaultValue = "128",
+            description = "Generated tokens of the tg test; 0 skips it (default: ${DEFAULT-VALUE}).")
+    int nGen;
+
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "R", defaultValue = "5",
+            description = "Repetitions of each test, after one warm-up (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all available processors).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Print one JSON object instead of the table.")
+    boolean json;
+
+    @Option(names = "--compare-llama-bench", paramLabel = "PATH",
+            description = "Also run this llama-bench binary with the same -m -p -n -r -t and show the ratio tokenflow/llama.cpp.")
+    Path llamaBench;
+
+    @Override
+    public Integer call() {
+        if (nPrompt < 0 || nGen < 0) throw CliException.usage("-p and -n must be >= 0");
+        if (nPrompt == 0 && nGen == 0) throw CliException.usage("nothing to measure: -p and -n are both 0");
+        if (reps < 1) throw CliException.usage("-r must be >= 1, got " + reps);
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (nThreads < 1) throw CliException.usage("--threads must be >= 1, got " + nThreads);
+        if (llamaBench != null && !llamaBench.toFile().isFile()) {
+            throw CliException.usage("llama-bench not found: " + llamaBench);
+        }
+        CliIo io = Main.io(spec);
+        StatusLine status = new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal()));
+        Path modelPath = common.modelPath();
+        List<BenchResult> ours = new ArrayList<>();
+        ModelInfo info;
+        try (Model model = ModelLoading.load(common, io)) {
+            info = model.info();
+            SessionOptions so = SessionOptions.builder().contextSize(nPrompt + nGen).batchSize(BATCH)
+                    .microBatchSize(MICRO_BATCH).threads(nThreads).flashAttention(FlashAttention.AUTO)
+                    .kvCacheType(KvCacheType.F16).build();
+            try (Session session = model.newSession(so)) {
+                Workload w = new Workload(session, model.tokenizer().specialTokens().addBos()
+                        ? model.tokenizer().specialTokens().bos() : -1, info.vocabularySize());
+                try {
+                    status.show("bench: warm-up");
+                    if (nPrompt > 0) {
+                        session.reset();
+                        w.prompt(Math.min(nPrompt, BATCH));
+                    }
+                    if (nGen > 0) {
+                        session.reset();
+                        w.generate(1);
+                    }
+                    if (nPrompt > 0) ours.add(measure(status, BenchResult.testName(nPrompt, 0), nPrompt, () -> w.prompt(nPrompt), session));
+                    if (nGen > 0) ours.add(measure(status, BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session));
+                } finally {
+                    status.clear();
+                }
+            }
+        }
+        List<BenchResult> theirs = null;
+        if (llamaBench != null) {
+            status.show("bench: running " + llamaBench.getFileName() + " ...");
+            try {
+                theirs = LlamaBench.run(llamaBench, modelPath, nPrompt, nGen, reps, nThreads);
+            } finally {
+                status.clear();
+            }
+        }
+        if (json) printJson(io.out(), info, nThreads, ours, theirs);
+        else printTables(io.out(), info, nThreads, ours, theirs);
+        return ExitCodes.OK;
+    }
+
+    private BenchResult measure(StatusLine status, String test, int tokens, Runnable run, Session session) {
+        double[] tps = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            status.show(String.format(Locale.ROOT, "bench: %s %d/%d", test, r + 1, reps));
+            session.reset();
+            long t0 = System.nanoTime();
+            run.run();
+            long ns = System.nanoTime() - t0;
+            tps[r] = tokens / (ns / 1e9);
+        }
+        return BenchResult.of(test, tps);
+    }
+
+    /** What llama-bench decodes: a prompt of random tokens (BOS first when the model wants one), or a chain of them. */
+    private static final class Workload {
+        private final Session session;
+        private final int bos;
+        private final int vocab;
+        private final Random random = new Random(42);
+
+        Workload(Session session, int bos, int vocab) {
+            this.session = session;
+            this.bos = bos;
+            this.vocab = vocab;
+        }
+
+        private int first() { return bos >= 0 ? bos : random.nextInt(vocab); }
+
+        void prompt(int n) {
+            int[] tokens = new int[n];
+            tokens[0] = first();
+            for (int i = 1; i < n; i++) tokens[i] = random.nextInt(vocab);
+            session.evaluate(tokens);
+        }
+
+        void generate(int n) {
+            int[] one = {first()};
+            for (int i = 0; i < n; i++) {
+                session.evaluate(one);
+                one[0] = random.nextInt(vocab);
+            }
+        }
+    }
+
+    private static void printTables(PrintWriter out, ModelInfo info, int threads, List<BenchResult> ours, List<BenchResult> theirs) {
+        Table t = new Table("model", "size:", "params:", "backend", "threads:", "test:", "t/s:");
+        for (BenchResult r : ours) {
+            t.row(info.description(), Units.bytes(info.sizeBytes()), Units.count(info.parameterCount()), "CPU", threads,
+                    r.test(), r.speed());
+        }
+        t.print(out);
+        if (theirs != null) {
+            out.println();
+            Table c = new Table("test:", "tokenflow t/s:", "llama.cpp t/s:", "ratio:");
+            for (BenchResult r : ours) {
+                BenchResult l = find(theirs, r.test());
+                c.row(r.test(), r.speed(), l == null ? "-" : l.speed(),
+                        l == null ? "-" : String.format(Locale.ROOT, "%.3f", ratio(r, l)));
+            }
+            c.print(out);
+        }
+        out.flush();
+    }
+
+    private static void printJson(PrintWriter out, ModelInfo info, int threads, List<BenchResult> ours, List<BenchResult> theirs) {
+        ObjectNode o = Json.object();
+        o.put("model", info.description());
+        o.put("model_name", info.name());
+        o.put("size_bytes", info.sizeBytes());
+        o.put("parameters", info.parameterCount());
+        o.put("threads", threads);
+        putResults(o, ours);
+        if (theirs != null) {
+            putResults(o.putObject("llama_bench"), theirs);
+            ObjectNode ratio = o.putObject("ratio");
+            for (BenchResult r : ours) {
+                BenchResult l = find(theirs, r.test());
+                if (l != null) Json.number(ratio, (r.isPrompt() ? "pp" : "tg") + "_tokens_per_s", ratio(r, l));
+            }
+        }
+        Json.print(out, o);
+    }
+
+    private static void putResults(ObjectNode o, List<BenchResult> results) {
+        ArrayNode arr = o.putArray("results");
+        for (BenchResult r : results) arr.add(r.toJson());
+        for (BenchResult r : results) Json.number(o, (r.isPrompt() ? "pp" : "tg") + "_tokens_per_s", r.tokensPerSecond());
+    }
+
+    private static BenchResult find(List<BenchResult> results, String test) {
+        for (BenchResult r : results) if (r.test().equals(test)) return r;
+        return null;
+    }
+
+    private static double ratio(BenchResult ours, BenchResult theirs) {
+        return ours.tokensPerSecond() / theirs.tokensPerSecond();
+    }
+}

@@ -1,0 +1,26 @@
+package io.tokenflow.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code -m MODEL} and {@code --verbose}: what every command that loads a model takes. */
+final class CommonOptions {
+    /** System property or environment variable naming the model to use when {@code -m} is omitted. */
+    static final String DEFAULT_MODEL = "TOKENFLOW_DEFAULT_MODEL";
+
+    @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
+            description = "GGUF model file (default: $" + DEFAULT_MODEL + ").")
+    Path model;
+
+    @Option(names = {"-v", "--verbose"},
+            description = "Show llama.cpp's log and tokenflow's debug lines on stderr, and stack traces of errors.")
+    boolean verbose;
+
+    /** The model to load: {@code -m}, else {@value #DEFAULT_MODEL}; a usage error when neither is given. */
+    Path modelPath() {
+        if (model != null) return model;
+        String fallback = System.getProperty(DEFAULT_MODEL, System.getenv(DEFAULT_MODEL));
+        if (fallback != null && !fallback.isBlank()) return Path.of(fallback.trim());
+        throw CliException.usage("a model is needed: pass -m MODEL.gguf (or set " + DEFAULT_MODEL + ")");
+    }
+}

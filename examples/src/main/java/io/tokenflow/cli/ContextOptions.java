@@ -1,0 +1,41 @@
+package io.tokenflow.cli;
+
+import io.tokenflow.FlashAttention;
+import io.tokenflow.KvCacheType;
+import io.tokenflow.SessionOptions;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Session (llama.cpp context) options shared by {@code generate} and {@code chat}. */
+final class ContextOptions {
+    @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "0",
+            description = "Context size in tokens; 0 = the model's trained context, at most 4096 (default: ${DEFAULT-VALUE}).")
+    int contextSize;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+            description = "CPU threads (default: all available processors).")
+    Integer threads;
+
+    @Option(names = {"-b", "--batch-size"}, paramLabel = "N", defaultValue = "2048",
+            description = "Prompt tokens per decode call (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--kv-type", paramLabel = "TYPE", defaultValue = "f16",
+            description = "KV cache type: f16, f32, bf16, q8_0, q4_0 (default: ${DEFAULT-VALUE}).")
+    KvCacheType kvType;
+
+    @Option(names = {"-fa", "--flash-attn"}, paramLabel = "MODE", defaultValue = "auto",
+            description = "Flash attention: auto, on, off (default: ${DEFAULT-VALUE}).")
+    FlashAttention flashAttention;
+
+    private static final Map<String, String> NAMES = Map.of("contextSize", "--ctx-size", "batchSize", "--batch-size", "threads", "--threads", "batchThreads", "--threads");
+
+    SessionOptions toOptions() {
+        return OptionValues.build(() -> {
+            SessionOptions.Builder b = SessionOptions.builder().contextSize(contextSize).batchSize(batchSize)
+                    .kvCacheType(kvType).flashAttention(flashAttention);
+            if (threads != null) b.threads(threads);
+            return b.build();
+        }, NAMES);
+    }
+}

@@ -1,0 +1,13 @@
+package io.tokenflow.cli;
+
+/** Process exit codes of the {@code tokenflow} command. */
+final class ExitCodes {
+    /** Success. */
+    static final int OK = 0;
+    /** A runtime failure: unloadable model, context overflow, native error, I/O error. */
+    static final int RUNTIME = 1;
+    /** A usage failure: unknown option, missing or invalid argument value. */
+    static final int USAGE = 2;
+
+    private ExitCodes() {}
+}

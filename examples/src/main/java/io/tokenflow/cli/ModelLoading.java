@@ -1,0 +1,34 @@
+package io.tokenflow.cli;
+
+import io.tokenflow.Model;
+import io.tokenflow.ModelOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Loads the model of a command: log routing, a progress bar on stderr, and errors that name the file. */
+final class ModelLoading {
+    private ModelLoading() {}
+
+    static Model load(CommonOptions options, CliIo io) {
+        Path path = options.modelPath();
+        if (!Files.exists(path)) { // before touching native code: a typo needs no native library
+            throw new CliException("model file not found: " + path, ExitCodes.RUNTIME);
+        }
+        NativeLogging.configure(options.verbose, io.err());
+        StatusLine bar = new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal()));
+        String label = "loading " + path.getFileName();
+        bar.progress(label, 0);
+        try {
+            Model model = Model.load(path, ModelOptions.builder().progress(f -> bar.progress(label, f)).build());
+            bar.progress(label, 1);
+            bar.done();
+            return model;
+        } catch (RuntimeException e) {
+            bar.clear();
+            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            String name = path.getFileName() == null ? path.toString() : path.getFileName().toString();
+            if (!msg.contains(name)) msg = path + ": " + msg;
+            throw new CliException(msg, ExitCodes.RUNTIME, e);
+        }
+    }
+}

@@ -1,0 +1,220 @@
+package io.tokenflow.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.Model;
+import io.tokenflow.Session;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the CLI in-process (picocli CommandLine with captured stdout/stderr) on the shared test models. */
+class CliTest {
+    private static final String PROMPT = "Once upon a time";
+
+    record Run(int code, String out, String err) {
+        JsonNode json() throws IOException {
+            return Json.MAPPER.readTree(out);
+        }
+
+        String[] errLines() {
+            return err.isEmpty() ? new String[0] : err.split("\\R");
+        }
+    }
+
+    static Run run(String stdin, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out),
+                new PrintWriter(err));
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static Run run(String... args) {
+        return run("", args);
+    }
+
+    static Path stories() {
+        Path p = Path.of(System.getProperty("tokenflow.models.dir", "../../shared/models"), "stories260K.gguf");
+        assumeTrue(Files.isRegularFile(p), "test model " + p + " is absent (set tokenflow.models.dir to the shared models folder)");
+        return p;
+    }
+
+    @Test
+    void generateJsonHasTheRequiredFields() throws IOException {
+        Run r = run("generate", "-m", stories().toString(), "-p", PROMPT, "-n", "16", "--temp", "0", "--ignore-eos", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().strip()).doesNotContain("\n"); // exactly one JSON object, one line
+        JsonNode j = r.json();
+        assertThat(j.isObject()).isTrue();
+        assertThat(j.path("text").isTextual()).isTrue();
+        assertThat(j.path("text").asText()).isNotEmpty();
+        assertThat(j.path("tokens").isArray()).isTrue();
+        assertThat(j.path("tokens")).hasSize(16);
+        assertThat(j.path("stop_reason").asText()).isEqualTo("max_tokens");
+        assertThat(j.path("model").isTextual()).isTrue();
+        JsonNode s = j.path("stats");
+        for (String f : new String[] {"prompt_tokens", "generated_tokens", "ttft_ms", "pp_tokens_per_s", "tg_tokens_per_s", "total_ms"}) {
+            assertThat(s.has(f)).as("stats." + f).isTrue();
+        }
+        assertThat(s.path("generated_tokens").asInt()).isEqualTo(16);
+        assertThat(s.path("prompt_tokens").asInt()).isPositive();
+        assertThat(s.path("tg_tokens_per_s").asDouble()).isPositive();
+    }
+
+    @Test
+    void greedyTextEqualsTheLibrarysText() {
+        Path model = stories();
+        String expected;
+        try (Model m = Model.load(model); Session s = m.newSession()) {
+            expected = s.generate(PROMPT, GenerationOptions.greedy(40)).text();
+        }
+        Run r = run("generate", "-m", model.toString(), PROMPT, "-n", "40", "--temp", "0");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(expected).isNotBlank();
+        assertThat(r.out()).isEqualTo(expected + System.lineSeparator());
+        assertThat(r.err()).isEmpty(); // no progress bar without a terminal, no logs without --verbose
+    }
+
+    @Test
+    void missingModelIsOneLineAndExitCodeOne() {
+        Run r = run("generate", "-m", "/nonexistent/dir/missing.gguf", "-p", "hi");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.err()).startsWith("tokenflow: error: ").contains("not found").contains("missing.gguf");
+    }
+
+    @Test
+    void garbageFileIsOneLineNamingTheFile(@TempDir Path dir) throws IOException {
+        byte[] junk = new byte[4096];
+        new Random(7).nextBytes(junk);
+        Path bad = dir.resolve("garbage.gguf");
+        Files.write(bad, junk);
+        Run r = run("generate", "-m", bad.toString(), "-p", "hi");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.errLines()).as(r.err()).hasSize(1);
+        assertThat(r.err()).startsWith("tokenflow: error: ").contains("garbage.gguf").doesNotContain("\tat ");
+    }
+
+    @Test
+    void noModelIsAUsageError() {
+        assumeTrue(System.getenv(CommonOptions.DEFAULT_MODEL) == null
+                && System.getProperty(CommonOptions.DEFAULT_MODEL) == null, "a default model is configured");
+        Run r = run("generate", "-p", "hi");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.err()).contains("a model is needed");
+    }
+
+    @Test
+    void defaultModelComesFromTheSystemProperty() {
+        String model = stories().toString();
+        assumeTrue(System.getProperty(CommonOptions.DEFAULT_MODEL) == null, "a default model is configured");
+        System.setProperty(CommonOptions.DEFAULT_MODEL, model);
+        try {
+            Run r = run("generate", "-p", PROMPT, "-n", "4", "--json");
+            assertThat(r.code()).as(r.err()).isZero();
+        } finally {
+            System.clearProperty(CommonOptions.DEFAULT_MODEL);
+        }
+    }
+
+    @Test
+    void badOptionValuesAreUsageErrors() {
+        Run r = run("generate", "-m", "/nonexistent.gguf", "-p", "hi", "--top-p", "2");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.err()).contains("--top-p");
+
+        Run unknown = run("generate", "--no-such-option");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.errLines()).hasSize(1);
+
+        Run kv = run("generate", "-m", "x.gguf", "-p", "hi", "--kv-type", "q3");
+        assertThat(kv.code()).isEqualTo(2);
+        assertThat(kv.err()).contains("--kv-type");
+    }
+
+    @Test
+    void inspectJsonReportsTheVocabulary() throws IOException {
+        Run r = run("inspect", "-m", stories().toString(), "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.json();
+        assertThat(j.path("vocab_size").asInt()).isEqualTo(512);
+        assertThat(j.path("architecture").asText()).isEqualTo("llama");
+        assertThat(j.path("layers").asInt()).isEqualTo(5);
+        assertThat(j.path("parameters").asLong()).isEqualTo(292_800L);
+        assertThat(j.path("chat_template").asBoolean()).isFalse();
+        assertThat(j.path("gguf_version").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void inspectAllTableAbbreviatesLongArrays() {
+        Run r = run("inspect", "-m", stories().toString(), "--all");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("architecture").contains("vocab").contains("512").contains("chat template");
+        assertThat(r.out()).contains("tokenizer.ggml.tokens").contains("(512 STRING)");
+    }
+
+    @Test
+    void benchJsonGivesPositiveSpeeds() throws IOException {
+        Run r = run("bench", "-m", stories().toString(), "-p", "32", "-n", "8", "-r", "1", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.json();
+        assertThat(j.path("pp_tokens_per_s").asDouble()).isPositive();
+        assertThat(j.path("tg_tokens_per_s").asDouble()).isPositive();
+        assertThat(j.path("results")).hasSize(2);
+        assertThat(j.path("results").get(0).path("test").asText()).isEqualTo("pp32");
+        assertThat(j.path("results").get(1).path("test").asText()).isEqualTo("tg8");
+        assertThat(j.path("threads").asInt()).isPositive();
+    }
+
+    @Test
+    void chatWithoutTemplateSuggestsChatml() {
+        Run r = run("chat", "-m", stories().toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.err()).contains("no chat template").contains("--template chatml");
+    }
+
+    @Test
+    void chatReadsStdinUntilExit() {
+        // A newline stop string keeps each reply on one line, so lines of stdout count the replies.
+        Run r = run("Hello there\n\nHow are you?\n/exit\nnever sent\n", "chat", "-m", stories().toString(),
+                "--template", "chatml", "-n", "8", "--stop", "\n", "--system", "Be brief.");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out().chars().filter(c -> c == '\n').count()).as(r.out()).isEqualTo(2);
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void chatWithAnUnknownTemplateIsAUsageError() {
+        Run r = run("hi\n", "chat", "-m", stories().toString(), "--template", "no-such-template");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.errLines()).hasSize(1);
+        assertThat(r.err()).contains("no-such-template");
+    }
+
+    @Test
+    void versionAndHelp() {
+        Run v = run("--version");
+        assertThat(v.code()).isZero();
+        assertThat(v.out()).startsWith("tokenflow ");
+        Run h = run("help");
+        assertThat(h.code()).isZero();
+        assertThat(h.out()).contains("generate").contains("chat").contains("inspect").contains("bench");
+        Run none = run();
+        assertThat(none.code()).isEqualTo(2);
+    }
+}

@@ -1,0 +1,89 @@
+package io.tokenflow;
+
+import java.util.List;
+
+/**
+ * How to generate. Immutable; build with {@link #builder()}. Temperature 0 (the default) is greedy decoding.
+ * Sampling stages run as llama.cpp's chain: repetition penalty, top-k, top-p, min-p, temperature, draw.
+ *
+ * @param maxTokens tokens to generate at most (> 0)
+ * @param stopStrings generation stops before the first occurrence of any of these (not included in the text)
+ * @param temperature 0 = greedy; otherwise the softmax temperature
+ * @param topK keep the k most likely tokens (0 = off)
+ * @param topP keep the smallest set with cumulative probability >= p (1 = off)
+ * @param minP drop tokens with probability < minP x the top probability (0 = off)
+ * @param repeatPenalty divide logits of recently seen tokens by this (1 = off)
+ * @param repeatLastN how many recent tokens the penalty looks at (-1 = the whole context)
+ * @param seed random seed; {@link #RANDOM_SEED} draws a fresh one
+ * @param addSpecial add BOS as the model asks when tokenizing the prompt text
+ * @param parseSpecial parse special-token text in the prompt (as llama.cpp's tools do)
+ * @param ignoreEos keep generating past end-of-generation tokens
+ */
+public record GenerationOptions(int maxTokens, List<String> stopStrings, float temperature, int topK, float topP,
+        float minP, float repeatPenalty, int repeatLastN, long seed, boolean addSpecial, boolean parseSpecial,
+        boolean ignoreEos) {
+
+    public static final long RANDOM_SEED = 0xFFFFFFFFL;
+
+    public GenerationOptions {
+        if (maxTokens <= 0) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
+        stopStrings = List.copyOf(stopStrings);
+        for (String s : stopStrings) if (s.isEmpty()) throw new IllegalArgumentException("stop strings may not be empty");
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
+        if (topK < 0) throw new IllegalArgumentException("topK must be >= 0, got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
+        if (!(minP >= 0 && minP <= 1)) throw new IllegalArgumentException("minP must be in [0, 1], got " + minP);
+        if (!(repeatPenalty > 0) || Float.isInfinite(repeatPenalty)) throw new IllegalArgumentException("repeatPenalty must be finite and > 0, got " + repeatPenalty);
+        if (repeatLastN < -1) throw new IllegalArgumentException("repeatLastN must be >= -1, got " + repeatLastN);
+        if (seed < 0 || seed > 0xFFFFFFFFL) throw new IllegalArgumentException("seed must be in [0, 2^32-1], got " + seed);
+    }
+
+    public boolean greedy() { return temperature == 0f; }
+
+    public static GenerationOptions defaults() { return builder().build(); }
+
+    public static GenerationOptions greedy(int maxTokens) { return builder().maxTokens(maxTokens).build(); }
+
+    public static Builder builder() { return new Builder(); }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.maxTokens = maxTokens; b.stopStrings = stopStrings; b.temperature = temperature; b.topK = topK; b.topP = topP;
+        b.minP = minP; b.repeatPenalty = repeatPenalty; b.repeatLastN = repeatLastN; b.seed = seed;
+        b.addSpecial = addSpecial; b.parseSpecial = parseSpecial; b.ignoreEos = ignoreEos;
+        return b;
+    }
+
+    public static final class Builder {
+        private int maxTokens = 128;
+        private List<String> stopStrings = List.of();
+        private float temperature = 0f;
+        private int topK = 40;
+        private float topP = 0.95f;
+        private float minP = 0.05f;
+        private float repeatPenalty = 1f;
+        private int repeatLastN = 64;
+        private long seed = RANDOM_SEED;
+        private boolean addSpecial = true;
+        private boolean parseSpecial = true;
+        private boolean ignoreEos = false;
+
+        public Builder maxTokens(int n) { maxTokens = n; return this; }
+        public Builder stopStrings(List<String> s) { stopStrings = List.copyOf(s); return this; }
+        public Builder stop(String... s) { stopStrings = List.of(s); return this; }
+        public Builder temperature(float t) { temperature = t; return this; }
+        public Builder topK(int k) { topK = k; return this; }
+        public Builder topP(float p) { topP = p; return this; }
+        public Builder minP(float p) { minP = p; return this; }
+        public Builder repeatPenalty(float p) { repeatPenalty = p; return this; }
+        public Builder repeatLastN(int n) { repeatLastN = n; return this; }
+        public Builder seed(long s) { seed = s; return this; }
+        public Builder addSpecial(boolean b) { addSpecial = b; return this; }
+        public Builder parseSpecial(boolean b) { parseSpecial = b; return this; }
+        public Builder ignoreEos(boolean b) { ignoreEos = b; return this; }
+        public GenerationOptions build() {
+            return new GenerationOptions(maxTokens, stopStrings, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
+                    seed, addSpecial, parseSpecial, ignoreEos);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package io.tokenflow;
+
+import io.tokenflow.gguf.GgufFile;
+import io.tokenflow.internal.NativeHandle;
+import io.tokenflow.internal.TokenflowNative;
+import io.tokenflow.internal.TokenflowNative.TfModel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * A loaded GGUF model: weights, tokenizer and metadata. Thread-safe; many {@link Session}s may run on one
+ * model concurrently. Closing the model closes its open sessions first.
+ */
+public final class Model implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Model.class.getName());
+
+    private final Path path;
+    private final GgufFile gguf;
+    private final ModelOptions options;
+    private final TfModel handle;
+    private final NativeHandle owner;
+    private final ModelInfo info;
+    private final Tokenizer tokenizer;
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+
+    private Model(Path path, GgufFile gguf, ModelOptions options, TfModel handle) {
+        this.path = path;
+        this.gguf = gguf;
+        this.options = options;
+        this.handle = handle;
+        this.owner = new NativeHandle(this, () -> TokenflowNative.tf_model_free(handle));
+        this.info = readInfo();
+        this.tokenizer = new Tokenizer(this);
+    }
+
+    /** Loads with default options. */
+    public static Model load(Path path) {
+        return load(path, ModelOptions.defaults());
+    }
+
+    /**
+     * Validates the GGUF file in Java (so corrupt input never reaches native code), then loads it.
+     *
+     * @throws ModelLoadException the file is missing or llama.cpp refused it
+     * @throws InvalidModelException the file is not a well-formed GGUF model (the message says why)
+     */
+    public static Model load(Path path, ModelOptions options) {
+        if (path == null) throw new IllegalArgumentException("model path is null");
+        if (options == null) throw new IllegalArgumentException("options is null");
+        if (!Files.exists(path)) throw new ModelLoadException("model file not found: " + path);
+        if (!Files.isRegularFile(path)) throw new ModelLoadException("not a regular file: " + path);
+        if (!Files.isReadable(path)) throw new ModelLoadException("model file not readable: " + path);
+        GgufFile gguf = GgufFile.read(path);
+        Tokenflow.init();
+        long t0 = System.nanoTime();
+        TfModel handle = ModelLoader.load(path.toAbsolutePath().toString(), options);
+        if (handle == null) {
+            throw new ModelLoadException("llama.cpp could not load " + path + ": " + TokenflowNative.lastError());
+        }
+        LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %s in %.1f ms", path, (System.nanoTime() - t0) / 1e6));
+        return new Model(path, gguf, options, handle);
+    }
+
+    private ModelInfo readInfo() {
+        byte[] buf = new byte[512];
+        int n = TokenflowNative.tf_model_desc(handle, buf, buf.length);
+        String desc = new String(buf, 0, Math.max(0, Math.min(n, buf.length)), StandardCharsets.UTF_8);
+        String name = gguf.getString("general.name").orElse(path.getFileName().toString());
+        return new ModelInfo(gguf.architecture(), name, desc, TokenflowNative.tf_model_n_params(handle),
+                TokenflowNative.tf_model_size(handle), TokenflowNative.tf_model_n_ctx_train(handle),
+                TokenflowNative.tf_model_n_vocab(handle), TokenflowNative.tf_model_n_embd(handle),
+                TokenflowNative.tf_model_n_layer(handle), TokenflowNative.tf_model_n_head(handle),
+                TokenflowNative.tf_model_n_head_kv(handle), readChatTemplate());
+    }
+
+    private Optional<String> readChatTemplate() {
+        int n = TokenflowNative.tf_model_chat_template(handle, null, 0);
+        if (n < 0) return Optional.empty();
+        byte[] buf = new byte[n];
+        TokenflowNative.tf_model_chat_template(handle, buf, n);
+        return Optional.of(new String(buf, StandardCharsets.UTF_8));
+    }
+
+    public Path path() { return path; }
+
+    public ModelOptions options() { return options; }
+
+    public ModelInfo info() { return info; }
+
+    public Tokenizer tokenizer() {
+        checkOpen();
+        return tokenizer;
+    }
+
+    /** Every GGUF key/value of the file, in file order (arrays as lists). */
+    public Map<String, Object> metadata() { return gguf.metadata(); }
+
+    /** The parsed GGUF header (tensors, types, offsets). */
+    public GgufFile gguf() { return gguf; }
+
+    /** Opens a new session (a llama.cpp context) on this model. */
+    public Session newSession(SessionOptions options) {
+        checkOpen();
+        if (this.options.vocabOnly()) throw new IllegalStateException("model was loaded vocabOnly: no sessions");
+        Session s = new Session(this, options);
+        sessions.add(s);
+        return s;
+    }
+
+    public Session newSession() { return newSession(SessionOptions.defaults()); }
+
+    /** Formats messages with the model's chat template (or {@code template} when given), as llama.cpp does. */
+    public String applyChatTemplate(List<ChatMessage> messages, boolean addAssistantPrefix) {
+        return applyChatTemplate(messages, addAssistantPrefix, null);
+    }
+
+    public String applyChatTemplate(List<ChatMessage> messages, boolean addAssistantPrefix, String template) {
+        checkOpen();
+        if (messages == null) throw new IllegalArgumentException("messages is null");
+        List<byte[]> parts = new ArrayList<>();
+        int total = 0;
+        for (ChatMessage m : messages) {
+            byte[] r = m.role().getBytes(StandardCharsets.UTF_8);
+            byte[] c = m.content().getBytes(StandardCharsets.UTF_8);
+            parts.add(r);
+            parts.add(c);
+            total += r.length + c.length + 2;
+        }
+        byte[] packed = new byte[Math.max(1, total)];
+        int off = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, packed, off, p.length);
+            off += p.length + 1; // NUL separator (array is zero-filled)
+        }
+        byte[] tmpl = template == null ? null : (template + "\0").getBytes(StandardCharsets.UTF_8);
+        if (template == null && info.chatTemplate().isEmpty()) {
+            throw new IllegalStateException("model " + info.name() + " has no chat template; pass one explicitly");
+        }
+        int n = TokenflowNative.tf_chat_apply(handle, tmpl, packed, messages.size(), addAssistantPrefix, null, 0);
+        if (n < 0) throw new IllegalArgumentException("chat template not supported: " + TokenflowNative.lastError());
+        byte[] out = new byte[n];
+        TokenflowNative.tf_chat_apply(handle, tmpl, packed, messages.size(), addAssistantPrefix, out, n);
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    TfModel handle() {
+        checkOpen();
+        return handle;
+    }
+
+    void forget(Session s) { sessions.remove(s); }
+
+    int openSessions() { return sessions.size(); }
+
+    void checkOpen() {
+        if (owner.isClosed()) throw new IllegalStateException("model is closed");
+    }
+
+    public boolean isClosed() { return owner.isClosed(); }
+
+    /** Closes open sessions, then frees the weights. Closing twice is harmless. */
+    @Override
+    public void close() {
+        if (owner.isClosed()) return;
+        for (Session s : List.copyOf(sessions)) s.close();
+        owner.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Model[" + info.name() + ", " + info.description() + (isClosed() ? ", closed]" : "]");
+    }
+
+    /** Load progress goes through one static callback; the listener of the loading thread receives it. */
+    private static final class ModelLoader {
+        private static final ThreadLocal<LoadProgressListener> CURRENT = new ThreadLocal<>();
+        private static final TokenflowNative.ProgressFn PROGRESS = new TokenflowNative.ProgressFn() {
+            @Override
+            public boolean call(float progress, Pointer user) {
+                try {
+                    LoadProgressListener l = CURRENT.get();
+                    if (l != null) l.onProgress(progress);
+                } catch (Throwable t) {
+                    // a listener failure must not unwind through llama.cpp
+                }
+                return true;
+            }
+        };
+
+        static TfModel load(String path, ModelOptions o) {
+            CURRENT.set(o.progress());
+            try {
+                TfModel m = TokenflowNative.tf_model_load(path, o.gpuLayers(), o.useMmap(), o.vocabOnly(), PROGRESS, null);
+                return m == null || m.isNull() ? null : m;
+            } finally {
+                CURRENT.remove();
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package io.tokenflow;
+
+import io.tokenflow.internal.IntList;
+import io.tokenflow.internal.NativeHandle;
+import io.tokenflow.internal.StopMatcher;
+import io.tokenflow.internal.TokenflowNative;
+import io.tokenflow.internal.TokenflowNative.TfSampler;
+import io.tokenflow.internal.TokenflowNative.TfSession;
+import io.tokenflow.internal.Utf8Stream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+import org.bytedeco.javacpp.FloatPointer;
+
+/**
+ * A llama.cpp context on a {@link Model}: a KV cache plus the generation loop. One generation runs at a time
+ * (calls from several threads queue); {@link #cancel()} may be called from any thread. The session remembers
+ * which tokens its cache holds and reuses the longest shared prefix of the next prompt (chat turns, retries).
+ */
+public final class Session implements AutoCloseable {
+    private final Model model;
+    private final SessionOptions options;
+    private final TfSession handle;
+    private final NativeHandle owner;
+    private final int contextSize;
+    private final int batchSize;
+    private final ReentrantLock running = new ReentrantLock();
+    private final Object abortLock = new Object();
+    private volatile boolean cancelRequested;
+    /** Tokens whose K/V are in sequence 0 of the cache, in position order. */
+    private final IntList cached = new IntList();
+
+    Session(Model model, SessionOptions options) {
+        if (options == null) throw new IllegalArgumentException("options is null");
+        this.model = model;
+        this.options = options;
+        ModelInfo info = model.info();
+        int ctx = options.contextSize() > 0 ? options.contextSize()
+                : Math.min(info.contextLengthTrained() > 0 ? info.contextLengthTrained() : SessionOptions.DEFAULT_CONTEXT_CAP,
+                        SessionOptions.DEFAULT_CONTEXT_CAP);
+        checkMemory(info, ctx, options);
+        int batch = Math.min(options.batchSize(), ctx);
+        int ubatch = Math.min(options.microBatchSize(), batch);
+        TfSession h = TokenflowNative.tf_session_new(model.handle(), ctx, batch, ubatch, options.threads(),
+                options.batchThreads(), options.flashAttention().nativeValue, options.kvCacheType().ggmlType,
+                options.kvCacheType().ggmlType, options.sequences());
+        if (h == null || h.isNull()) {
+            throw new TokenflowException("could not create a session: " + TokenflowNative.lastError());
+        }
+        this.handle = h;
+        this.owner = new NativeHandle(this, () -> TokenflowNative.tf_session_free(h));
+        this.contextSize = TokenflowNative.tf_session_n_ctx(h);
+        this.batchSize = TokenflowNative.tf_session_n_batch(h);
+    }
+
+    /** Refuses a context whose KV cache alone would not fit in available memory (instead of failing natively). */
+    private static void checkMemory(ModelInfo info, long ctx, SessionOptions o) {
+        long kvPerToken = (long) Math.ceil(2.0 * info.layerCount() * (double) info.embeddingLength() * info.kvHeadCount()
+                / Math.max(1, info.headCount()) * o.kvCacheType().bytesPerElement());
+        long need = kvPerToken * ctx;
+        long available = availableMemory();
+        if (available > 0 && need > available) {
+            throw new TokenflowException(String.format(
+                    "context size %d needs %d MiB of KV cache but only %d MiB of memory is available; use a smaller contextSize",
+                    ctx, need >> 20, available >> 20));
+        }
+    }
+
+    private static long availableMemory() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024L;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or unreadable: no check
+        }
+        return -1;
+    }
+
+    public Model model() { return model; }
+
+    public SessionOptions options() { return options; }
+
+    /** Tokens the context window holds. */
+    public int contextSize() { return contextSize; }
+
+    /** Tokens currently in the KV cache (prompt and generated tokens of earlier calls). */
+    public int cachedTokens() { return cached.size(); }
+
+    /** Generates a continuation of {@code prompt}, streaming tokens to {@code listener}. */
+    public GenerationResult generate(String prompt, GenerationOptions options, TokenListener listener) {
+        if (prompt == null) throw new IllegalArgumentException("prompt is null");
+        if (prompt.isEmpty()) throw new IllegalArgumentException("prompt is empty: give at least one character");
+        if (options == null) throw new IllegalArgumentException("options is null");
+        checkOpen();
+        int[] tokens = model.tokenizer().encode(prompt, options.addSpecial(), options.parseSpecial());
+        return generate(tokens, options, listener);
+    }
+
+    public GenerationResult generate(String prompt, GenerationOptions options) {
+        return generate(prompt, options, TokenListener.NONE);
+    }
+
+    /** Generates a continuation of already tokenized input. */
+    public GenerationResult generate(int[] prompt, GenerationOptions options, TokenListener listener) {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt has no tokens");
+        if (options == null) throw new IllegalArgumentException("options is null");
+        if (listener == null) throw new IllegalArgumentException("listener is null (use TokenListener.NONE)");
+        checkOpen();
+        model.tokenizer().checkTokens(prompt);
+        if (prompt.length >= contextSize) {
+            throw new ContextOverflowException("prompt has " + prompt.length + " tokens but the context holds " + contextSize
+                    + " (one more is needed to generate)");
+        }
+        running.lock();
+        try {
+            checkOpen();
+            return run(prompt.clone(), options, listener);
+        } finally {
+            synchronized (abortLock) {
+                cancelRequested = false;
+                if (!owner.isClosed()) TokenflowNative.tf_session_abort(handle, false);
+            }
+            running.unlock();
+        }
+    }
+
+    private GenerationResult run(int[] prompt, GenerationOptions o, TokenListener listener) {
+        long t0 = System.nanoTime();
+        Tokenizer tok = model.tokenizer();
+        // Reuse the longest common prefix; the last prompt token is always decoded again to get its logits.
+        int keep = cached.commonPrefix(prompt);
+        if (keep == prompt.length) keep--;
+        if (!TokenflowNative.tf_memory_seq_rm(handle, 0, keep, -1)) {
+            TokenflowNative.tf_memory_clear(handle);
+            keep = 0;
+        }
+        cached.truncate(keep);
+        int[] rest = Arrays.copyOfRange(prompt, keep, prompt.length);
+        int rc = TokenflowNative.tf_session_decode(handle, rest, rest.length, keep, 0, true);
+        long tPrompt = System.nanoTime();
+        if (rc == TokenflowNative.TF_ERR_ABORTED) {
+            return new GenerationResult("", new int[0], StopReason.CANCELLED,
+                    new GenerationStats(prompt.length, keep, 0, Double.NaN, 0, 0, ms(t0, tPrompt)));
+        }
+        check(rc, "prompt decode");
+        cached.addAll(rest);
+
+        int[] out = new int[Math.min(o.maxTokens(), 1024)];
+        int n = 0;
+        Utf8Stream utf8 = new Utf8Stream();
+        StopMatcher stop = new StopMatcher(o.stopStrings());
+        StopReason reason = StopReason.MAX_TOKENS;
+        long seed = o.seed() == GenerationOptions.RANDOM_SEED ? (System.nanoTime() & 0x7FFFFFFFL) : o.seed();
+        double ttft = Double.NaN;
+        long tFirst = 0;
+        TfSampler sampler = TokenflowNative.tf_sampler_new(model.handle(), o.temperature(), o.topK(), o.topP(), o.minP(),
+                o.repeatPenalty(), o.repeatLastN(), (int) seed);
+        if (sampler == null || sampler.isNull()) throw new NativeException("sampler: " + TokenflowNative.lastError());
+        try {
+            if (o.repeatPenalty() != 1f) {
+                for (int t : prompt) TokenflowNative.tf_sampler_accept(sampler, t);
+            }
+            int pos = prompt.length;
+            while (true) {
+                if (cancelRequested) { reason = StopReason.CANCELLED; break; }
+                int next = TokenflowNative.tf_sampler_sample(sampler, handle);
+                check(next, "sample");
+                if (n == 0) { tFirst = System.nanoTime(); ttft = ms(t0, tFirst); }
+                if (!o.ignoreEos() && tok.isEndOfGeneration(next)) { reason = StopReason.END_OF_GENERATION; break; }
+                if (n == out.length) out = Arrays.copyOf(out, out.length * 2);
+                out[n++] = next;
+                String released = stop.push(utf8.feed(tok.piece(next)));
+                listener.onToken(next, released);
+                if (stop.stopped()) { reason = StopReason.STOP_STRING; break; }
+                if (n >= o.maxTokens()) { reason = StopReason.MAX_TOKENS; break; }
+                if (pos >= contextSize) { reason = StopReason.CONTEXT_FULL; break; }
+                rc = TokenflowNative.tf_session_decode(handle, new int[] {next}, 1, pos, 0, true);
+                if (rc == TokenflowNative.TF_ERR_ABORTED) { reason = StopReason.CANCELLED; break; }
+                check(rc, "decode");
+                cached.add(next);
+                pos++;
+            }
+        } finally {
+            TokenflowNative.tf_sampler_free(sampler);
+        }
+        if (!stop.stopped()) {
+            String tail = stop.push(utf8.finish());
+            tail += stop.flush();
+            if (!tail.isEmpty()) listener.onToken(-1, tail);
+        }
+        long tEnd = System.nanoTime();
+        int[] tokens = Arrays.copyOf(out, n);
+        double pp = (prompt.length - keep) / Math.max(1e-9, (tPrompt - t0) / 1e9);
+        double tg = n > 1 ? (n - 1) / Math.max(1e-9, (tEnd - tFirst) / 1e9) : 0;
+        return new GenerationResult(stop.text(), tokens, reason,
+                new GenerationStats(prompt.length, keep, n, ttft, pp, tg, ms(t0, tEnd)));
+    }
+
+    /**
+     * Decodes {@code tokens} after the cached ones and returns the logits of the last one (a copy, vocabulary
+     * size floats). For scoring and tests; generation does not need it.
+     */
+    public float[] evaluate(int[] tokens) {
+        if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("no tokens");
+        checkOpen();
+        model.tokenizer().checkTokens(tokens);
+        running.lock();
+        try {
+            checkOpen();
+            if (cached.size() + tokens.length > contextSize) {
+                throw new ContextOverflowException((cached.size() + tokens.length) + " tokens do not fit in the context of " + contextSize);
+            }
+            check(TokenflowNative.tf_session_decode(handle, tokens, tokens.length, cached.size(), 0, true), "decode");
+            cached.addAll(tokens);
+            FloatPointer p = TokenflowNative.tf_session_logits(handle);
+            if (p == null || p.isNull()) throw new NativeException("no logits: " + TokenflowNative.lastError());
+            float[] logits = new float[model.info().vocabularySize()];
+            p.capacity(logits.length).get(logits);
+            return logits;
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /** Empties the KV cache. */
+    public void reset() {
+        checkOpen();
+        running.lock();
+        try {
+            checkOpen();
+            TokenflowNative.tf_memory_clear(handle);
+            cached.truncate(0);
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /** Stops the generation running now (if any) within one decoding step; it returns with CANCELLED. */
+    public void cancel() {
+        synchronized (abortLock) {
+            if (owner.isClosed()) return;
+            if (running.isLocked()) {
+                cancelRequested = true;
+                TokenflowNative.tf_session_abort(handle, true);
+            }
+        }
+    }
+
+    private void check(int rc, String what) {
+        if (rc >= 0) return;
+        String msg = what + ": " + TokenflowNative.lastError();
+        switch (rc) {
+            case TokenflowNative.TF_ERR_NO_SLOT: throw new ContextOverflowException(msg);
+            case TokenflowNative.TF_ERR_ARG: throw new IllegalArgumentException(msg);
+            default: throw new NativeException(msg);
+        }
+    }
+
+    private static double ms(long from, long to) { return (to - from) / 1e6; }
+
+    void checkOpen() {
+        if (owner.isClosed()) throw new IllegalStateException("session is closed");
+        model.checkOpen();
+    }
+
+    public boolean isClosed() { return owner.isClosed(); }
+
+    /** Cancels a running generation, waits for it to return, frees the context. Closing twice is harmless. */
+    @Override
+    public void close() {
+        if (owner.isClosed()) return;
+        cancel();
+        running.lock();
+        try {
+            synchronized (abortLock) {
+                owner.close();
+            }
+        } finally {
+            running.unlock();
+        }
+        model.forget(this);
+    }
+}

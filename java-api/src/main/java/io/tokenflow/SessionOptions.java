@@ -1,0 +1,68 @@
+package io.tokenflow;
+
+import java.util.Objects;
+
+/**
+ * Settings of a {@link Session} (a llama.cpp context). Immutable; build with {@link #builder()}.
+ *
+ * @param contextSize tokens the KV cache holds (0 = the model's trained context, capped at 4096)
+ * @param batchSize max tokens per decode call during prompt processing (clamped to the context)
+ * @param microBatchSize physical micro-batch (clamped to the batch)
+ * @param threads threads for generation
+ * @param batchThreads threads for prompt processing
+ * @param flashAttention flash attention mode
+ * @param kvCacheType element type of K and V
+ * @param sequences parallel sequences the cache holds (speculative trees use more than one)
+ */
+public record SessionOptions(int contextSize, int batchSize, int microBatchSize, int threads, int batchThreads,
+        FlashAttention flashAttention, KvCacheType kvCacheType, int sequences) {
+
+    public static final int DEFAULT_CONTEXT_CAP = 4096;
+
+    public SessionOptions {
+        if (contextSize < 0) throw new IllegalArgumentException("contextSize must be >= 0 (0 = model default), got " + contextSize);
+        if (batchSize <= 0) throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
+        if (microBatchSize <= 0) throw new IllegalArgumentException("microBatchSize must be positive, got " + microBatchSize);
+        if (threads <= 0) throw new IllegalArgumentException("threads must be positive, got " + threads);
+        if (batchThreads <= 0) throw new IllegalArgumentException("batchThreads must be positive, got " + batchThreads);
+        if (sequences < 1 || sequences > 256) throw new IllegalArgumentException("sequences must be in [1, 256], got " + sequences);
+        Objects.requireNonNull(flashAttention, "flashAttention");
+        Objects.requireNonNull(kvCacheType, "kvCacheType");
+        if (flashAttention == FlashAttention.OFF && (kvCacheType == KvCacheType.Q8_0 || kvCacheType == KvCacheType.Q4_0)) {
+            throw new IllegalArgumentException("a quantized KV cache (" + kvCacheType + ") needs flash attention (AUTO or ON)");
+        }
+    }
+
+    public static SessionOptions defaults() { return builder().build(); }
+
+    public static Builder builder() { return new Builder(); }
+
+    public Builder toBuilder() {
+        return new Builder().contextSize(contextSize).batchSize(batchSize).microBatchSize(microBatchSize).threads(threads)
+                .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences);
+    }
+
+    public static final class Builder {
+        private int contextSize = 0;
+        private int batchSize = 2048;
+        private int microBatchSize = 512;
+        private int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private int batchThreads = threads;
+        private FlashAttention flashAttention = FlashAttention.AUTO;
+        private KvCacheType kvCacheType = KvCacheType.F16;
+        private int sequences = 1;
+
+        public Builder contextSize(int n) { contextSize = n; return this; }
+        public Builder batchSize(int n) { batchSize = n; return this; }
+        public Builder microBatchSize(int n) { microBatchSize = n; return this; }
+        /** Sets both generation and prompt-processing threads. */
+        public Builder threads(int n) { threads = n; batchThreads = n; return this; }
+        public Builder batchThreads(int n) { batchThreads = n; return this; }
+        public Builder flashAttention(FlashAttention f) { flashAttention = f; return this; }
+        public Builder kvCacheType(KvCacheType t) { kvCacheType = t; return this; }
+        public Builder sequences(int n) { sequences = n; return this; }
+        public SessionOptions build() {
+            return new SessionOptions(contextSize, batchSize, microBatchSize, threads, batchThreads, flashAttention, kvCacheType, sequences);
+        }
+    }
+}

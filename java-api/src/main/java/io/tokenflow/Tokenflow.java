@@ -1,0 +1,60 @@
+package io.tokenflow;
+
+import io.tokenflow.internal.NativeLog;
+import io.tokenflow.internal.TokenflowNative;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Process-wide settings: native log level, extra backends, devices. */
+public final class Tokenflow {
+    private static volatile boolean initialised;
+
+    private Tokenflow() {}
+
+    /** Loads the native libraries and initialises llama.cpp (idempotent; called by every entry point). */
+    public static void init() {
+        if (initialised) return;
+        synchronized (Tokenflow.class) {
+            if (initialised) return;
+            TokenflowNative.load();
+            NativeLog.setLevel(NativeLog.level());
+            TokenflowNative.tf_init();
+            initialised = true;
+        }
+    }
+
+    /**
+     * Native (llama.cpp/ggml) log lines at {@code level} and above go to the {@code System.Logger}
+     * named "io.tokenflow.llama"; {@link Level#OFF} silences them. Default: WARNING.
+     */
+    public static void setNativeLogLevel(Level level) {
+        init();
+        NativeLog.setLevel(level);
+    }
+
+    /** Loads a ggml backend module such as {@code libggml-cuda.so}; false when it cannot be loaded (no GPU). */
+    public static boolean loadBackend(Path module) {
+        init();
+        if (!Files.isRegularFile(module)) {
+            throw new IllegalArgumentException("backend module not found: " + module);
+        }
+        return TokenflowNative.tf_backend_load(module.toAbsolutePath().toString()) == TokenflowNative.TF_OK;
+    }
+
+    /** Compute devices llama.cpp can use, e.g. "CPU (AMD EPYC ...)". */
+    public static List<String> devices() {
+        init();
+        List<String> out = new ArrayList<>();
+        int n = TokenflowNative.tf_device_count();
+        for (int i = 0; i < n; i++) {
+            byte[] buf = new byte[512];
+            int len = TokenflowNative.tf_device_name(i, buf, buf.length);
+            if (len >= 0) out.add(new String(buf, 0, Math.min(len, buf.length), StandardCharsets.UTF_8));
+        }
+        return List.copyOf(out);
+    }
+}

@@ -1,0 +1,150 @@
+// libtokenflow: the flat C facade that Java binds (through JavaCPP) over the pinned llama.cpp and tfkernels.
+//
+// Conventions
+// - Opaque handles, explicit ownership: every *_new/*_load has exactly one *_free; *_free(NULL) is a no-op.
+// - Functions never abort on bad arguments: they return NULL or a negative TF_ERR_* code and record a
+//   message retrievable with tf_last_error() on the same thread. The Java layer validates first anyway.
+// - Token ids are int32; positions are int32; sequence ids are int32 in [0, n_seq_max).
+// - Strings cross as UTF-8 bytes with explicit lengths (token pieces may be partial UTF-8).
+#ifndef TOKENFLOW_H
+#define TOKENFLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TF_OK              0
+#define TF_ERR_ARG        -1  // an argument is out of range or NULL
+#define TF_ERR_NATIVE     -2  // llama.cpp reported a failure
+#define TF_ERR_NO_SLOT    -3  // the KV cache has no room for the batch
+#define TF_ERR_ABORTED    -4  // tf_session_abort() interrupted the call
+#define TF_ERR_BUFFER     -5  // an output buffer is too small (the return of some calls says how much is needed)
+
+typedef struct tf_model   tf_model;
+typedef struct tf_session tf_session;
+typedef struct tf_sampler tf_sampler;
+
+// Message of the last failure on this thread ("" if none). Valid until the next tokenflow call on this thread.
+const char * tf_last_error(void);
+
+// --- process-wide ---------------------------------------------------------------------------------------
+
+// Initialise llama.cpp backends once (idempotent, thread-safe).
+void tf_init(void);
+
+// Load a dynamically loadable ggml backend module (e.g. libggml-cuda.so). Returns TF_OK or TF_ERR_NATIVE.
+int32_t tf_backend_load(const char * path);
+
+// Number of compute devices ggml knows (CPU included); name of device i into buf (returns the length).
+int32_t tf_device_count(void);
+int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len);
+
+// Log sink: receives whole lines (no trailing newline) from llama.cpp/ggml with level
+// 1 = debug, 2 = info, 3 = warn, 4 = error. Lines below min_level are dropped natively.
+// fn == NULL silences everything. The callback may be called from any thread.
+typedef void (*tf_log_fn)(int32_t level, const char * text, void * user);
+void tf_log_set(tf_log_fn fn, int32_t min_level, void * user);
+
+// --- model ----------------------------------------------------------------------------------------------
+
+// Progress 0..1 during load; return false to cancel the load.
+typedef bool (*tf_progress_fn)(float progress, void * user);
+
+// path: UTF-8 file path. n_gpu_layers: layers to offload (0 = CPU only, -1 = all). use_mmap: map the file.
+// vocab_only: load only the tokenizer. progress/user: optional callback. Returns NULL on failure.
+tf_model * tf_model_load(const char * path, int32_t n_gpu_layers, bool use_mmap, bool vocab_only,
+                         tf_progress_fn progress, void * user);
+void       tf_model_free(tf_model * model);
+
+int64_t tf_model_n_params   (const tf_model * model);
+int64_t tf_model_size       (const tf_model * model);  // bytes of weights
+int32_t tf_model_n_ctx_train(const tf_model * model);
+int32_t tf_model_n_embd     (const tf_model * model);
+int32_t tf_model_n_layer    (const tf_model * model);
+int32_t tf_model_n_head     (const tf_model * model);
+int32_t tf_model_n_head_kv  (const tf_model * model);
+int32_t tf_model_n_vocab    (const tf_model * model);
+// Description like "llama 260K all F32"; returns the full length (may exceed buf_len: call again).
+int32_t tf_model_desc       (const tf_model * model, char * buf, int32_t buf_len);
+// The model's default chat template; returns its length, or -1 if the model has none.
+int32_t tf_model_chat_template(const tf_model * model, char * buf, int32_t buf_len);
+
+// Special tokens: kind 0 = BOS, 1 = EOS, 2 = EOT, 3 = SEP, 4 = NL, 5 = PAD. -1 when the model has none.
+int32_t tf_vocab_special(const tf_model * model, int32_t kind);
+bool    tf_vocab_is_eog    (const tf_model * model, int32_t token);
+bool    tf_vocab_is_control(const tf_model * model, int32_t token);
+bool    tf_vocab_add_bos   (const tf_model * model);
+
+// --- tokenizer ------------------------------------------------------------------------------------------
+
+// Tokenize text[0..text_len) into out (capacity out_cap). Returns the count, or -(needed) if out_cap is
+// too small, or INT32_MIN on error. add_special: add BOS/EOS as the model wants; parse_special: treat
+// special-token text as special tokens.
+int32_t tf_tokenize(const tf_model * model, const char * text, int32_t text_len,
+                    int32_t * out, int32_t out_cap, bool add_special, bool parse_special);
+// Bytes of one token into buf; returns the length or -(needed). special: render special tokens.
+int32_t tf_token_to_piece(const tf_model * model, int32_t token, char * buf, int32_t buf_len, bool special);
+// Text of tokens into buf; returns the length or -(needed).
+int32_t tf_detokenize(const tf_model * model, const int32_t * tokens, int32_t n_tokens,
+                      char * buf, int32_t buf_len, bool remove_special, bool unparse_special);
+
+// Apply a chat template (NULL = the model's default) to n messages, given as a single buffer of
+// NUL-separated strings: role0, content0, role1, content1, ... Returns the formatted length, or
+// -(needed) when buf_len is too small, or TF_ERR_ARG when the template is not supported.
+int32_t tf_chat_apply(const tf_model * model, const char * tmpl, const char * messages, int32_t n_messages,
+                      bool add_assistant, char * buf, int32_t buf_len);
+
+// --- session (a llama context) --------------------------------------------------------------------------
+
+// n_ctx: context tokens (>0). n_batch: max tokens per decode call. n_ubatch: physical micro-batch.
+// n_threads / n_threads_batch: threads for generation / prompt processing. flash_attn: -1 auto, 0 off, 1 on.
+// type_k / type_v: ggml_type of the KV cache (0 F32, 1 F16, 8 Q8_0, ...). n_seq_max: parallel sequences.
+tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, uint32_t n_ubatch,
+                            int32_t n_threads, int32_t n_threads_batch, int32_t flash_attn,
+                            int32_t type_k, int32_t type_v, uint32_t n_seq_max);
+void     tf_session_free(tf_session * session);
+uint32_t tf_session_n_ctx  (const tf_session * session);
+uint32_t tf_session_n_batch(const tf_session * session);
+
+// Decode tokens[0..n) at positions pos0.. in sequence seq, in chunks of n_batch; logits are kept for the
+// last token only (when want_logits). Returns TF_OK, TF_ERR_NO_SLOT, TF_ERR_ABORTED or TF_ERR_ARG/NATIVE.
+// On failure the cells of this call are removed again, so the cache holds what it held before.
+int32_t tf_session_decode(tf_session * session, const int32_t * tokens, int32_t n, int32_t pos0,
+                          int32_t seq, bool want_logits);
+// Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
+float * tf_session_logits(tf_session * session);
+
+// Ask a running tf_session_decode on another thread to stop (true), or clear the request (false).
+void tf_session_abort(tf_session * session, bool abort);
+
+// KV cache edits (llama_memory_*): remove [p0, p1) of seq (p1 < 0: to the end; seq < 0: all sequences).
+bool    tf_memory_seq_rm (tf_session * session, int32_t seq, int32_t p0, int32_t p1);
+void    tf_memory_clear  (tf_session * session);
+int32_t tf_memory_pos_max(tf_session * session, int32_t seq);  // -1 when empty
+
+// --- sampler (a llama sampler chain) ---------------------------------------------------------------------
+
+// Chain: penalties(last_n, repeat) -> top_k -> top_p -> min_p -> temp -> dist(seed), or greedy when
+// temperature <= 0. top_k <= 0, top_p >= 1, min_p <= 0, repeat == 1 disable their stage.
+tf_sampler * tf_sampler_new(const tf_model * model, float temperature, int32_t top_k, float top_p,
+                            float min_p, float repeat_penalty, int32_t repeat_last_n, uint32_t seed);
+void    tf_sampler_free  (tf_sampler * sampler);
+void    tf_sampler_accept(tf_sampler * sampler, int32_t token);
+// Sample from the session's last logits; returns the token, or a negative TF_ERR_*.
+int32_t tf_sampler_sample(tf_sampler * sampler, tf_session * session);
+
+// --- kernels (tfkernels, exposed for the Java layer and its tests) ---------------------------------------
+
+// Top-k of each row of logits (see tfkernels.h). Returns TF_OK or a negative code.
+int32_t tf_topk_f32(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int32_t k,
+                    int32_t * out_ids, float * out_vals, int32_t n_threads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // TOKENFLOW_H

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Build everything native for the Java module: pinned llama.cpp (cached), tfkernels, libtokenflow.
+# Usage: build-native.sh [cpu|cuda] [BUILD_DIR] [LIBS_DIR]
+#   Copies the shared libraries JavaCPP bundles into LIBS_DIR (file names = sonames) and writes
+#   BUILD_DIR/native-build.properties (where llama.cpp's peer tools are, for golden tests and benchmarks).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+backend="${1:-cpu}"
+build="${2:-$root/build/native}"
+libs="${3:-$build/libs}"
+jobs="${TOKENFLOW_JOBS:-$(nproc)}"
+
+src="$("$here/fetch-llama.sh" | tail -1)"
+llama_build="$("$here/build-llama.sh" | tail -1)"
+
+cuda=OFF
+extra=()
+if [[ "$backend" == "cuda" ]]; then
+  cuda=ON
+  command -v nvcc >/dev/null || [[ -x /usr/local/cuda/bin/nvcc ]] || { echo "build-native: the cuda profile needs nvcc" >&2; exit 1; }
+  nvcc_path="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)"
+  extra+=(-DCMAKE_CUDA_COMPILER="$nvcc_path")
+fi
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_SRC_DIR="$src" -DLLAMA_BUILD_DIR="$llama_build" \
+  -DTF_CUDA=$cuda "${extra[@]}" "${launcher[@]}" >"$build.configure.log" 2>&1 \
+  || { tail -40 "$build.configure.log" >&2; echo "build-native: configure failed" >&2; exit 1; }
+cmake --build "$build" -j "$jobs" >"$build.build.log" 2>&1 \
+  || { tail -40 "$build.build.log" >&2; echo "build-native: build failed (log: $build.build.log)" >&2; exit 1; }
+
+# Bundle by soname: JavaCPP preloads "name@.0" as libname.so.0.
+rm -rf "$libs"; mkdir -p "$libs"
+copy_soname() {
+  local f="$1" so
+  so=$(objdump -p "$f" 2>/dev/null | awk '/SONAME/ {print $2}')
+  cp -L "$f" "$libs/${so:-$(basename "$f")}"
+}
+for l in ggml-base ggml-cpu ggml llama; do copy_soname "$llama_build/bin/lib$l.so"; done
+copy_soname "$(find "$build/cpp-kernels" -maxdepth 2 -name 'libtfkernels.so' | head -1)"
+copy_soname "$build/native/libtokenflow.so"
+cat > "$build/native-build.properties" <<PROPS
+llama.src.dir=$src
+llama.build.dir=$llama_build
+llama.bin.dir=$llama_build/bin
+native.build.dir=$build
+backend=$backend
+PROPS
+echo "build-native: libraries in $libs:" >&2
+ls -1 "$libs" >&2

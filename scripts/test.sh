@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's test command (README; .ci/run calls it). From a fresh clone it fetches and builds the
+# pinned llama.cpp (cached afterwards), builds everything, and runs:
+#   1. Maven: native build + JavaCPP + every Java test (unit, integration, golden vs llama.cpp tools)
+#   2. ctest on the C++ kernel and facade tests of that build
+#   3. the same C++ tests built with AddressSanitizer + UBSan
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export TOKENFLOW_JOBS="${TOKENFLOW_JOBS:-$(nproc)}"
+
+echo "== [1/3] mvn verify (native build + Java tests)" >&2
+mvn -B -ntp verify "$@"
+
+echo "== [2/3] ctest (Release build)" >&2
+ctest --test-dir java-api/target/native-build --output-on-failure
+
+echo "== [3/3] ctest under AddressSanitizer" >&2
+src="$(scripts/fetch-llama.sh | tail -1)"
+llama_build="$(scripts/build-llama.sh | tail -1)"
+cmake --preset asan -DLLAMA_SRC_DIR="$src" -DLLAMA_BUILD_DIR="$llama_build" >/dev/null
+cmake --build --preset asan -j "$TOKENFLOW_JOBS" >/dev/null
+ASAN_OPTIONS=detect_leaks=1 ctest --preset asan --output-on-failure
