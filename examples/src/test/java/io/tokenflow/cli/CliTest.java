@@ -32,7 +32,7 @@ class CliTest {
         }
     }
 
-    static Run run(String stdin, String... args) {
+    static Run runWithStdin(String stdin, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int code = Main.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), new PrintWriter(out),
@@ -41,7 +41,7 @@ class CliTest {
     }
 
     static Run run(String... args) {
-        return run("", args);
+        return runWithStdin("", args);
     }
 
     static Path stories() {
@@ -191,7 +191,7 @@ class CliTest {
     @Test
     void chatReadsStdinUntilExit() {
         // A newline stop string keeps each reply on one line, so lines of stdout count the replies.
-        Run r = run("Hello there\n\nHow are you?\n/exit\nnever sent\n", "chat", "-m", stories().toString(),
+        Run r = runWithStdin("Hello there\n\nHow are you?\n/exit\nnever sent\n", "chat", "-m", stories().toString(),
                 "--template", "chatml", "-n", "8", "--stop", "\n", "--system", "Be brief.");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out().chars().filter(c -> c == '\n').count()).as(r.out()).isEqualTo(2);
@@ -200,7 +200,7 @@ class CliTest {
 
     @Test
     void chatWithAnUnknownTemplateIsAUsageError() {
-        Run r = run("hi\n", "chat", "-m", stories().toString(), "--template", "no-such-template");
+        Run r = runWithStdin("hi\n", "chat", "-m", stories().toString(), "--template", "no-such-template");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.errLines()).hasSize(1);
         assertThat(r.err()).contains("no-such-template");
