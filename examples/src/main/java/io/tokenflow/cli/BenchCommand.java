@@ -92,8 +92,8 @@ final class BenchCommand implements Callable<Integer> {
                         session.reset();
                         w.generate(1);
                     }
-                    if (nPrompt > 0) ours.add(measure(status, BenchResult.testName(nPrompt, 0), nPrompt, () -> w.prompt(nPrompt), session));
-                    if (nGen > 0) ours.add(measure(status, BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session));
+                    if (nPrompt > 0) ours.add(measure(status, io.err(), BenchResult.testName(nPrompt, 0), nPrompt, () -> w.prompt(nPrompt), session));
+                    if (nGen > 0) ours.add(measure(status, io.err(), BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session));
                 } finally {
                     status.clear();
                 }
@@ -113,7 +113,7 @@ final class BenchCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private BenchResult measure(StatusLine status, String test, int tokens, Runnable run, Session session) {
+    private BenchResult measure(StatusLine status, PrintWriter err, String test, int tokens, Runnable run, Session session) {
         double[] tps = new double[reps];
         for (int r = 0; r < reps; r++) {
             status.show(String.format(Locale.ROOT, "bench: %s %d/%d", test, r + 1, reps));
@@ -122,6 +122,11 @@ final class BenchCommand implements Callable<Integer> {
             run.run();
             long ns = System.nanoTime() - t0;
             tps[r] = tokens / (ns / 1e9);
+            if (common.verbose) {
+                status.clear();
+                err.printf(Locale.ROOT, "tokenflow: debug: %s repetition %d: %.3f ms, %.2f t/s%n", test, r + 1, ns / 1e6, tps[r]);
+                err.flush();
+            }
         }
         return BenchResult.of(test, tps);
     }

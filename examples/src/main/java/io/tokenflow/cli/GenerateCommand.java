@@ -92,7 +92,7 @@ final class GenerateCommand implements Callable<Integer> {
         ArrayNode tokens = o.putArray("tokens");
         for (int t : r.tokens()) tokens.add(t);
         o.put("stop_reason", stopReason(r));
-        o.put("model", model.info().name());
+        o.put("model", String.valueOf(model.path().getFileName()));
         GenerationStats s = r.stats();
         ObjectNode st = o.putObject("stats");
         st.put("prompt_tokens", s.promptTokens());

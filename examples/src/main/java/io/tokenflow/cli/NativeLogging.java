@@ -8,8 +8,8 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
- * Where log lines go: with {@code --verbose}, llama.cpp's own log (INFO and above) and tokenflow's debug lines
- * to stderr, verbatim; otherwise llama.cpp is silenced and only tokenflow warnings are shown, one line each.
+ * Where log lines go: with {@code --verbose}, llama.cpp's own log (INFO and above, verbatim) and tokenflow's
+ * debug lines to stderr; otherwise llama.cpp is silenced and only tokenflow warnings are shown, one line each.
  */
 final class NativeLogging {
     // tokenflow logs through System.Logger, which is java.util.logging in the CLI's runtime.
@@ -28,7 +28,7 @@ final class NativeLogging {
         Tokenflow.setNativeLogLevel(verbose ? Level.INFO : Level.OFF);
     }
 
-    /** Writes llama.cpp's text as it is (it carries its own newlines) and other records as one line. */
+    /** Writes llama.cpp's lines as they are and other records as {@code tokenflow: LEVEL: message}. */
     private static final class ErrHandler extends Handler {
         private final PrintWriter err;
 
@@ -43,7 +43,7 @@ final class NativeLogging {
             String msg = r.getMessage() == null ? "" : r.getMessage();
             synchronized (err) {
                 if (NATIVE.equals(r.getLoggerName())) {
-                    err.print(msg);
+                    err.println(msg); // one complete llama.cpp line, without its newline
                 } else {
                     String level = r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue() ? "warning" : "debug";
                     err.println("tokenflow: " + level + ": " + msg);
