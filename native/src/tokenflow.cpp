@@ -2,6 +2,7 @@
 #include "tokenflow.h"
 
 #include "ggml-backend.h"
+#include "ggml-cpu.h"
 #include "ggml.h"
 #include "llama.h"
 #include "tfkernels.h"
@@ -83,9 +84,17 @@ struct tf_model {
 struct tf_session {
     tf_model * owner = nullptr;
     llama_context * ctx = nullptr;
+    // Persistent CPU thread pools (as llama-bench uses): without them ggml starts threads on every decode,
+    // which costs more than a whole decode step of a small model.
+    ggml_threadpool * pool = nullptr;
+    ggml_threadpool * pool_batch = nullptr;
     std::atomic<bool> abort{false};
     bool has_logits = false;
-    ~tf_session() { if (ctx) llama_free(ctx); }
+    ~tf_session() {
+        if (ctx) llama_free(ctx);
+        if (pool_batch) ggml_threadpool_free(pool_batch);
+        if (pool) ggml_threadpool_free(pool);
+    }
 };
 
 struct tf_sampler {
@@ -284,6 +293,15 @@ tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, 
     p.no_perf = true;
     s->ctx = llama_init_from_model(model->model, p);
     if (s->ctx == nullptr) return fail_null<tf_session>("llama.cpp could not create the context (out of memory or unsupported settings)");
+    ggml_threadpool_params tp = ggml_threadpool_params_default(n_threads);
+    tp.poll = 50;
+    s->pool = ggml_threadpool_new(&tp);
+    if (n_threads_batch != n_threads) {
+        ggml_threadpool_params tpb = ggml_threadpool_params_default(n_threads_batch);
+        tpb.poll = 50;
+        s->pool_batch = ggml_threadpool_new(&tpb);
+    }
+    if (s->pool != nullptr) llama_attach_threadpool(s->ctx, s->pool, s->pool_batch);
     return s.release();
 }
 

@@ -24,6 +24,22 @@ public final class Tokenflow {
             NativeLog.setLevel(NativeLog.level());
             TokenflowNative.tf_init();
             initialised = true;
+            loadConfiguredGpuBackend();
+        }
+    }
+
+    /**
+     * Loads ggml's CUDA backend module when {@code -Dtokenflow.cuda.backend=PATH} or {@code TOKENFLOW_CUDA_BACKEND}
+     * names one (scripts/fetch-ggml-cuda.sh prints the path). A failed load (no GPU, no driver) leaves the CPU.
+     */
+    private static void loadConfiguredGpuBackend() {
+        String path = System.getProperty("tokenflow.cuda.backend", System.getenv("TOKENFLOW_CUDA_BACKEND"));
+        if (path == null || path.isBlank()) return;
+        System.Logger log = System.getLogger(Tokenflow.class.getName());
+        if (!Files.isRegularFile(Path.of(path))) {
+            log.log(Level.WARNING, "CUDA backend module not found: " + path + "; running on the CPU");
+        } else if (TokenflowNative.tf_backend_load(path) != TokenflowNative.TF_OK) {
+            log.log(Level.WARNING, "CUDA backend not usable (" + TokenflowNative.lastError() + "); running on the CPU");
         }
     }
 
