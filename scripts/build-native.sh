@@ -11,6 +11,7 @@ build="${2:-$root/build/native}"
 libs="${3:-$build/libs}"
 jobs="${TOKENFLOW_JOBS:-$(nproc)}"
 
+mkdir -p "$build"
 src="$("$here/fetch-llama.sh" | tail -1)"
 llama_build="$("$here/build-llama.sh" | tail -1)"
 

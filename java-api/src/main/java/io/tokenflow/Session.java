@@ -202,6 +202,31 @@ public final class Session implements AutoCloseable {
     }
 
     /**
+     * Decodes {@code tokens} after the cached ones (extending the KV cache) without copying anything back:
+     * what benchmarks and prefills need. Logits of the last token stay native for {@link #evaluate}-style reads.
+     */
+    public void decode(int[] tokens) {
+        if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("no tokens");
+        checkOpen();
+        model.tokenizer().checkTokens(tokens);
+        running.lock();
+        try {
+            checkOpen();
+            decodeLocked(tokens);
+        } finally {
+            running.unlock();
+        }
+    }
+
+    private void decodeLocked(int[] tokens) {
+        if (cached.size() + tokens.length > contextSize) {
+            throw new ContextOverflowException((cached.size() + tokens.length) + " tokens do not fit in the context of " + contextSize);
+        }
+        check(TokenflowNative.tf_session_decode(handle, tokens, tokens.length, cached.size(), 0, true), "decode");
+        cached.addAll(tokens);
+    }
+
+    /**
      * Decodes {@code tokens} after the cached ones and returns the logits of the last one (a copy, vocabulary
      * size floats). For scoring and tests; generation does not need it.
      */
@@ -212,11 +237,7 @@ public final class Session implements AutoCloseable {
         running.lock();
         try {
             checkOpen();
-            if (cached.size() + tokens.length > contextSize) {
-                throw new ContextOverflowException((cached.size() + tokens.length) + " tokens do not fit in the context of " + contextSize);
-            }
-            check(TokenflowNative.tf_session_decode(handle, tokens, tokens.length, cached.size(), 0, true), "decode");
-            cached.addAll(tokens);
+            decodeLocked(tokens);
             FloatPointer p = TokenflowNative.tf_session_logits(handle);
             if (p == null || p.isNull()) throw new NativeException("no logits: " + TokenflowNative.lastError());
             float[] logits = new float[model.info().vocabularySize()];

@@ -71,11 +71,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         CliIo io = Main.io(spec);
         StatusLine status = new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal()));
-        Path modelPath = common.modelPath();
+        Path modelPath;
         List<BenchResult> ours = new ArrayList<>();
         ModelInfo info;
         try (Model model = ModelLoading.load(common, io)) {
             info = model.info();
+            modelPath = model.path();
             SessionOptions so = SessionOptions.builder().contextSize(nPrompt + nGen).batchSize(BATCH)
                     .microBatchSize(MICRO_BATCH).threads(nThreads).flashAttention(FlashAttention.AUTO)
                     .kvCacheType(KvCacheType.F16).build();
@@ -150,13 +151,13 @@ final class BenchCommand implements Callable<Integer> {
             int[] tokens = new int[n];
             tokens[0] = first();
             for (int i = 1; i < n; i++) tokens[i] = random.nextInt(vocab);
-            session.evaluate(tokens);
+            session.decode(tokens);
         }
 
         void generate(int n) {
             int[] one = {first()};
             for (int i = 0; i < n; i++) {
-                session.evaluate(one);
+                session.decode(one);
                 one[0] = random.nextInt(vocab);
             }
         }

@@ -39,7 +39,8 @@ final class ErrorReporting {
 
     static String describe(Throwable t) {
         String msg = t.getMessage();
-        if (t instanceof UnsatisfiedLinkError || t instanceof NoClassDefFoundError && msg != null && msg.contains("internal")) {
+        boolean nativeClass = t instanceof NoClassDefFoundError && msg != null && msg.contains("io.tokenflow.internal");
+        if (t instanceof UnsatisfiedLinkError || nativeClass) {
             return "the native library could not be loaded: " + oneLine(msg);
         }
         if (t instanceof OutOfMemoryError) {

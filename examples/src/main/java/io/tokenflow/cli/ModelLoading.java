@@ -11,6 +11,9 @@ final class ModelLoading {
 
     static Model load(CommonOptions options, CliIo io) {
         Path path = options.modelPath();
+        if (SyntheticModels.isSynthetic(path.toString())) {
+            path = SyntheticModels.resolve(path.toString(), new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal())));
+        }
         if (!Files.exists(path)) { // before touching native code: a typo needs no native library
             throw new CliException("model file not found: " + path, ExitCodes.RUNTIME);
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tokenflow.GenerationOptions;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
+import io.tokenflow.SessionOptions;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -18,7 +19,10 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Runs the CLI in-process (picocli CommandLine with captured stdout/stderr) on the shared test models. */
+/**
+ * Runs the CLI in-process (picocli CommandLine with captured stdout/stderr) on the shared test models. Commands
+ * that decode use one thread: ggml's spinning worker threads slow down badly when builds share the cores.
+ */
 class CliTest {
     private static final String PROMPT = "Once upon a time";
 
@@ -52,7 +56,7 @@ class CliTest {
 
     @Test
     void generateJsonHasTheRequiredFields() throws IOException {
-        Run r = run("generate", "-m", stories().toString(), "-p", PROMPT, "-n", "16", "--temp", "0", "--ignore-eos", "--json");
+        Run r = run("generate", "-m", stories().toString(), "-t", "1", "-p", PROMPT, "-n", "16", "--temp", "0", "--ignore-eos", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out().strip()).doesNotContain("\n"); // exactly one JSON object, one line
         JsonNode j = r.json();
@@ -76,10 +80,10 @@ class CliTest {
     void greedyTextEqualsTheLibrarysText() {
         Path model = stories();
         String expected;
-        try (Model m = Model.load(model); Session s = m.newSession()) {
+        try (Model m = Model.load(model); Session s = m.newSession(SessionOptions.builder().threads(1).build())) {
             expected = s.generate(PROMPT, GenerationOptions.greedy(40)).text();
         }
-        Run r = run("generate", "-m", model.toString(), PROMPT, "-n", "40", "--temp", "0");
+        Run r = run("generate", "-m", model.toString(), "-t", "1", PROMPT, "-n", "40", "--temp", "0");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(expected).isNotBlank();
         assertThat(r.out()).isEqualTo(expected + System.lineSeparator());
@@ -123,7 +127,7 @@ class CliTest {
         assumeTrue(System.getProperty(CommonOptions.DEFAULT_MODEL) == null, "a default model is configured");
         System.setProperty(CommonOptions.DEFAULT_MODEL, model);
         try {
-            Run r = run("generate", "-p", PROMPT, "-n", "4", "--json");
+            Run r = run("generate", "-t", "1", "-p", PROMPT, "-n", "4", "--json");
             assertThat(r.code()).as(r.err()).isZero();
         } finally {
             System.clearProperty(CommonOptions.DEFAULT_MODEL);
@@ -169,7 +173,7 @@ class CliTest {
 
     @Test
     void benchJsonGivesPositiveSpeeds() throws IOException {
-        Run r = run("bench", "-m", stories().toString(), "-p", "32", "-n", "8", "-r", "1", "--json");
+        Run r = run("bench", "-m", stories().toString(), "-t", "1", "-p", "32", "-n", "8", "-r", "1", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = r.json();
         assertThat(j.path("pp_tokens_per_s").asDouble()).isPositive();
@@ -192,7 +196,7 @@ class CliTest {
     void chatReadsStdinUntilExit() {
         // A newline stop string keeps each reply on one line, so lines of stdout count the replies.
         Run r = runWithStdin("Hello there\n\nHow are you?\n/exit\nnever sent\n", "chat", "-m", stories().toString(),
-                "--template", "chatml", "-n", "8", "--stop", "\n", "--system", "Be brief.");
+                "--template", "chatml", "-t", "1", "-n", "8", "--stop", "\n", "--system", "Be brief.");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out().chars().filter(c -> c == '\n').count()).as(r.out()).isEqualTo(2);
         assertThat(r.err()).isEmpty();

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# tokenflow bench vs llama.cpp's llama-bench, side by side in one run, same model file and threads.
+# Usage: scripts/bench-vs-llama.sh [THREADS] [REPS]
+# Models: stories260K (../shared/models, if present) and a synthetic ~1.1B F16 llama (written once, 2.2 GB).
+# Writes bench/results/bench-<model>.json; the tables go to stdout.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+threads="${1:-2}"
+reps="${2:-5}"
+"$root/scripts/tokenflow" --version >/dev/null        # builds the CLI on a fresh clone
+llama_bench="$("$root/scripts/build-llama.sh" | tail -1)/bin/llama-bench"
+mkdir -p "$root/bench/results"
+run() {
+  local model="$1" name="$2" p="$3" n="$4"
+  echo "== $name: pp$p tg$n, $threads threads, $reps repetitions" >&2
+  TOKENFLOW_PROGRESS=never "$root/scripts/tokenflow" bench -m "$model" -p "$p" -n "$n" -r "$reps" -t "$threads" \
+      --compare-llama-bench "$llama_bench" --json > "$root/bench/results/bench-$name.json"
+  TOKENFLOW_PROGRESS=never "$root/scripts/tokenflow" bench -m "$model" -p "$p" -n "$n" -r 1 -t "$threads" >/dev/null 2>&1 || true
+  python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], json.dumps(d.get('ratio')), 'tokenflow', d['pp_tokens_per_s'], d['tg_tokens_per_s'], 'llama.cpp', d['llama_bench']['pp_tokens_per_s'], d['llama_bench']['tg_tokens_per_s'])" \
+      "$root/bench/results/bench-$name.json" "$name"
+}
+stories="$root/../shared/models/stories260K.gguf"
+[[ -f "$stories" ]] && run "$stories" stories260K 512 128
+run synthetic:1b synthetic-1b "${TF_BENCH_1B_PP:-512}" "${TF_BENCH_1B_TG:-128}"
