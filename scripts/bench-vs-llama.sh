@@ -15,7 +15,6 @@ run() {
   echo "== $name: pp$p tg$n, $threads threads, $reps repetitions" >&2
   TOKENFLOW_PROGRESS=never "$root/scripts/tokenflow" bench -m "$model" -p "$p" -n "$n" -r "$reps" -t "$threads" \
       --compare-llama-bench "$llama_bench" --json > "$root/bench/results/bench-$name.json"
-  TOKENFLOW_PROGRESS=never "$root/scripts/tokenflow" bench -m "$model" -p "$p" -n "$n" -r 1 -t "$threads" >/dev/null 2>&1 || true
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], json.dumps(d.get('ratio')), 'tokenflow', d['pp_tokens_per_s'], d['tg_tokens_per_s'], 'llama.cpp', d['llama_bench']['pp_tokens_per_s'], d['llama_bench']['tg_tokens_per_s'])" \
       "$root/bench/results/bench-$name.json" "$name"
 }

@@ -85,13 +85,16 @@ final class BenchCommand implements Callable<Integer> {
                         ? model.tokenizer().specialTokens().bos() : -1, info.vocabularySize());
                 try {
                     status.show("bench: warm-up");
-                    if (nPrompt > 0) {
-                        session.reset();
-                        w.prompt(Math.min(nPrompt, BATCH));
-                    }
-                    if (nGen > 0) {
-                        session.reset();
-                        w.generate(1);
+                    // Like llama-bench's warm-up run, plus a little more so the JIT has compiled the Java path.
+                    for (int i = 0; i < 2; i++) {
+                        if (nPrompt > 0) {
+                            session.reset();
+                            w.prompt(Math.min(nPrompt, BATCH));
+                        }
+                        if (nGen > 0) {
+                            session.reset();
+                            w.generate(Math.min(nGen, 16));
+                        }
                     }
                     if (nPrompt > 0) ours.add(measure(status, io.err(), BenchResult.testName(nPrompt, 0), nPrompt, () -> w.prompt(nPrompt), session));
                     if (nGen > 0) ours.add(measure(status, io.err(), BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session));
