@@ -48,12 +48,18 @@ struct log_sink {
     int32_t min_level = 3;
     std::string line;
     int32_t line_level = 2;
+    std::string last_error_line; // kept even when nothing is forwarded: failures quote it
 };
 log_sink g_log;
 
+std::string last_llama_error() {
+    std::lock_guard<std::mutex> lock(g_log.mu);
+    return g_log.last_error_line;
+}
+
 void log_forward(ggml_log_level level, const char * text, void * /*user*/) {
     std::lock_guard<std::mutex> lock(g_log.mu);
-    if (g_log.fn == nullptr || text == nullptr) return;
+    if (text == nullptr) return;
     if (level != GGML_LOG_LEVEL_CONT) {
         g_log.line_level = static_cast<int32_t>(level);
     }
@@ -62,7 +68,9 @@ void log_forward(ggml_log_level level, const char * text, void * /*user*/) {
     while ((nl = g_log.line.find('\n')) != std::string::npos) {
         std::string one = g_log.line.substr(0, nl);
         g_log.line.erase(0, nl + 1);
-        if (!one.empty() && g_log.line_level >= g_log.min_level) {
+        if (one.empty()) continue;
+        if (g_log.line_level == GGML_LOG_LEVEL_ERROR) g_log.last_error_line = one;
+        if (g_log.fn != nullptr && g_log.line_level >= g_log.min_level) {
             g_log.fn(g_log.line_level, one.c_str(), g_log.user);
         }
     }
@@ -158,8 +166,15 @@ tf_model * tf_model_load(const char * path, int32_t n_gpu_layers, bool use_mmap,
     p.progress_callback = progress;
     p.progress_callback_user_data = user;
     auto m = std::make_unique<tf_model>();
+    {
+        std::lock_guard<std::mutex> lock(g_log.mu);
+        g_log.last_error_line.clear();
+    }
     m->model = llama_model_load_from_file(path, p);
-    if (m->model == nullptr) return fail_null<tf_model>(std::string("llama.cpp could not load model ") + path);
+    if (m->model == nullptr) {
+        const std::string why = last_llama_error();
+        return fail_null<tf_model>(why.empty() ? std::string("no reason given") : why);
+    }
     m->vocab = llama_model_get_vocab(m->model);
     return m.release();
 }
@@ -171,8 +186,9 @@ int64_t tf_model_size(const tf_model * m)        { return m ? static_cast<int64_
 int32_t tf_model_n_ctx_train(const tf_model * m) { return m ? llama_model_n_ctx_train(m->model) : -1; }
 int32_t tf_model_n_embd(const tf_model * m)      { return m ? llama_model_n_embd(m->model) : -1; }
 int32_t tf_model_n_layer(const tf_model * m)     { return m ? llama_model_n_layer(m->model) : -1; }
-int32_t tf_model_n_head(const tf_model * m)      { return m ? llama_model_n_head(m->model) : -1; }
-int32_t tf_model_n_head_kv(const tf_model * m)   { return m ? llama_model_n_head_kv(m->model) : -1; }
+// A vocab_only model has no layers, and llama_model_n_head aborts on layer 0 then: answer 0 instead.
+int32_t tf_model_n_head(const tf_model * m)    { return m ? (llama_model_n_layer(m->model) > 0 ? llama_model_n_head(m->model) : 0) : -1; }
+int32_t tf_model_n_head_kv(const tf_model * m) { return m ? (llama_model_n_layer(m->model) > 0 ? llama_model_n_head_kv(m->model) : 0) : -1; }
 int32_t tf_model_n_vocab(const tf_model * m)     { return m ? llama_vocab_n_tokens(m->vocab) : -1; }
 
 int32_t tf_model_desc(const tf_model * m, char * buf, int32_t buf_len) {
@@ -292,7 +308,10 @@ tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, 
     p.abort_callback_data = s.get();
     p.no_perf = true;
     s->ctx = llama_init_from_model(model->model, p);
-    if (s->ctx == nullptr) return fail_null<tf_session>("llama.cpp could not create the context (out of memory or unsupported settings)");
+    if (s->ctx == nullptr) {
+        const std::string why = last_llama_error();
+        return fail_null<tf_session>("llama.cpp could not create the context" + (why.empty() ? std::string() : ": " + why));
+    }
     ggml_threadpool_params tp = ggml_threadpool_params_default(n_threads);
     tp.poll = 50;
     s->pool = ggml_threadpool_new(&tp);

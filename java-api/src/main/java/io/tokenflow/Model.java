@@ -59,11 +59,12 @@ public final class Model implements AutoCloseable {
         if (!Files.isRegularFile(path)) throw new ModelLoadException("not a regular file: " + path);
         if (!Files.isReadable(path)) throw new ModelLoadException("model file not readable: " + path);
         GgufFile gguf = GgufFile.read(path);
+        VocabularyCheck.check(gguf);
         Tokenflow.init();
         long t0 = System.nanoTime();
         TfModel handle = ModelLoader.load(path.toAbsolutePath().toString(), options);
         if (handle == null) {
-            throw new ModelLoadException("llama.cpp could not load " + path + ": " + TokenflowNative.lastError());
+            throw new ModelLoadException("llama.cpp refused " + path + ": " + TokenflowNative.lastError());
         }
         LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %s in %.1f ms", path, (System.nanoTime() - t0) / 1e6));
         return new Model(path, gguf, options, handle);

@@ -81,6 +81,13 @@ final class ItEnv {
         return tool;
     }
 
+    /** A tool ran past its timeout (it was killed). */
+    static final class TimeoutError extends AssertionError {
+        private static final long serialVersionUID = 1L;
+
+        TimeoutError(String message) { super(message); }
+    }
+
     record ProcessOutput(int exitCode, byte[] stdout, String stderr) {
         String stdoutText() { return new String(stdout, StandardCharsets.UTF_8); }
     }
@@ -88,7 +95,7 @@ final class ItEnv {
     /**
      * Runs a llama.cpp tool with LD_LIBRARY_PATH at its bin dir, {@code stdin} as its input, and a timeout.
      *
-     * @throws AssertionError on timeout
+     * @throws TimeoutError on timeout
      */
     static ProcessOutput run(List<String> command, byte[] stdin, Duration timeout, Map<String, String> env) {
         try {
@@ -106,7 +113,7 @@ final class ItEnv {
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     p.destroyForcibly();
                     p.waitFor(10, TimeUnit.SECONDS);
-                    throw new AssertionError("timed out after " + timeout + ": " + command);
+                    throw new TimeoutError("timed out after " + timeout + ": " + command);
                 }
             } catch (InterruptedException e) {
                 p.destroyForcibly();
@@ -156,9 +163,9 @@ final class ItEnv {
                 System.err.println("[ItEnv] could not build the llama thread shim: " + log);
                 return shim;
             }
-            so.toFile().deleteOnExit();
+            dir.toFile().deleteOnExit(); // deleted in reverse order of registration: files first
             c.toFile().deleteOnExit();
-            dir.toFile().deleteOnExit();
+            so.toFile().deleteOnExit();
             shim = Optional.of(so);
         } catch (IOException | InterruptedException | RuntimeException e) {
             System.err.println("[ItEnv] could not build the llama thread shim: " + e);
