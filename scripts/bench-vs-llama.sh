@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # tokenflow bench vs llama.cpp's llama-bench, side by side in one run, same model file and threads.
-# Usage: scripts/bench-vs-llama.sh [THREADS] [REPS]
+# Usage: scripts/bench-vs-llama.sh [THREADS] [REPS] [REPS_1B]
 # Models: stories260K (../shared/models, if present) and a synthetic ~1.1B F16 llama (written once, 2.2 GB).
 # Writes bench/results/bench-<model>.json; the tables go to stdout.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 threads="${1:-2}"
-reps="${2:-5}"
+reps="${2:-10}"
+reps_1b="${3:-3}"
 "$root/scripts/tokenflow" --version >/dev/null        # builds the CLI on a fresh clone
 llama_bench="$("$root/scripts/build-llama.sh" | tail -1)/bin/llama-bench"
 mkdir -p "$root/bench/results"
 run() {
-  local model="$1" name="$2" p="$3" n="$4"
+  local model="$1" name="$2" p="$3" n="$4" reps="$5"
   echo "== $name: pp$p tg$n, $threads threads, $reps repetitions" >&2
   TOKENFLOW_PROGRESS=never "$root/scripts/tokenflow" bench -m "$model" -p "$p" -n "$n" -r "$reps" -t "$threads" \
       --compare-llama-bench "$llama_bench" --json > "$root/bench/results/bench-$name.json"
@@ -19,5 +20,5 @@ run() {
       "$root/bench/results/bench-$name.json" "$name"
 }
 stories="$root/../shared/models/stories260K.gguf"
-[[ -f "$stories" ]] && run "$stories" stories260K 512 128
-run synthetic:1b synthetic-1b "${TF_BENCH_1B_PP:-512}" "${TF_BENCH_1B_TG:-128}"
+if [[ -f "$stories" ]]; then run "$stories" stories260K 512 128 "$reps"; fi
+if [[ "${TF_BENCH_SKIP_1B:-0}" != 1 ]]; then run synthetic:1b synthetic-1b 512 128 "$reps_1b"; fi

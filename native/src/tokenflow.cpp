@@ -98,7 +98,11 @@ struct tf_session {
     ggml_threadpool * pool_batch = nullptr;
     std::atomic<bool> abort{false};
     bool has_logits = false;
+    // One batch of n_batch tokens, reused by every decode call (no allocation per generated token).
+    llama_batch batch{};
+    bool batch_ready = false;
     ~tf_session() {
+        if (batch_ready) llama_batch_free(batch);
         if (ctx) llama_free(ctx);
         if (pool_batch) ggml_threadpool_free(pool_batch);
         if (pool) ggml_threadpool_free(pool);
@@ -321,6 +325,8 @@ tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, 
         s->pool_batch = ggml_threadpool_new(&tpb);
     }
     if (s->pool != nullptr) llama_attach_threadpool(s->ctx, s->pool, s->pool_batch);
+    s->batch = llama_batch_init(static_cast<int32_t>(llama_n_batch(s->ctx)), 0, 1);
+    s->batch_ready = true;
     return s.release();
 }
 
@@ -339,8 +345,7 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
         if (tokens[i] < 0 || tokens[i] >= n_vocab) return fail(TF_ERR_ARG, "decode: token id out of range at index " + std::to_string(i));
     }
     const int32_t n_batch = static_cast<int32_t>(llama_n_batch(s->ctx));
-    llama_batch batch = llama_batch_init(std::min(n, n_batch), 0, 1);
-    std::unique_ptr<llama_batch, void (*)(llama_batch *)> guard(&batch, [](llama_batch * b) { llama_batch_free(*b); });
+    llama_batch & batch = s->batch;
     s->has_logits = false;
     for (int32_t start = 0; start < n; start += n_batch) {
         const int32_t len = std::min(n_batch, n - start);

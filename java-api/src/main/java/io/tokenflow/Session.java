@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 
 /**
  * A llama.cpp context on a {@link Model}: a KV cache plus the generation loop. One generation runs at a time
@@ -29,6 +30,8 @@ public final class Session implements AutoCloseable {
     private final ReentrantLock running = new ReentrantLock();
     private final Object abortLock = new Object();
     private volatile boolean cancelRequested;
+    /** Native scratch for single-token decodes: no Java array copy per generated token. */
+    private final IntPointer single = new IntPointer(1);
     /** Tokens whose K/V are in sequence 0 of the cache, in position order. */
     private final IntList cached = new IntList();
 
@@ -179,7 +182,7 @@ public final class Session implements AutoCloseable {
                 if (stop.stopped()) { reason = StopReason.STOP_STRING; break; }
                 if (n >= o.maxTokens()) { reason = StopReason.MAX_TOKENS; break; }
                 if (pos >= contextSize) { reason = StopReason.CONTEXT_FULL; break; }
-                rc = TokenflowNative.tf_session_decode(handle, new int[] {next}, 1, pos, 0, true);
+                rc = decodeOne(next, pos);
                 if (rc == TokenflowNative.TF_ERR_ABORTED) { reason = StopReason.CANCELLED; break; }
                 check(rc, "decode");
                 cached.add(next);
@@ -222,8 +225,15 @@ public final class Session implements AutoCloseable {
         if (cached.size() + tokens.length > contextSize) {
             throw new ContextOverflowException((cached.size() + tokens.length) + " tokens do not fit in the context of " + contextSize);
         }
-        check(TokenflowNative.tf_session_decode(handle, tokens, tokens.length, cached.size(), 0, true), "decode");
+        int rc = tokens.length == 1 ? decodeOne(tokens[0], cached.size())
+                : TokenflowNative.tf_session_decode(handle, tokens, tokens.length, cached.size(), 0, true);
+        check(rc, "decode");
         cached.addAll(tokens);
+    }
+
+    private int decodeOne(int token, int pos) {
+        single.put(0, token);
+        return TokenflowNative.tf_session_decode(handle, single, 1, pos, 0, true);
     }
 
     /**
@@ -301,6 +311,7 @@ public final class Session implements AutoCloseable {
             synchronized (abortLock) {
                 owner.close();
             }
+            single.close();
         } finally {
             running.unlock();
         }

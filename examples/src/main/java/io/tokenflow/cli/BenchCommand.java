@@ -56,7 +56,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--compare-llama-bench", paramLabel = "PATH",
-            description = "Also run this llama-bench binary with the same -m -p -n -r -t and show the ratio tokenflow/llama.cpp.")
+            description = "Also run this llama-bench binary (same -m -p -n -t), alternating one repetition of each, and show the ratio tokenflow/llama.cpp.")
     Path llamaBench;
 
     @Override
@@ -73,6 +73,7 @@ final class BenchCommand implements Callable<Integer> {
         StatusLine status = new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal()));
         Path modelPath;
         List<BenchResult> ours = new ArrayList<>();
+        List<BenchResult> theirs = null;
         ModelInfo info;
         try (Model model = ModelLoading.load(common, io)) {
             info = model.info();
@@ -80,34 +81,44 @@ final class BenchCommand implements Callable<Integer> {
             SessionOptions so = SessionOptions.builder().contextSize(nPrompt + nGen).batchSize(BATCH)
                     .microBatchSize(MICRO_BATCH).threads(nThreads).flashAttention(FlashAttention.AUTO)
                     .kvCacheType(KvCacheType.F16).build();
-            try (Session session = model.newSession(so)) {
-                Workload w = new Workload(session, model.tokenizer().specialTokens().addBos()
-                        ? model.tokenizer().specialTokens().bos() : -1, info.vocabularySize());
-                try {
-                    status.show("bench: warm-up");
-                    // Like llama-bench's warm-up run, plus a little more so the JIT has compiled the Java path.
-                    for (int i = 0; i < 2; i++) {
-                        if (nPrompt > 0) {
-                            session.reset();
-                            w.prompt(Math.min(nPrompt, BATCH));
+            int bos = model.tokenizer().specialTokens().addBos() ? model.tokenizer().specialTokens().bos() : -1;
+            try {
+                if (llamaBench == null) {
+                    try (Session session = model.newSession(so)) {
+                        Workload w = new Workload(session, bos, info.vocabularySize());
+                        warmUp(status, w, session, 2);
+                        if (nPrompt > 0) ours.add(BenchResult.of(BenchResult.testName(nPrompt, 0),
+                                measure(status, io.err(), BenchResult.testName(nPrompt, 0), nPrompt, () -> w.prompt(nPrompt), session, reps)));
+                        if (nGen > 0) ours.add(BenchResult.of(BenchResult.testName(0, nGen),
+                                measure(status, io.err(), BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session, reps)));
+                    }
+                } else {
+                    // Side by side: alternate one repetition of ours with one llama-bench run (-r 1), so that drift
+                    // on a shared machine hits both tools alike. Our session (and its polling thread pool) is
+                    // closed while llama-bench runs, and each side warms up before its repetition.
+                    double[] pp = new double[reps], tg = new double[reps], lpp = new double[reps], ltg = new double[reps];
+                    for (int r = 0; r < reps; r++) {
+                        try (Session session = model.newSession(so)) {
+                            Workload w = new Workload(session, bos, info.vocabularySize());
+                            warmUp(status, w, session, r == 0 ? 2 : 1);
+                            if (nPrompt > 0) pp[r] = measure(status, io.err(), BenchResult.testName(nPrompt, 0), nPrompt, () -> w.prompt(nPrompt), session, 1)[0];
+                            if (nGen > 0) tg[r] = measure(status, io.err(), BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session, 1)[0];
                         }
-                        if (nGen > 0) {
-                            session.reset();
-                            w.generate(Math.min(nGen, 16));
+                        status.show(String.format(Locale.ROOT, "bench: llama-bench round %d/%d", r + 1, reps));
+                        for (BenchResult b : LlamaBench.run(llamaBench, modelPath, nPrompt, nGen, 1, nThreads)) {
+                            if (b.isPrompt()) lpp[r] = b.tokensPerSecond(); else ltg[r] = b.tokensPerSecond();
                         }
                     }
-                    if (nPrompt > 0) ours.add(measure(status, io.err(), BenchResult.testName(nPrompt, 0), nPrompt, () -> w.prompt(nPrompt), session));
-                    if (nGen > 0) ours.add(measure(status, io.err(), BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session));
-                } finally {
-                    status.clear();
+                    theirs = new ArrayList<>();
+                    if (nPrompt > 0) {
+                        ours.add(BenchResult.of(BenchResult.testName(nPrompt, 0), pp));
+                        theirs.add(BenchResult.of(BenchResult.testName(nPrompt, 0), lpp));
+                    }
+                    if (nGen > 0) {
+                        ours.add(BenchResult.of(BenchResult.testName(0, nGen), tg));
+                        theirs.add(BenchResult.of(BenchResult.testName(0, nGen), ltg));
+                    }
                 }
-            }
-        }
-        List<BenchResult> theirs = null;
-        if (llamaBench != null) {
-            status.show("bench: running " + llamaBench.getFileName() + " ...");
-            try {
-                theirs = LlamaBench.run(llamaBench, modelPath, nPrompt, nGen, reps, nThreads);
             } finally {
                 status.clear();
             }
@@ -117,7 +128,22 @@ final class BenchCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private BenchResult measure(StatusLine status, PrintWriter err, String test, int tokens, Runnable run, Session session) {
+    /** Like llama-bench's warm-up run; the first time a little more, so the JIT has compiled the Java path. */
+    private void warmUp(StatusLine status, Workload w, Session session, int times) {
+        status.show("bench: warm-up");
+        for (int i = 0; i < times; i++) {
+            if (nPrompt > 0) {
+                session.reset();
+                w.prompt(Math.min(nPrompt, BATCH));
+            }
+            if (nGen > 0) {
+                session.reset();
+                w.generate(Math.min(nGen, 16));
+            }
+        }
+    }
+
+    private double[] measure(StatusLine status, PrintWriter err, String test, int tokens, Runnable run, Session session, int reps) {
         double[] tps = new double[reps];
         for (int r = 0; r < reps; r++) {
             status.show(String.format(Locale.ROOT, "bench: %s %d/%d", test, r + 1, reps));
@@ -132,7 +158,7 @@ final class BenchCommand implements Callable<Integer> {
                 err.flush();
             }
         }
-        return BenchResult.of(test, tps);
+        return tps;
     }
 
     /** What llama-bench decodes: a prompt of random tokens (BOS first when the model wants one), or a chain of them. */

@@ -116,6 +116,8 @@ public final class TokenflowNative {
     public static native int tf_session_n_batch(TfSession session);
     public static native int tf_session_decode(TfSession session, int[] tokens, int n, int pos0, int seq,
             @Cast("bool") boolean wantLogits);
+    public static native int tf_session_decode(TfSession session, IntPointer tokens, int n, int pos0, int seq,
+            @Cast("bool") boolean wantLogits);
     public static native FloatPointer tf_session_logits(TfSession session);
     public static native void tf_session_abort(TfSession session, @Cast("bool") boolean abort);
     public static native @Cast("bool") boolean tf_memory_seq_rm(TfSession session, int seq, int p0, int p1);
