@@ -118,6 +118,26 @@ int32_t tf_session_decode(tf_session * session, const int32_t * tokens, int32_t 
 // Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
 float * tf_session_logits(tf_session * session);
 
+// --- token trees (speculative decoding) ---
+//
+// A draft tree of n nodes (1 <= n <= 256): node 0 is the root (the last emitted token, not yet in the cache),
+// parents[0] = -1 and 0 <= parents[i] < i. Node i goes to position pos0 + depth(i). Each root-to-leaf path is
+// decoded as its own sequence (ids 1..L, L = number of leaves); the cached prefix of sequence 0 (positions
+// < pos0) is shared with every path, so node i attends the prefix, its ancestors and itself. Logits are kept
+// for every node, one row of n_vocab floats per node in node order (tf_session_tree_logits).
+// Returns TF_OK or a negative TF_ERR_*; on failure the cache holds what it held before.
+int32_t tf_session_decode_tree(tf_session * session, const int32_t * tokens, const int32_t * parents, int32_t n,
+                               int32_t pos0);
+// Logits of the last tree decode: n rows of n_vocab floats, or NULL.
+float * tf_session_tree_logits(tf_session * session);
+// Keep the accepted path (node indices path[0] = 0, path[i+1] a child of path[i]) of the last tree decode:
+// its cells join sequence 0 at positions pos0 .. pos0 + len - 1; every other node's cells are removed.
+int32_t tf_session_commit_path(tf_session * session, const int32_t * path, int32_t len);
+// Greedy verification of the last tree decode with tfkernels (see tfkernels.h, tree verification): writes the
+// accepted path, its length, the bonus token, and (k_cand > 0) the top-k_cand candidates of every node.
+int32_t tf_session_verify_greedy(tf_session * session, int32_t k_cand, int32_t * out_path, int32_t * out_len,
+                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads);
+
 // Ask a running tf_session_decode on another thread to stop (true), or clear the request (false).
 void tf_session_abort(tf_session * session, bool abort);
 

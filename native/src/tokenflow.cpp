@@ -80,6 +80,8 @@ std::once_flag g_init_once;
 
 // llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
 constexpr uint32_t kMaxSeq = 256;
+// Largest draft tree: sequence ids 1..255 are its paths (0 is the main sequence).
+constexpr int32_t kMaxTree = 256;
 
 } // namespace
 
@@ -101,7 +103,15 @@ struct tf_session {
     // One batch of n_batch tokens, reused by every decode call (no allocation per generated token).
     llama_batch batch{};
     bool batch_ready = false;
+    // Token trees: a batch whose tokens may carry up to kMaxTree sequence ids, allocated on first use.
+    llama_batch tree_batch{};
+    bool tree_ready = false;
+    std::vector<int32_t> tree_tokens, tree_parents, tree_depth;
+    std::vector<int32_t> tree_leaf_seq;  // per node: one leaf sequence id below it
+    int32_t tree_pos0 = -1;
+    int32_t tree_n_leaves = 0;
     ~tf_session() {
+        if (tree_ready) llama_batch_free(tree_batch);
         if (batch_ready) llama_batch_free(batch);
         if (ctx) llama_free(ctx);
         if (pool_batch) ggml_threadpool_free(pool_batch);
@@ -308,6 +318,7 @@ tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, 
     p.flash_attn_type = static_cast<llama_flash_attn_type>(flash_attn);
     p.type_k = static_cast<ggml_type>(type_k);
     p.type_v = static_cast<ggml_type>(type_v);
+    p.kv_unified = true;  // one cache stream: token trees put many sequence ids on one cell
     p.abort_callback = abort_cb;
     p.abort_callback_data = s.get();
     p.no_perf = true;
@@ -373,6 +384,138 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
 float * tf_session_logits(tf_session * s) {
     if (s == nullptr || !s->has_logits) return fail_null<float>("no logits available");
     return llama_get_logits_ith(s->ctx, -1);
+}
+
+
+// --- token trees ---
+
+static void tree_drop_paths(tf_session * s) {
+    llama_memory_t mem = llama_get_memory(s->ctx);
+    for (int32_t q = 1; q <= s->tree_n_leaves; ++q) llama_memory_seq_rm(mem, q, -1, -1);
+    s->tree_n_leaves = 0;
+}
+
+int32_t tf_session_decode_tree(tf_session * s, const int32_t * tokens, const int32_t * parents, int32_t n, int32_t pos0) {
+    if (s == nullptr || tokens == nullptr || parents == nullptr) return fail(TF_ERR_ARG, "decode_tree: null argument");
+    if (n < 1 || n > kMaxTree) return fail(TF_ERR_ARG, "decode_tree: tree size must be in [1, 256]");
+    if (n > static_cast<int32_t>(llama_n_batch(s->ctx))) return fail(TF_ERR_ARG, "decode_tree: tree larger than the batch size");
+    if (parents[0] != -1) return fail(TF_ERR_ARG, "decode_tree: parents[0] must be -1");
+    const int32_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
+    std::vector<int32_t> depth(static_cast<size_t>(n), 0), n_children(static_cast<size_t>(n), 0);
+    for (int32_t i = 0; i < n; ++i) {
+        if (tokens[i] < 0 || tokens[i] >= n_vocab) return fail(TF_ERR_ARG, "decode_tree: token id out of range at node " + std::to_string(i));
+        if (i > 0) {
+            if (parents[i] < 0 || parents[i] >= i) return fail(TF_ERR_ARG, "decode_tree: parents[" + std::to_string(i) + "] must be in [0, i)");
+            depth[i] = depth[parents[i]] + 1;
+            n_children[parents[i]]++;
+        }
+    }
+    int32_t max_depth = 0;
+    for (int32_t i = 0; i < n; ++i) max_depth = std::max(max_depth, depth[i]);
+    if (pos0 < 0 || static_cast<int64_t>(pos0) + max_depth + 1 > static_cast<int64_t>(llama_n_ctx(s->ctx)))
+        return fail(TF_ERR_NO_SLOT, "decode_tree: the tree's positions exceed the context size");
+    llama_memory_t mem = llama_get_memory(s->ctx);
+    if (llama_memory_seq_pos_max(mem, 0) != pos0 - 1)
+        return fail(TF_ERR_ARG, "decode_tree: pos0 must follow the last cached position of sequence 0");
+    if (!s->tree_ready) {
+        s->tree_batch = llama_batch_init(kMaxTree, 0, kMaxTree);
+        s->tree_ready = true;
+    }
+    // Leaves get sequence ids 1..L; every node carries the ids of the leaves below it.
+    std::vector<std::vector<int32_t>> seqs(static_cast<size_t>(n));
+    int32_t n_leaves = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        if (n_children[i] != 0) continue;
+        const int32_t q = ++n_leaves;
+        for (int32_t u = i; u >= 0; u = parents[u]) seqs[u].push_back(q);
+    }
+    // The cached prefix belongs to every path.
+    for (int32_t q = 1; q <= n_leaves; ++q) llama_memory_seq_cp(mem, 0, q, -1, -1);
+    s->tree_n_leaves = n_leaves;
+    llama_batch & b = s->tree_batch;
+    b.n_tokens = n;
+    for (int32_t i = 0; i < n; ++i) {
+        b.token[i] = tokens[i];
+        b.pos[i] = pos0 + depth[i];
+        b.n_seq_id[i] = static_cast<int32_t>(seqs[i].size());
+        for (size_t j = 0; j < seqs[i].size(); ++j) b.seq_id[i][j] = seqs[i][j];
+        b.logits[i] = true;
+    }
+    s->has_logits = false;
+    s->tree_pos0 = -1;
+    const int32_t rc = llama_decode(s->ctx, b);
+    if (rc != 0) {
+        tree_drop_paths(s);
+        if (rc == 1) return fail(TF_ERR_NO_SLOT, "decode_tree: no KV cache slot for the tree");
+        if (rc == 2) return fail(TF_ERR_ABORTED, "decode_tree: aborted");
+        return fail(TF_ERR_NATIVE, "decode_tree: llama_decode failed with code " + std::to_string(rc));
+    }
+    s->tree_tokens.assign(tokens, tokens + n);
+    s->tree_parents.assign(parents, parents + n);
+    s->tree_depth = depth;
+    s->tree_leaf_seq.assign(static_cast<size_t>(n), 0);
+    for (int32_t i = 0; i < n; ++i) s->tree_leaf_seq[i] = seqs[i].front();
+    s->tree_pos0 = pos0;
+    return TF_OK;
+}
+
+float * tf_session_tree_logits(tf_session * s) {
+    if (s == nullptr || s->tree_pos0 < 0) return fail_null<float>("no tree logits available");
+    // Outputs come back in batch order, one row per node.
+    return llama_get_logits(s->ctx);
+}
+
+int32_t tf_session_commit_path(tf_session * s, const int32_t * path, int32_t len) {
+    if (s == nullptr || path == nullptr) return fail(TF_ERR_ARG, "commit_path: null argument");
+    if (s->tree_pos0 < 0) return fail(TF_ERR_ARG, "commit_path: no tree to commit");
+    const int32_t n = static_cast<int32_t>(s->tree_tokens.size());
+    if (len < 1 || len > n || path[0] != 0) return fail(TF_ERR_ARG, "commit_path: the path must start at the root");
+    for (int32_t i = 1; i < len; ++i) {
+        if (path[i] <= 0 || path[i] >= n || s->tree_parents[path[i]] != path[i - 1])
+            return fail(TF_ERR_ARG, "commit_path: node " + std::to_string(path[i]) + " is not a child of the previous one");
+    }
+    llama_memory_t mem = llama_get_memory(s->ctx);
+    // The deepest accepted node's leaf sequence holds exactly the path's cells at positions pos0.. (one per depth).
+    const int32_t q = s->tree_leaf_seq[path[len - 1]];
+    llama_memory_seq_cp(mem, q, 0, s->tree_pos0, s->tree_pos0 + len);
+    tree_drop_paths(s);
+    s->tree_pos0 = -1;
+    s->has_logits = false;
+    return TF_OK;
+}
+
+int32_t tf_session_verify_greedy(tf_session * s, int32_t k_cand, int32_t * out_path, int32_t * out_len,
+                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads) {
+    if (s == nullptr || s->tree_pos0 < 0) return fail(TF_ERR_ARG, "verify: no tree decoded");
+    const int32_t n = static_cast<int32_t>(s->tree_tokens.size());
+    const int64_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
+    const float * logits = llama_get_logits(s->ctx);
+    if (logits == nullptr) return fail(TF_ERR_NATIVE, "verify: no logits");
+    if (out_path == nullptr || out_len == nullptr || out_bonus == nullptr || k_cand < 0 || k_cand > 64 ||
+        (k_cand > 0 && out_cand_ids == nullptr))
+        return fail(TF_ERR_ARG, "verify: bad output arguments");
+    // Per-node top-k (its first entry is the argmax, ties to the smaller id like llama.cpp's greedy sampler).
+    const int32_t k = std::max<int32_t>(1, k_cand);
+    std::vector<int32_t> ids(static_cast<size_t>(n) * k);
+    std::vector<float> vals(static_cast<size_t>(n) * k);
+    const int rc = tfk_topk_f32(logits, n, n_vocab, n_vocab, k, ids.data(), vals.data(), n_threads);
+    if (rc != 0) return fail(TF_ERR_ARG, std::string("verify: ") + tfk_status_str(rc));
+    // Walk: descend into the first child carrying the parent's argmax; the last argmax is the bonus token.
+    int32_t len = 0, u = 0;
+    out_path[len++] = 0;
+    while (true) {
+        const int32_t y = ids[static_cast<size_t>(u) * k];
+        int32_t next = -1;
+        for (int32_t c = u + 1; c < n; ++c) {
+            if (s->tree_parents[c] == u && s->tree_tokens[c] == y) { next = c; break; }
+        }
+        if (next < 0) { *out_bonus = y; break; }
+        out_path[len++] = next;
+        u = next;
+    }
+    *out_len = len;
+    if (k_cand > 0) std::copy(ids.begin(), ids.end(), out_cand_ids);
+    return TF_OK;
 }
 
 void tf_session_abort(tf_session * s, bool abort) {
