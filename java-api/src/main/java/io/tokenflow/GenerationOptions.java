@@ -1,5 +1,6 @@
 package io.tokenflow;
 
+import io.tokenflow.speculative.Speculation;
 import java.util.List;
 
 /**
@@ -18,10 +19,17 @@ import java.util.List;
  * @param addSpecial add BOS as the model asks when tokenizing the prompt text
  * @param parseSpecial parse special-token text in the prompt (as llama.cpp's tools do)
  * @param ignoreEos keep generating past end-of-generation tokens
+ * @param speculation lossless speculative decoding policy (greedy decoding only; output is unchanged — exactly so
+ *     with an F32 KV cache and flash attention off, since llama.cpp's CPU flash attention computes batches of
+ *     several tokens in lower precision than single tokens, which can flip near-ties)
+ * @param draftBudget drafted nodes per step: {@link #AUTO_BUDGET} sizes trees from this machine's measured decode
+ *     cost and the drafter's acceptance; 0 turns drafting off; otherwise a fixed budget (at most 255)
  */
 public record GenerationOptions(int maxTokens, List<String> stopStrings, float temperature, int topK, float topP,
         float minP, float repeatPenalty, int repeatLastN, long seed, boolean addSpecial, boolean parseSpecial,
-        boolean ignoreEos) {
+        boolean ignoreEos, Speculation speculation, int draftBudget) {
+
+    public static final int AUTO_BUDGET = -1;
 
     public static final long RANDOM_SEED = 0xFFFFFFFFL;
 
@@ -36,6 +44,10 @@ public record GenerationOptions(int maxTokens, List<String> stopStrings, float t
         if (!(repeatPenalty > 0) || Float.isInfinite(repeatPenalty)) throw new IllegalArgumentException("repeatPenalty must be finite and > 0, got " + repeatPenalty);
         if (repeatLastN < -1) throw new IllegalArgumentException("repeatLastN must be >= -1, got " + repeatLastN);
         if (seed < 0 || seed > 0xFFFFFFFFL) throw new IllegalArgumentException("seed must be in [0, 2^32-1], got " + seed);
+        java.util.Objects.requireNonNull(speculation, "speculation");
+        if (draftBudget < AUTO_BUDGET || draftBudget > 255) {
+            throw new IllegalArgumentException("draftBudget must be -1 (auto), 0 (off) or 1..255, got " + draftBudget);
+        }
     }
 
     public boolean greedy() { return temperature == 0f; }
@@ -51,6 +63,7 @@ public record GenerationOptions(int maxTokens, List<String> stopStrings, float t
         b.maxTokens = maxTokens; b.stopStrings = stopStrings; b.temperature = temperature; b.topK = topK; b.topP = topP;
         b.minP = minP; b.repeatPenalty = repeatPenalty; b.repeatLastN = repeatLastN; b.seed = seed;
         b.addSpecial = addSpecial; b.parseSpecial = parseSpecial; b.ignoreEos = ignoreEos;
+        b.speculation = speculation; b.draftBudget = draftBudget;
         return b;
     }
 
@@ -67,6 +80,8 @@ public record GenerationOptions(int maxTokens, List<String> stopStrings, float t
         private boolean addSpecial = true;
         private boolean parseSpecial = true;
         private boolean ignoreEos = false;
+        private Speculation speculation = Speculation.NONE;
+        private int draftBudget = AUTO_BUDGET;
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
         public Builder stopStrings(List<String> s) { stopStrings = List.copyOf(s); return this; }
@@ -81,9 +96,11 @@ public record GenerationOptions(int maxTokens, List<String> stopStrings, float t
         public Builder addSpecial(boolean b) { addSpecial = b; return this; }
         public Builder parseSpecial(boolean b) { parseSpecial = b; return this; }
         public Builder ignoreEos(boolean b) { ignoreEos = b; return this; }
+        public Builder speculation(Speculation s) { speculation = s; return this; }
+        public Builder draftBudget(int n) { draftBudget = n; return this; }
         public GenerationOptions build() {
             return new GenerationOptions(maxTokens, stopStrings, temperature, topK, topP, minP, repeatPenalty, repeatLastN,
-                    seed, addSpecial, parseSpecial, ignoreEos);
+                    seed, addSpecial, parseSpecial, ignoreEos, speculation, draftBudget);
         }
     }
 }

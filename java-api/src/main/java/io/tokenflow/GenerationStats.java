@@ -1,5 +1,9 @@
 package io.tokenflow;
 
+import io.tokenflow.speculative.SpeculationStats;
+import java.util.Objects;
+import java.util.Optional;
+
 /**
  * Measurements of one generation.
  *
@@ -10,6 +14,12 @@ package io.tokenflow;
  * @param promptTokensPerSecond prompt tokens decoded per second (the uncached part)
  * @param generationTokensPerSecond generated tokens per second after the first
  * @param totalMillis wall time of the call
+ * @param speculation speculative decoding figures, when a speculation policy ran
  */
 public record GenerationStats(int promptTokens, int cachedPromptTokens, int generatedTokens, double ttftMillis,
-        double promptTokensPerSecond, double generationTokensPerSecond, double totalMillis) {}
+        double promptTokensPerSecond, double generationTokensPerSecond, double totalMillis,
+        Optional<SpeculationStats> speculation) {
+    public GenerationStats {
+        Objects.requireNonNull(speculation, "speculation");
+    }
+}

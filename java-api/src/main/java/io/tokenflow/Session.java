@@ -2,11 +2,16 @@ package io.tokenflow;
 
 import io.tokenflow.internal.IntList;
 import io.tokenflow.internal.NativeHandle;
-import io.tokenflow.internal.StopMatcher;
 import io.tokenflow.internal.TokenflowNative;
 import io.tokenflow.internal.TokenflowNative.TfSampler;
 import io.tokenflow.internal.TokenflowNative.TfSession;
-import io.tokenflow.internal.Utf8Stream;
+import io.tokenflow.speculative.AcceptanceProfile;
+import io.tokenflow.speculative.Drafter;
+import io.tokenflow.speculative.Speculation;
+import io.tokenflow.speculative.SpeculationStats;
+import io.tokenflow.speculative.TreeSizer;
+import java.util.EnumMap;
+import java.util.Map;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +37,10 @@ public final class Session implements AutoCloseable {
     private volatile boolean cancelRequested;
     /** Native scratch for single-token decodes: no Java array copy per generated token. */
     private final IntPointer single = new IntPointer(1);
+    /** One drafter per policy, kept across generations (what it learned, e.g. Token Recycling's matrix). */
+    private final Map<Speculation, Drafter> drafters = new EnumMap<>(Speculation.class);
+    private final Map<Speculation, AcceptanceProfile> profiles = new EnumMap<>(Speculation.class);
+    private TreeSizer sizer;
     /** Tokens whose K/V are in sequence 0 of the cache, in position order. */
     private final IntList cached = new IntList();
 
@@ -148,19 +157,15 @@ public final class Session implements AutoCloseable {
         long tPrompt = System.nanoTime();
         if (rc == TokenflowNative.TF_ERR_ABORTED) {
             return new GenerationResult("", new int[0], StopReason.CANCELLED,
-                    new GenerationStats(prompt.length, keep, 0, Double.NaN, 0, 0, ms(t0, tPrompt)));
+                    new GenerationStats(prompt.length, keep, 0, Double.NaN, 0, 0, ms(t0, tPrompt), java.util.Optional.empty()));
         }
         check(rc, "prompt decode");
         cached.addAll(rest);
 
-        int[] out = new int[Math.min(o.maxTokens(), 1024)];
-        int n = 0;
-        Utf8Stream utf8 = new Utf8Stream();
-        StopMatcher stop = new StopMatcher(o.stopStrings());
-        StopReason reason = StopReason.MAX_TOKENS;
+        Emitter out = new Emitter(tok, o, listener);
         long seed = o.seed() == GenerationOptions.RANDOM_SEED ? (System.nanoTime() & 0x7FFFFFFFL) : o.seed();
-        double ttft = Double.NaN;
-        long tFirst = 0;
+        long[] firstTokenAt = {0};
+        SpeculationStats spec = null;
         TfSampler sampler = TokenflowNative.tf_sampler_new(model.handle(), o.temperature(), o.topK(), o.topP(), o.minP(),
                 o.repeatPenalty(), o.repeatLastN(), (int) seed);
         if (sampler == null || sampler.isNull()) throw new NativeException("sampler: " + TokenflowNative.lastError());
@@ -168,41 +173,82 @@ public final class Session implements AutoCloseable {
             if (o.repeatPenalty() != 1f) {
                 for (int t : prompt) TokenflowNative.tf_sampler_accept(sampler, t);
             }
-            int pos = prompt.length;
-            while (true) {
-                if (cancelRequested) { reason = StopReason.CANCELLED; break; }
-                int next = TokenflowNative.tf_sampler_sample(sampler, handle);
-                check(next, "sample");
-                if (n == 0) { tFirst = System.nanoTime(); ttft = ms(t0, tFirst); }
-                if (!o.ignoreEos() && tok.isEndOfGeneration(next)) { reason = StopReason.END_OF_GENERATION; break; }
-                if (n == out.length) out = Arrays.copyOf(out, out.length * 2);
-                out[n++] = next;
-                String released = stop.push(utf8.feed(tok.piece(next)));
-                listener.onToken(next, released);
-                if (stop.stopped()) { reason = StopReason.STOP_STRING; break; }
-                if (n >= o.maxTokens()) { reason = StopReason.MAX_TOKENS; break; }
-                if (pos >= contextSize) { reason = StopReason.CONTEXT_FULL; break; }
-                rc = decodeOne(next, pos);
-                if (rc == TokenflowNative.TF_ERR_ABORTED) { reason = StopReason.CANCELLED; break; }
-                check(rc, "decode");
-                cached.add(next);
-                pos++;
+            if (SpeculativeLoop.applies(o)) {
+                spec = new SpeculativeLoop(this, o, out, sampler).run(prompt, firstTokenAt);
+            } else {
+                plainLoop(prompt.length, out, sampler, firstTokenAt);
             }
         } finally {
             TokenflowNative.tf_sampler_free(sampler);
         }
-        if (!stop.stopped()) {
-            String tail = stop.push(utf8.finish());
-            tail += stop.flush();
-            if (!tail.isEmpty()) listener.onToken(-1, tail);
-        }
+        out.finish();
         long tEnd = System.nanoTime();
-        int[] tokens = Arrays.copyOf(out, n);
+        int n = out.count();
+        long tFirst = firstTokenAt[0];
+        double ttft = tFirst == 0 ? Double.NaN : ms(t0, tFirst);
         double pp = (prompt.length - keep) / Math.max(1e-9, (tPrompt - t0) / 1e9);
-        double tg = n > 1 ? (n - 1) / Math.max(1e-9, (tEnd - tFirst) / 1e9) : 0;
-        return new GenerationResult(stop.text(), tokens, reason,
-                new GenerationStats(prompt.length, keep, n, ttft, pp, tg, ms(t0, tEnd)));
+        double tg = n > 1 && tFirst != 0 ? (n - 1) / Math.max(1e-9, (tEnd - tFirst) / 1e9) : 0;
+        return new GenerationResult(out.text(), out.tokens(), out.reason(),
+                new GenerationStats(prompt.length, keep, n, ttft, pp, tg, ms(t0, tEnd), java.util.Optional.ofNullable(spec)));
     }
+
+    /** One token per step: sample from the last logits, emit, decode it. */
+    private void plainLoop(int pos, Emitter out, TfSampler sampler, long[] firstTokenAt) {
+        while (true) {
+            if (cancelRequested) { out.end(StopReason.CANCELLED); return; }
+            int next = TokenflowNative.tf_sampler_sample(sampler, handle);
+            check(next, "sample");
+            if (firstTokenAt[0] == 0) firstTokenAt[0] = System.nanoTime();
+            if (!out.emit(next)) return;
+            if (pos >= contextSize) { out.end(StopReason.CONTEXT_FULL); return; }
+            int rc = decodeOne(next, pos);
+            if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); return; }
+            check(rc, "decode");
+            cached.add(next);
+            pos++;
+        }
+    }
+
+    // --- used by SpeculativeLoop (same package) ---
+
+    /** This session's drafter for {@code policy} (created on first use, then kept). */
+    Drafter drafter(Speculation policy) {
+        return drafters.computeIfAbsent(policy, p -> p.newDrafter(model.info().vocabularySize()));
+    }
+
+    AcceptanceProfile profile(Speculation policy) {
+        return profiles.computeIfAbsent(policy, p -> new AcceptanceProfile());
+    }
+
+    /** Drafted nodes for the next step: the fixed budget, or the hardware-aware choice; a tree fits one batch. */
+    int draftBudget(GenerationOptions o, Drafter drafter) {
+        if (o.draftBudget() != GenerationOptions.AUTO_BUDGET) return Math.min(o.draftBudget(), batchSize - 1);
+        if (sizer == null) sizer = new TreeSizer(DecodeCostProbe.curve(this));
+        return Math.min(sizer.choose(profile(o.speculation()), drafter), batchSize - 1);
+    }
+
+    /** Decodes one token after the cache (the plain step of a speculative loop); returns the native code. */
+    int decodeNext(int token) {
+        int rc = decodeOne(token, cached.size());
+        if (rc == TokenflowNative.TF_OK) cached.add(token);
+        return rc;
+    }
+
+    TfSession nativeHandle() { return handle; }
+
+    boolean cancelRequested() { return cancelRequested; }
+
+    IntList cachedList() { return cached; }
+
+    /** Drops cached tokens from {@code size} on (cache and bookkeeping). */
+    void truncateCache(int size) {
+        if (size < cached.size()) {
+            TokenflowNative.tf_memory_seq_rm(handle, 0, size, -1);
+            cached.truncate(size);
+        }
+    }
+
+    void checkNative(int rc, String what) { check(rc, what); }
 
     /**
      * Decodes {@code tokens} after the cached ones (extending the KV cache) without copying anything back:

@@ -101,6 +101,18 @@ final class GenerateCommand implements Callable<Integer> {
         Json.number(st, "pp_tokens_per_s", s.promptTokensPerSecond());
         Json.number(st, "tg_tokens_per_s", s.generationTokensPerSecond());
         Json.number(st, "total_ms", s.totalMillis());
+        s.speculation().ifPresent(sp -> {
+            st.put("spec_policy", sp.policy());
+            st.put("steps", sp.steps());
+            Json.number(st, "mean_accepted_per_step", sp.meanAcceptedPerStep());
+            Json.number(st, "draft_time_ms", sp.draftMillis());
+            Json.number(st, "verify_time_ms", sp.verifyMillis());
+            Json.number(st, "decode_time_ms", sp.decodeMillis());
+            st.put("drafted_tokens", sp.draftedNodes());
+            st.put("accepted_tokens", sp.acceptedTokens());
+            ArrayNode hits = st.putArray("depth_hit_rate");
+            for (double h : sp.depthHitRate()) hits.add(h);
+        });
         return o;
     }
 

@@ -1,6 +1,7 @@
 package io.tokenflow.cli;
 
 import io.tokenflow.GenerationOptions;
+import io.tokenflow.speculative.Speculation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,14 +40,22 @@ final class SamplingOptions {
     @Option(names = "--ignore-eos", description = "Keep generating past end-of-generation tokens.")
     boolean ignoreEos;
 
+    @Option(names = "--spec", paramLabel = "POLICY", defaultValue = "none",
+            description = "Lossless speculative decoding: none|ngram|lookahead|recycling|auto (greedy only; default: ${DEFAULT-VALUE}).")
+    String spec;
+
+    @Option(names = "--draft-budget", paramLabel = "N", defaultValue = "-1",
+            description = "Drafted tokens per step: -1 sizes trees from measured decode cost (default), 0 off, else fixed.")
+    int draftBudget;
+
     private static final Map<String, String> NAMES = Map.of("maxTokens", "-n", "temperature", "--temp", "topK", "--top-k",
             "topP", "--top-p", "minP", "--min-p", "repeatPenalty", "--repeat-penalty", "repeatLastN", "--repeat-last-n",
-            "seed", "--seed", "stop strings", "--stop strings");
+            "seed", "--seed", "stop strings", "--stop strings", "draftBudget", "--draft-budget");
 
     GenerationOptions toOptions(int maxTokens) {
         return OptionValues.build(() -> GenerationOptions.builder().maxTokens(maxTokens).temperature(temperature).topK(topK)
                 .topP(topP).minP(minP).repeatPenalty(repeatPenalty).repeatLastN(repeatLastN)
                 .seed(seed == -1 ? GenerationOptions.RANDOM_SEED : seed).stopStrings(stop).ignoreEos(ignoreEos)
-                .build(), NAMES);
+                .speculation(Speculation.parse(spec)).draftBudget(draftBudget).build(), NAMES);
     }
 }

@@ -120,6 +120,11 @@ public final class TokenflowNative {
             @Cast("bool") boolean wantLogits);
     public static native FloatPointer tf_session_logits(TfSession session);
     public static native void tf_session_abort(TfSession session, @Cast("bool") boolean abort);
+    public static native int tf_session_decode_tree(TfSession session, int[] tokens, int[] parents, int n, int pos0);
+    public static native FloatPointer tf_session_tree_logits(TfSession session);
+    public static native int tf_session_commit_path(TfSession session, int[] path, int len);
+    public static native int tf_session_verify_greedy(TfSession session, int kCand, int[] outPath, int[] outLen,
+            int[] outBonus, int[] outCandIds, int nThreads);
     public static native @Cast("bool") boolean tf_memory_seq_rm(TfSession session, int seq, int p0, int p1);
     public static native void tf_memory_clear(TfSession session);
     public static native int tf_memory_pos_max(TfSession session, int seq);

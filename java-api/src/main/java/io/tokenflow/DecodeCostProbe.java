@@ -1,0 +1,70 @@
+package io.tokenflow;
+
+import io.tokenflow.internal.TokenflowNative;
+import io.tokenflow.internal.TokenflowNative.TfSession;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Measures, once per (model file, threads, KV type), what decoding a batch of n tokens costs on this machine,
+ * for n = 1..{@value #MAX_N} (powers of two measured, the rest interpolated). Speculative tree sizing divides
+ * expected accepted tokens by this curve: on a tiny model on 2 CPU cores cost grows linearly with n and no tree
+ * pays for itself; on a memory-bound model it stays flat for a while.
+ */
+final class DecodeCostProbe {
+    static final int MAX_N = 32;
+    private static final Map<String, double[]> CACHE = new ConcurrentHashMap<>();
+
+    private DecodeCostProbe() {}
+
+    /** Seconds per batch of n tokens at index n - 1. Runs in the session's cache after its current tokens. */
+    static double[] curve(Session session) {
+        String key = session.model().path().toAbsolutePath() + "|" + session.options().threads() + "|"
+                + session.options().kvCacheType();
+        return CACHE.computeIfAbsent(key, k -> measure(session));
+    }
+
+    private static double[] measure(Session session) {
+        TfSession h = session.nativeHandle();
+        int pos0 = session.cachedList().size();
+        int room = session.contextSize() - pos0 - 1;
+        int vocab = session.model().info().vocabularySize();
+        int maxN = Math.min(MAX_N, room);
+        double[] measured = new double[MAX_N + 1];
+        for (int n = 1; n <= maxN; n *= 2) {
+            int[] tokens = new int[n];
+            int[] parents = new int[n];
+            for (int i = 0; i < n; i++) {
+                tokens[i] = (i * 7919 + 13) % vocab;
+                parents[i] = i - 1; // a chain: n positions, one sequence
+            }
+            double best = Double.MAX_VALUE;
+            for (int rep = 0; rep < 2; rep++) {
+                long t0 = System.nanoTime();
+                int rc = TokenflowNative.tf_session_decode_tree(h, tokens, parents, n, pos0);
+                long t1 = System.nanoTime();
+                if (rc != TokenflowNative.TF_OK) break;
+                TokenflowNative.tf_session_commit_path(h, new int[] {0}, 1);
+                TokenflowNative.tf_memory_seq_rm(h, 0, pos0, -1);
+                best = Math.min(best, (t1 - t0) / 1e9);
+            }
+            if (best == Double.MAX_VALUE) break;
+            measured[n] = best;
+        }
+        // Interpolate between measured powers of two; beyond the last one, extrapolate linearly per token.
+        double[] curve = new double[MAX_N];
+        int lo = 1;
+        for (int n = 1; n <= MAX_N; n++) {
+            if (measured[n] > 0) { lo = n; curve[n - 1] = measured[n]; continue; }
+            int hi = n;
+            while (hi <= MAX_N && measured[hi] == 0) hi++;
+            if (hi > MAX_N) {
+                curve[n - 1] = measured[lo] * n / lo;
+            } else {
+                double f = (double) (n - lo) / (hi - lo);
+                curve[n - 1] = measured[lo] + f * (measured[hi] - measured[lo]);
+            }
+        }
+        return curve;
+    }
+}

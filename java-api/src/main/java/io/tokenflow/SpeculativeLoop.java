@@ -1,0 +1,144 @@
+package io.tokenflow;
+
+import io.tokenflow.internal.TokenflowNative;
+import io.tokenflow.internal.TokenflowNative.TfSampler;
+import io.tokenflow.internal.TokenflowNative.TfSession;
+import io.tokenflow.speculative.AcceptanceProfile;
+import io.tokenflow.speculative.DraftTree;
+import io.tokenflow.speculative.Drafter;
+import io.tokenflow.speculative.Speculation;
+import io.tokenflow.speculative.SpeculationStats;
+import io.tokenflow.speculative.TokenBuffer;
+import io.tokenflow.speculative.Verification;
+import java.util.Arrays;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+
+/**
+ * Lossless speculative generation (greedy): each step a drafter proposes a token tree rooted at the last emitted
+ * token, libtokenflow decodes the whole tree in one batch, verification finds the longest path whose every token
+ * is its parent's argmax (plus the bonus token after it), the accepted path is committed to the KV cache and
+ * everything else dropped. Output is token-identical to plain greedy decoding (F32 KV cache); the drafter and
+ * the tree size only change speed. When the budget is 0 (no tree pays for itself here) a step is a plain decode.
+ */
+final class SpeculativeLoop {
+    /** Top-k candidates kept per verified node (Token Recycling's matrix width). */
+    static final int CANDIDATES = Verification.DEFAULT_K;
+
+    private final Session session;
+    private final GenerationOptions options;
+    private final Emitter out;
+    private final TfSampler sampler;
+    private final TfSession handle;
+    private final int vocab;
+    // Scratch for the plain step's top-k: allocated once per generation, not per token.
+    private final int[] ids = new int[CANDIDATES];
+    private IntPointer idp;
+    private FloatPointer valp;
+
+    SpeculativeLoop(Session session, GenerationOptions options, Emitter out, TfSampler sampler) {
+        this.session = session;
+        this.options = options;
+        this.out = out;
+        this.sampler = sampler;
+        this.handle = session.nativeHandle();
+        this.vocab = session.model().info().vocabularySize();
+    }
+
+    /** Speculation runs for greedy decoding without repetition penalty; other settings decode plainly. */
+    static boolean applies(GenerationOptions o) {
+        return o.speculation() != Speculation.NONE && o.greedy() && o.repeatPenalty() == 1f;
+    }
+
+    SpeculationStats run(int[] prompt, long[] firstTokenAt) {
+        Drafter drafter = session.drafter(options.speculation());
+        AcceptanceProfile profile = session.profile(options.speculation());
+        SpeculationStats.Accumulator stats = SpeculationStats.accumulator(drafter.name());
+        int contextSize = session.contextSize();
+
+        // The first token comes from the prompt's logits, exactly as in plain decoding.
+        int root = TokenflowNative.tf_sampler_sample(sampler, handle);
+        session.checkNative(root, "sample");
+        firstTokenAt[0] = System.nanoTime();
+        if (!out.emit(root)) return stats.build();
+        TokenBuffer history = TokenBuffer.of(prompt).append(root);
+        drafter.startGeneration(prompt);
+        int[] path = new int[DraftTree.MAX_NODES];
+        int[] len = new int[1];
+        int[] bonus = new int[1];
+        try {
+            while (true) {
+                if (session.cancelRequested()) { out.end(StopReason.CANCELLED); break; }
+                int pos0 = session.cachedList().size();
+                if (pos0 >= contextSize) { out.end(StopReason.CONTEXT_FULL); break; }
+                long t0 = System.nanoTime();
+                int budget = Math.min(session.draftBudget(options, drafter), Math.max(0, contextSize - pos0 - 1));
+                DraftTree tree = budget > 0 ? drafter.draft(history, budget) : DraftTree.rootOnly(root);
+                if (tree.rootToken() != root || pos0 + tree.maxDepth() >= contextSize) tree = DraftTree.rootOnly(root);
+                long t1 = System.nanoTime();
+                Verification v;
+                long t2;
+                int cachedBefore = pos0;
+                if (tree.size() == 1) {
+                    int rc = session.decodeNext(root);
+                    t2 = System.nanoTime();
+                    if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); break; }
+                    session.checkNative(rc, "decode");
+                    v = plainVerification(root);
+                } else {
+                    int n = tree.size();
+                    int rc = TokenflowNative.tf_session_decode_tree(handle, tree.tokens(), tree.parents(), n, pos0);
+                    t2 = System.nanoTime();
+                    if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); break; }
+                    session.checkNative(rc, "decode tree");
+                    int[] cands = new int[n * CANDIDATES];
+                    session.checkNative(TokenflowNative.tf_session_verify_greedy(handle, CANDIDATES, path, len, bonus, cands, 1), "verify");
+                    int[] accepted = Arrays.copyOf(path, len[0]);
+                    session.checkNative(TokenflowNative.tf_session_commit_path(handle, accepted, len[0]), "commit");
+                    for (int node : accepted) session.cachedList().add(tree.token(node));
+                    v = new Verification(tree, accepted, bonus[0], cands, CANDIDATES);
+                }
+                long t3 = System.nanoTime();
+                stats.step(v, t1 - t0, t3 - t2, t2 - t1);
+                if (tree.size() > 1) profile.record(v);
+
+                // The cache now holds root + accepted nodes; emit the accepted tokens, then the bonus.
+                int[] emitted = v.emittedTokens();
+                boolean go = true;
+                for (int j = 0; j < emitted.length && go; j++) {
+                    if (emitted[j] < 0 || emitted[j] >= vocab) throw new NativeException("verification returned token " + emitted[j]);
+                    go = out.emit(emitted[j]);
+                    if (go) {
+                        history.append(emitted[j]);
+                    } else {
+                        // Keep exactly the tokens before the last emitted one, as plain decoding would.
+                        session.truncateCache(cachedBefore + 1 + j);
+                    }
+                }
+                if (!go) break;
+                drafter.observe(v, history);
+                root = v.bonusToken();
+            }
+        } finally {
+            drafter.endGeneration();
+            if (idp != null) idp.close();
+            if (valp != null) valp.close();
+        }
+        return stats.build();
+    }
+
+    /** After a plain decode of {@code root}: the greedy next token and the top-k candidates (for recycling). */
+    private Verification plainVerification(int root) {
+        FloatPointer logits = TokenflowNative.tf_session_logits(handle);
+        if (logits == null || logits.isNull()) throw new NativeException("no logits: " + TokenflowNative.lastError());
+        if (idp == null) {
+            idp = new IntPointer(CANDIDATES);
+            valp = new FloatPointer(CANDIDATES);
+        }
+        int k = Math.min(CANDIDATES, vocab);
+        session.checkNative(TokenflowNative.tf_topk_f32(logits, 1, vocab, vocab, k, idp, valp, 1), "top-k");
+        idp.get(ids, 0, k);
+        // The top-1 is the greedy token: ties go to the smaller id, as llama.cpp's greedy sampler does.
+        return Verification.plain(root, ids[0], ids.clone());
+    }
+}

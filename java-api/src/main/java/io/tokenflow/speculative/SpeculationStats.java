@@ -1,0 +1,104 @@
+package io.tokenflow.speculative;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Counters of one speculative generation. Fill them step by step with an {@link Accumulator}.
+ *
+ * @param policy the drafter's name ("ngram", "auto", ...)
+ * @param steps verified steps (each emits its accepted tokens plus one bonus token)
+ * @param draftedNodes drafted nodes over all steps (roots not counted)
+ * @param acceptedTokens accepted drafted tokens over all steps (bonus tokens not counted)
+ * @param meanAcceptedPerStep {@code acceptedTokens / steps} (tokens per step = this + 1)
+ * @param depthHitRate {@code depthHitRate[d - 1]} = fraction of steps whose accepted path reached depth d
+ * @param draftMillis time spent drafting
+ * @param verifyMillis time spent in the verification kernel
+ * @param decodeMillis time spent decoding tree batches
+ */
+public record SpeculationStats(String policy, long steps, long draftedNodes, long acceptedTokens, double meanAcceptedPerStep,
+        double[] depthHitRate, double draftMillis, double verifyMillis, double decodeMillis) {
+
+    public SpeculationStats {
+        Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(depthHitRate, "depthHitRate");
+        if (steps < 0 || draftedNodes < 0 || acceptedTokens < 0) {
+            throw new IllegalArgumentException("counts must be >= 0, got steps " + steps + ", draftedNodes " + draftedNodes
+                    + ", acceptedTokens " + acceptedTokens);
+        }
+        if (acceptedTokens > draftedNodes) {
+            throw new IllegalArgumentException("acceptedTokens (" + acceptedTokens + ") exceeds draftedNodes (" + draftedNodes + ")");
+        }
+        if (!(draftMillis >= 0 && verifyMillis >= 0 && decodeMillis >= 0)) {
+            throw new IllegalArgumentException("times must be >= 0, got " + draftMillis + ", " + verifyMillis + ", " + decodeMillis);
+        }
+        depthHitRate = depthHitRate.clone();
+    }
+
+    @Override
+    public double[] depthHitRate() { return depthHitRate.clone(); }
+
+    /** Accepted over drafted nodes (0 when nothing was drafted). */
+    public double acceptanceRate() { return draftedNodes == 0 ? 0 : (double) acceptedTokens / draftedNodes; }
+
+    public static Accumulator accumulator(String policy) { return new Accumulator(policy); }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SpeculationStats s && policy.equals(s.policy) && steps == s.steps && draftedNodes == s.draftedNodes
+                && acceptedTokens == s.acceptedTokens && Double.compare(meanAcceptedPerStep, s.meanAcceptedPerStep) == 0
+                && Arrays.equals(depthHitRate, s.depthHitRate) && Double.compare(draftMillis, s.draftMillis) == 0
+                && Double.compare(verifyMillis, s.verifyMillis) == 0 && Double.compare(decodeMillis, s.decodeMillis) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(policy, steps, draftedNodes, acceptedTokens, meanAcceptedPerStep, Arrays.hashCode(depthHitRate),
+                draftMillis, verifyMillis, decodeMillis);
+    }
+
+    @Override
+    public String toString() {
+        return String.format("SpeculationStats[%s: %d steps, %d drafted, %d accepted, %.2f accepted/step, hit rate by depth %s, "
+                + "draft %.1f ms, verify %.1f ms, decode %.1f ms]", policy, steps, draftedNodes, acceptedTokens, meanAcceptedPerStep,
+                Arrays.toString(Arrays.stream(depthHitRate).map(x -> Math.round(x * 1000) / 1000.0).toArray()), draftMillis,
+                verifyMillis, decodeMillis);
+    }
+
+    /** Mutable counters for the engine: one {@link #step} per verified tree, then {@link #build}. */
+    public static final class Accumulator {
+        private final String policy;
+        private long steps;
+        private long drafted;
+        private long accepted;
+        private long[] reached = new long[16];
+        private long draftNanos;
+        private long verifyNanos;
+        private long decodeNanos;
+
+        private Accumulator(String policy) { this.policy = Objects.requireNonNull(policy, "policy"); }
+
+        public Accumulator step(Verification v, long draftNanos, long verifyNanos, long decodeNanos) {
+            if (draftNanos < 0 || verifyNanos < 0 || decodeNanos < 0) throw new IllegalArgumentException("times must be >= 0");
+            steps++;
+            drafted += v.tree().draftedCount();
+            int a = v.acceptedLength();
+            accepted += a;
+            if (a > reached.length) reached = Arrays.copyOf(reached, Math.max(a, reached.length * 2));
+            for (int d = 0; d < a; d++) reached[d]++;
+            this.draftNanos += draftNanos;
+            this.verifyNanos += verifyNanos;
+            this.decodeNanos += decodeNanos;
+            return this;
+        }
+
+        public SpeculationStats build() {
+            int depth = 0;
+            for (int d = 0; d < reached.length; d++) if (reached[d] > 0) depth = d + 1;
+            double[] rate = new double[depth];
+            for (int d = 0; d < depth; d++) rate[d] = (double) reached[d] / steps;
+            return new SpeculationStats(policy, steps, drafted, accepted, steps == 0 ? 0 : (double) accepted / steps, rate,
+                    draftNanos / 1e6, verifyNanos / 1e6, decodeNanos / 1e6);
+        }
+    }
+}

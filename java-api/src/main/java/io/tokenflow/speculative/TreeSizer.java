@@ -1,0 +1,110 @@
+package io.tokenflow.speculative;
+
+import java.util.Objects;
+import java.util.function.IntUnaryOperator;
+
+/**
+ * Hardware-aware tree size: picks the draft budget that maximises expected tokens per second, or 0 (plain decoding)
+ * when no size pays for itself.
+ *
+ * <p>Model. The engine measures once per model and thread count {@code cost[n - 1]} = seconds to decode a batch of n
+ * tokens. A step with budget b decodes b + 1 tokens (root + drafted) and emits {@code 1 + E[accepted](b)} tokens, with
+ * {@code E[accepted](b) = sum of reach(d) for d = 1..D(b)} from the {@link AcceptanceProfile}, where {@code D(b)} is the
+ * depth to which the drafter's tree of b nodes is complete ({@link Drafter#depthAt}: b for a chain, the complete
+ * template levels for Token Recycling, whose depth-1 acceptance is measured on 8 candidates, not 1). Rate(b) =
+ * {@code (1 + E[accepted](b)) / (cost[b] + overhead)} against plain decoding's {@code 1 / cost[0]}; speculation is
+ * chosen only when the best rate beats plain decoding by {@code minGain} (default {@value #DEFAULT_MIN_GAIN}: noise,
+ * and host work the overhead argument leaves out). Extra width beyond {@code D(b)} earns nothing in this model, so
+ * the smallest budget reaching a depth wins. Ties go to the smaller budget.
+ */
+public final class TreeSizer {
+
+    public static final double DEFAULT_MIN_GAIN = 1.10;
+
+    private final double[] cost;
+    private final double overhead;
+    private final double minGain;
+
+    /** @param batchSeconds {@code batchSeconds[n - 1]} = seconds to decode n tokens in one batch, n = 1..N */
+    public TreeSizer(double[] batchSeconds) { this(batchSeconds, 0, DEFAULT_MIN_GAIN); }
+
+    /**
+     * @param batchSeconds {@code batchSeconds[n - 1]} = seconds to decode n tokens in one batch, n = 1..N
+     * @param stepOverheadSeconds extra seconds a speculative step costs beyond its batch (drafting, verification), >= 0
+     * @param minGain speculate only when expected tokens per second beat plain decoding by this factor, >= 1
+     */
+    public TreeSizer(double[] batchSeconds, double stepOverheadSeconds, double minGain) {
+        Objects.requireNonNull(batchSeconds, "batchSeconds");
+        if (batchSeconds.length == 0) throw new IllegalArgumentException("batchSeconds needs at least the cost of one token");
+        for (int i = 0; i < batchSeconds.length; i++) {
+            double s = batchSeconds[i];
+            if (!(s > 0) || Double.isInfinite(s)) {
+                throw new IllegalArgumentException("batchSeconds[" + i + "] (a batch of " + (i + 1) + " tokens) must be finite and > 0, got " + s);
+            }
+        }
+        if (!(stepOverheadSeconds >= 0) || Double.isInfinite(stepOverheadSeconds)) {
+            throw new IllegalArgumentException("stepOverheadSeconds must be finite and >= 0, got " + stepOverheadSeconds);
+        }
+        if (!(minGain >= 1) || Double.isInfinite(minGain)) throw new IllegalArgumentException("minGain must be finite and >= 1, got " + minGain);
+        this.cost = batchSeconds.clone();
+        this.overhead = stepOverheadSeconds;
+        this.minGain = minGain;
+    }
+
+    /**
+     * A dense curve for n = 1..maxSize from measurements at a few sizes (ascending, the first being 1), linear in
+     * between and extrapolated from the last two points beyond.
+     */
+    public static double[] interpolate(int[] sizes, double[] seconds, int maxSize) {
+        if (sizes.length != seconds.length || sizes.length == 0) throw new IllegalArgumentException("sizes and seconds must be non-empty and of equal length");
+        if (sizes[0] != 1) throw new IllegalArgumentException("the first measured size must be 1, got " + sizes[0]);
+        for (int j = 1; j < sizes.length; j++) {
+            if (sizes[j] <= sizes[j - 1]) throw new IllegalArgumentException("sizes must ascend strictly, got " + sizes[j - 1] + " then " + sizes[j]);
+        }
+        if (maxSize < 1) throw new IllegalArgumentException("maxSize must be >= 1, got " + maxSize);
+        double[] out = new double[maxSize];
+        for (int n = 1; n <= maxSize; n++) {
+            int j = 1;
+            while (j < sizes.length - 1 && sizes[j] < n) j++;
+            if (sizes.length == 1) {
+                out[n - 1] = seconds[0] * n;
+                continue;
+            }
+            double x0 = sizes[j - 1], x1 = sizes[j], y0 = seconds[j - 1], y1 = seconds[j];
+            out[n - 1] = Math.max(Double.MIN_NORMAL, y0 + (y1 - y0) * (n - x0) / (x1 - x0));
+        }
+        return out;
+    }
+
+    /** The largest budget the curve covers: batch N = budget + 1, at most {@code DraftTree.MAX_NODES}. */
+    public int maxBudget() { return Math.min(cost.length, DraftTree.MAX_NODES) - 1; }
+
+    public double plainTokensPerSecond() { return 1 / cost[0]; }
+
+    /** Expected tokens per second with this budget (0 = plain decoding). */
+    public double tokensPerSecond(int budget, AcceptanceProfile profile, IntUnaryOperator depthAt) {
+        if (budget < 0 || budget > maxBudget()) throw new IllegalArgumentException("budget must be in [0, " + maxBudget() + "], got " + budget);
+        if (budget == 0) return plainTokensPerSecond();
+        int depth = Math.max(0, Math.min(budget, depthAt.applyAsInt(budget)));
+        return (1 + profile.expectedAccepted(depth)) / (cost[budget] + overhead);
+    }
+
+    /** The best budget for a drafter whose tree depth at budget b is {@code depthAt(b)}; 0 = do not speculate. */
+    public int choose(AcceptanceProfile profile, IntUnaryOperator depthAt) {
+        Objects.requireNonNull(profile, "profile");
+        Objects.requireNonNull(depthAt, "depthAt");
+        double plain = plainTokensPerSecond();
+        int best = 0;
+        double bestRate = plain * minGain;
+        for (int b = 1; b <= maxBudget(); b++) {
+            double rate = tokensPerSecond(b, profile, depthAt);
+            if (rate > bestRate) {
+                bestRate = rate;
+                best = b;
+            }
+        }
+        return best;
+    }
+
+    public int choose(AcceptanceProfile profile, Drafter drafter) { return choose(profile, drafter::depthAt); }
+}

@@ -1,0 +1,62 @@
+package io.tokenflow.speculative;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class AcceptanceProfileTest {
+
+    @Test
+    void priorBeforeData() {
+        AcceptanceProfile a = new AcceptanceProfile();
+        assertThat(a.reach(0)).isEqualTo(1);
+        assertThat(a.reach(1)).isCloseTo(0.5, within(1e-12));
+        assertThat(a.reach(3)).isCloseTo(0.125, within(1e-12));
+        assertThat(a.expectedAccepted(2)).isCloseTo(0.75, within(1e-12));
+        assertThat(a.expectedAccepted(0)).isZero();
+    }
+
+    @Test
+    void learnsPerDepthContinuation() {
+        AcceptanceProfile a = new AcceptanceProfile(0.5, 2, 1.0);
+        // Half the steps accept 3 of 4, half accept 1 of 4.
+        for (int s = 0; s < 500; s++) {
+            a.record(4, 3);
+            a.record(4, 1);
+        }
+        assertThat(a.steps()).isEqualTo(1000);
+        assertThat(a.continuation(1)).isCloseTo(1.0, within(0.01));
+        assertThat(a.continuation(2)).isCloseTo(0.5, within(0.01));
+        assertThat(a.continuation(3)).isCloseTo(1.0, within(0.01));
+        assertThat(a.continuation(4)).isCloseTo(0.0, within(0.01));
+        assertThat(a.reach(2)).isCloseTo(0.5, within(0.01));
+        assertThat(a.expectedAccepted(4)).isCloseTo(2.0, within(0.02));
+        // Depths never tried borrow the pooled rate.
+        assertThat(a.continuation(10)).isCloseTo(a.pooledRate(), within(1e-12));
+    }
+
+    @Test
+    void plainStepsAreIgnoredAndValidation() {
+        AcceptanceProfile a = new AcceptanceProfile();
+        a.record(0, 0);
+        assertThat(a.steps()).isZero();
+        a.record(Verification.plain(1, 2, new int[0]));
+        assertThat(a.steps()).isZero();
+        assertThatThrownBy(() -> a.record(2, 3)).hasMessageContaining("acceptedDepth");
+        assertThatThrownBy(() -> a.record(-1, 0)).hasMessageContaining("treeDepth");
+        assertThatThrownBy(() -> new AcceptanceProfile(1.0, 2, 1)).hasMessageContaining("prior");
+        assertThatThrownBy(() -> new AcceptanceProfile(0.5, 0, 1)).hasMessageContaining("priorWeight");
+        assertThatThrownBy(() -> new AcceptanceProfile(0.5, 2, 0)).hasMessageContaining("decay");
+    }
+
+    @Test
+    void decayFollowsChange() {
+        AcceptanceProfile a = new AcceptanceProfile(0.5, 2, 0.95);
+        for (int s = 0; s < 300; s++) a.record(4, 4);
+        assertThat(a.reach(4)).isGreaterThan(0.9);
+        for (int s = 0; s < 300; s++) a.record(4, 0);
+        assertThat(a.reach(1)).isLessThan(0.1);
+    }
+}

@@ -1,0 +1,38 @@
+package io.tokenflow.speculative;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class SpeculationStatsTest {
+
+    @Test
+    void accumulates() {
+        DraftTree tree = DraftTree.of(new int[] {1, 2, 3, 4}, new int[] {-1, 0, 1, 0});
+        SpeculationStats s = SpeculationStats.accumulator("ngram")
+                .step(new Verification(tree, new int[] {0, 1, 2}, 9, new int[0], 0), 1_000_000, 2_000_000, 3_000_000)
+                .step(new Verification(tree, new int[] {0}, 9, new int[0], 0), 1_000_000, 0, 1_000_000)
+                .step(new Verification(tree, new int[] {0, 3}, 9, new int[0], 0), 0, 0, 0)
+                .build();
+        assertThat(s.policy()).isEqualTo("ngram");
+        assertThat(s.steps()).isEqualTo(3);
+        assertThat(s.draftedNodes()).isEqualTo(9);
+        assertThat(s.acceptedTokens()).isEqualTo(3);
+        assertThat(s.meanAcceptedPerStep()).isEqualTo(1.0);
+        assertThat(s.depthHitRate()).containsExactly(2 / 3.0, 1 / 3.0);
+        assertThat(s.draftMillis()).isEqualTo(2.0);
+        assertThat(s.verifyMillis()).isEqualTo(2.0);
+        assertThat(s.decodeMillis()).isEqualTo(4.0);
+        assertThat(s.acceptanceRate()).isEqualTo(1 / 3.0);
+        assertThat(s.toString()).contains("ngram", "3 steps");
+        assertThat(SpeculationStats.accumulator("x").build().meanAcceptedPerStep()).isZero();
+    }
+
+    @Test
+    void validation() {
+        assertThatThrownBy(() -> new SpeculationStats("a", -1, 0, 0, 0, new double[0], 0, 0, 0)).hasMessageContaining("counts");
+        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 2, 0, new double[0], 0, 0, 0)).hasMessageContaining("exceeds");
+        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 1, 0, new double[0], -1, 0, 0)).hasMessageContaining("times");
+    }
+}

@@ -1,0 +1,198 @@
+package io.tokenflow.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokenflow.FlashAttention;
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.GenerationResult;
+import io.tokenflow.KvCacheType;
+import io.tokenflow.Model;
+import io.tokenflow.Session;
+import io.tokenflow.SessionOptions;
+import io.tokenflow.StopReason;
+import io.tokenflow.TokenListener;
+import io.tokenflow.gguf.SyntheticLlama;
+import io.tokenflow.speculative.Speculation;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Lossless speculative decoding: for every policy and fixed tree budgets, greedy output is token-identical to
+ * plain greedy output (F32 KV cache), on stories260K and on a synthetic random-weight model, including the
+ * edges: the token limit or a stop string inside an accepted path, a nearly full context, cancellation.
+ */
+class SpeculativeGreedyTest {
+    static final Speculation[] POLICIES = {Speculation.NGRAM, Speculation.LOOKAHEAD, Speculation.RECYCLING, Speculation.AUTO};
+    static Model stories;
+
+    @BeforeAll
+    static void load() {
+        stories = Model.load(ItEnv.stories());
+    }
+
+    @AfterAll
+    static void close() {
+        if (stories != null) stories.close();
+    }
+
+    /**
+     * F32 KV cache and no flash attention: the CPU flash-attention kernel computes multi-token batches in lower
+     * precision than single tokens, which flips near-ties (seen: a 4e-4 relative logit gap on stories260K).
+     */
+    static SessionOptions f32(int ctx) {
+        return SessionOptions.builder().contextSize(ctx).threads(1).kvCacheType(KvCacheType.F32)
+                .flashAttention(FlashAttention.OFF).build();
+    }
+
+    /** 52 prompts: story openings, repetitive lists and copies (where drafts hit), long and one-word ones. */
+    static List<String> prompts() {
+        List<String> p = new ArrayList<>();
+        String[] names = {"Lily", "Tom", "Sue", "Max", "Ben", "Amy", "Tim", "Zoe"};
+        String[] things = {"ball", "dog", "cake", "tree", "car", "bird"};
+        for (int i = 0; i < 16; i++) {
+            p.add("Once upon a time, " + names[i % names.length] + " found a " + things[i % things.length] + ".");
+        }
+        for (int i = 0; i < 12; i++) {
+            String s = names[i % names.length] + " likes the " + things[i % things.length] + ". ";
+            p.add(s.repeat(2 + i % 3) + names[i % names.length] + " likes");
+        }
+        for (int i = 0; i < 10; i++) {
+            p.add("1, 2, 3, 4, 5, 6, 7, 8, ".repeat(1 + i % 2) + (i + 1) + ",");
+        }
+        p.add("Once");
+        p.add("The");
+        p.add("a");
+        p.add("She");
+        String story = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ";
+        for (int i = 0; i < 10; i++) p.add(story.repeat(1 + i % 4) + "One day,");
+        return p;
+    }
+
+    @Test
+    void everyPolicyMatchesPlainGreedyOnStories() {
+        List<String> prompts = prompts();
+        assertThat(prompts).hasSizeGreaterThanOrEqualTo(50);
+        try (Session plain = stories.newSession(f32(1024))) {
+            List<int[]> expected = new ArrayList<>();
+            for (String p : prompts) expected.add(plain.generate(p, GenerationOptions.greedy(40)).tokens());
+            for (Speculation policy : POLICIES) {
+                for (int budget : new int[] {4, 24}) {
+                    try (Session s = stories.newSession(f32(1024))) {
+                        double accepted = 0;
+                        for (int i = 0; i < prompts.size(); i++) {
+                            GenerationResult r = s.generate(prompts.get(i), GenerationOptions.builder().maxTokens(40)
+                                    .speculation(policy).draftBudget(budget).build());
+                            assertThat(r.tokens()).as("%s budget %d prompt %d: %s", policy, budget, i, prompts.get(i))
+                                    .containsExactly(expected.get(i));
+                            accepted += r.stats().speculation().orElseThrow().acceptedTokens();
+                        }
+                        // Repetitive prompts must let every drafter hit sometimes (a drafter that never proposes
+                        // anything would pass the identity check trivially).
+                        assertThat(accepted).as("%s budget %d accepted tokens", policy, budget).isPositive();
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matchesPlainGreedyOnASyntheticModel(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("synthetic.gguf");
+        SyntheticLlama.builder().layers(2).width(64).heads(4).kvHeads(2).ffn(128).vocabSize(300).contextLength(512)
+                .seed(11).byteLevelTokenizer().build().write(file);
+        try (Model m = Model.load(file); Session plain = m.newSession(f32(512)); Session spec = m.newSession(f32(512))) {
+            for (String p : List.of("abc abc abc abc", "hello world", "x", "the cat sat on the mat. the cat sat on")) {
+                int[] want = plain.generate(p, GenerationOptions.builder().maxTokens(48).ignoreEos(true).build()).tokens();
+                for (Speculation policy : POLICIES) {
+                    GenerationResult r = spec.generate(p, GenerationOptions.builder().maxTokens(48).ignoreEos(true)
+                            .speculation(policy).draftBudget(16).build());
+                    assertThat(r.tokens()).as("%s on %s", policy, p).containsExactly(want);
+                }
+            }
+        }
+    }
+
+    @Test
+    void tokenLimitAndStopStringInsideAnAcceptedPath() {
+        String p = "1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3,";
+        try (Session plain = stories.newSession(f32(512)); Session s = stories.newSession(f32(512))) {
+            for (int max = 1; max <= 9; max++) {
+                GenerationResult want = plain.generate(p, GenerationOptions.greedy(max));
+                GenerationResult got = s.generate(p, GenerationOptions.builder().maxTokens(max)
+                        .speculation(Speculation.NGRAM).draftBudget(16).build());
+                assertThat(got.tokens()).as("max %d", max).containsExactly(want.tokens());
+                assertThat(got.stopReason()).isEqualTo(StopReason.MAX_TOKENS);
+                // The cache holds exactly what plain decoding would hold: a continuation reuses it correctly.
+                GenerationResult next = s.generate(p + got.text(), GenerationOptions.greedy(8));
+                GenerationResult fresh = plain.generate(p + got.text(), GenerationOptions.greedy(8));
+                assertThat(next.tokens()).containsExactly(fresh.tokens());
+            }
+            // A stop string taken from the middle of the plain continuation, so it falls inside some accepted path.
+            String full = plain.generate(p, GenerationOptions.greedy(40)).text();
+            String stop = full.substring(full.length() / 2, full.length() / 2 + 3);
+            GenerationResult want = plain.generate(p, GenerationOptions.builder().maxTokens(40).stop(stop).build());
+            List<String> pieces = new ArrayList<>();
+            GenerationResult got = s.generate(p, GenerationOptions.builder().maxTokens(40).stop(stop)
+                    .speculation(Speculation.NGRAM).draftBudget(16).build(), (t, text) -> pieces.add(text));
+            assertThat(want.stopReason()).isEqualTo(StopReason.STOP_STRING);
+            assertThat(got.stopReason()).isEqualTo(StopReason.STOP_STRING);
+            assertThat(got.text()).isEqualTo(want.text()).doesNotContain(stop);
+            assertThat(got.tokens()).containsExactly(want.tokens());
+            assertThat(String.join("", pieces)).isEqualTo(got.text());
+        }
+    }
+
+    @Test
+    void nearlyFullContextEndsLikePlainDecoding() {
+        String p = "Once upon a time, there was a little girl named Lily.";
+        int promptTokens = stories.tokenizer().encode(p).length;
+        int ctx = promptTokens + 12;
+        try (Session plain = stories.newSession(f32(ctx)); Session s = stories.newSession(f32(ctx))) {
+            // llama.cpp rounds the context up (to 256 here): run until it is full.
+            GenerationOptions.Builder b = GenerationOptions.builder().maxTokens(4 * plain.contextSize()).ignoreEos(true);
+            GenerationResult want = plain.generate(p, b.build());
+            GenerationResult got = s.generate(p, b.speculation(Speculation.AUTO).draftBudget(32).build());
+            assertThat(want.stopReason()).isEqualTo(StopReason.CONTEXT_FULL);
+            assertThat(got.stopReason()).isEqualTo(StopReason.CONTEXT_FULL);
+            assertThat(got.tokens()).containsExactly(want.tokens());
+        }
+    }
+
+    @Test
+    void cancellationStopsWithinAStep() throws Exception {
+        String p = "1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,";
+        try (Session s = stories.newSession(f32(2048))) {
+            AtomicInteger seen = new AtomicInteger();
+            AtomicInteger atCancel = new AtomicInteger(-1);
+            TokenListener l = (t, text) -> {
+                if (seen.incrementAndGet() == 30) {
+                    s.cancel();
+                    atCancel.set(seen.get());
+                }
+            };
+            GenerationResult r = s.generate(p, GenerationOptions.builder().maxTokens(1500).ignoreEos(true)
+                    .speculation(Speculation.NGRAM).draftBudget(16).build(), l);
+            assertThat(r.stopReason()).isEqualTo(StopReason.CANCELLED);
+            // The step in flight may still emit its accepted path (at most budget + 1 tokens).
+            assertThat(r.tokens().length - atCancel.get()).isLessThanOrEqualTo(17);
+        }
+    }
+
+    @Test
+    void recyclingLearnsAcrossGenerationsOfASession() {
+        String p = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
+        try (Session s = stories.newSession(f32(1024))) {
+            GenerationOptions o = GenerationOptions.builder().maxTokens(60).speculation(Speculation.RECYCLING).draftBudget(80).build();
+            double first = s.generate(p, o).stats().speculation().orElseThrow().meanAcceptedPerStep();
+            s.reset();
+            double second = s.generate(p, o).stats().speculation().orElseThrow().meanAcceptedPerStep();
+            assertThat(second).as("accepted per step, second run vs first (%s)", first).isGreaterThan(first);
+        }
+    }
+}
