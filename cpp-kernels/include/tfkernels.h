@@ -39,6 +39,12 @@ enum tfk_status {
     TFK_ERR_CUDA       = -6, // a CUDA call failed; tfk_cuda_last_error() says which error
     TFK_ERR_NO_MEMORY  = -7, // a host allocation failed
     TFK_ERR_INTERNAL   = -8, // unexpected exception caught at the API boundary (a bug)
+    TFK_ERR_BAD_TREE   = -9, // parents[0] != -1, or parents[i] outside [0, i) for some i > 0
+    TFK_ERR_BAD_TOKEN  = -10,// a tree token outside [0, n_vocab)
+    TFK_ERR_BAD_SAMPLING = -11, // sampling parameters: temperature not finite, top_p or min_p NaN,
+                                // or a uniform outside [0, 1) (NaN included)
+    TFK_ERR_BAD_LOGITS = -12,// sampling: a row that had to be sampled has no finite maximum (all NaN/-inf,
+                             // or a +inf), so its distribution is undefined
 };
 
 // Largest k the top-k kernels accept.
@@ -96,6 +102,136 @@ TFK_API int tfk_topk_cuda_f32(const float * logits, int64_t n_rows, int64_t n_co
                               int k, int32_t * out_ids, float * out_vals, void * stream);
 
 // ---------------------------------------------------------------------------------------------
+// Sampling a logit row exactly as llama.cpp's sampler chain does.
+//
+// The chain is top_k(top_k) -> top_p(top_p, min_keep 1) -> min_p(min_p, min_keep 1) -> temp(temperature)
+// -> dist, as tokenflow builds it (native/src/tokenflow.cpp) from llama.cpp's src/llama-sampler.cpp.
+// Each step is reproduced with llama.cpp's float/double arithmetic, in llama.cpp's candidate order,
+// including the "sorted" state it carries between steps:
+//   - the candidates start as all tokens in id order, unsorted;
+//   - top_k (top_k > 0): keeps the min(top_k, n_vocab) largest logits, sorted descending;
+//   - top_p (top_p < 1): softmax of the current, untempered logits in the current order (float
+//     expf(l - max), float running sum, float divide), sorts descending if not yet sorted, keeps the
+//     shortest prefix whose float running sum of p is >= top_p (at least 1 token);
+//   - min_p (min_p > 0): min_logit = max + logf(min_p); unsorted: keeps the tokens with logit >=
+//     min_logit in their current (id) order and stays unsorted; sorted (or nothing kept): sorts and
+//     keeps the prefix with logit >= min_logit (at least 1 token);
+//   - temp (temperature != 1): logit /= temperature (float);
+//   - dist: p_i = expf(l_i - max) (float), sum in double, target = sum * uniform (double); picks the
+//     first candidate, in the current order, whose double running sum is >= target (the last one if
+//     none is: only possible with non-finite tempered logits). One candidate left: picks it.
+// Given the same uniform as llama.cpp's dist draws (std::uniform_real_distribution<double>(0, 1) on
+// its mt19937), the same token is chosen, with two documented exceptions:
+//   - exact ties: llama.cpp orders equal logits by std::partial_sort / its bucket sort (unspecified
+//     among equal values); tfkernels orders them by smaller token id (-0 == +0). The probability
+//     values in candidate order are identical; only which of several exactly tied tokens sits where
+//     (and which tied tokens top_k keeps at its cut) can differ.
+//   - NaN logits (undefined behaviour in llama.cpp's comparators): tfkernels treats a NaN as -inf
+//     (probability 0), ordered after every number, ties by id (the tfk_topk_f32 order).
+// A row must have a finite maximum over its non-NaN logits, else TFK_ERR_BAD_LOGITS. Repetition
+// penalties and logit biases are not part of this chain: apply them to the logits first.
+// temperature <= 0 means greedy: the argmax of tfk_topk_f32 with k = 1 (ties to the smaller id).
+//
+// Float/double operations are performed in the same order as llama.cpp, with the C library's
+// expf/logf, without FMA contraction; results are bit-identical with llama.cpp built by the same
+// compiler family against the same libm.
+// ---------------------------------------------------------------------------------------------
+
+typedef struct tfk_sampling_params {
+    float   temperature; // <= 0: greedy; must be finite (not NaN, not +-inf)
+    int32_t top_k;       // <= 0: off
+    float   top_p;       // >= 1: off; must not be NaN
+    float   min_p;       // <= 0: off; must not be NaN
+} tfk_sampling_params;
+
+// Samples one row (host memory, n_vocab values, 1 <= n_vocab <= INT32_MAX): *out_token = the token the
+// chain above picks with dist's uniform `uniform` in [0, 1). Validation order: pointers, shape,
+// parameters (+ uniform), then the row (TFK_ERR_BAD_LOGITS, not for temperature <= 0).
+TFK_API int tfk_sample_f32(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                           int32_t * out_token);
+TFK_API int tfk_sample_ref_f32(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                               int32_t * out_token);
+
+// The distribution dist samples from: the surviving candidates in dist's order (out_ids[0..*out_n)),
+// and out_probs[i] = float(p_i / sum) exactly as llama.cpp's dist leaves them in cur_p->data[i].p
+// (1.0f when one candidate is left). out_ids/out_probs need room for n_vocab entries. temperature
+// <= 0: one candidate, the argmax, probability 1.
+TFK_API int tfk_sampling_probs_f32(const float * row, int64_t n_vocab, const tfk_sampling_params * sp,
+                                   int32_t * out_ids, float * out_probs, int32_t * out_n);
+TFK_API int tfk_sampling_probs_ref_f32(const float * row, int64_t n_vocab, const tfk_sampling_params * sp,
+                                       int32_t * out_ids, float * out_probs, int32_t * out_n);
+
+// ---------------------------------------------------------------------------------------------
+// Speculative tree verification (one call per speculative decoding step; ALGORITHMS.md section 2).
+//
+// The draft tree has n_nodes nodes, 1 <= n_nodes <= TFK_TREE_MAX_NODES. Node 0 is the root (the last
+// emitted token); parents[0] == -1 and 0 <= parents[i] < i for i > 0; tokens[i] in [0, n_vocab)
+// (tokens[0] is validated but otherwise unused). The children of a node are ordered by node index.
+// Row i of logits is the model's next-token logits after node i's path (root ... i).
+//
+// Greedy: y_u = argmax of row u (the tfk_topk_f32 order with k = 1: ties to the smaller token id, NaN
+//   never wins over a number). Starting at u = 0: if a child c of u carries tokens[c] == y_u (the
+//   first such child in index order), append c and continue at c; else stop.
+// Sample ("sample-and-match", rule A of ALGORITHMS.md section 2, lossless for deterministic
+//   children): at node u of depth d (root: depth 0), y_u = the token tfk_sample_f32 picks from row u
+//   with uniform = (double) uniforms[d]; descend to the first child carrying y_u, else stop. Each
+//   emitted token is then distributed exactly as llama.cpp's chain would sample it at that position.
+//   temperature <= 0: exactly the greedy verification (uniforms are still validated).
+//
+// Outputs:
+//   out_path     [out] the accepted node indices [0, c1, ..., ca] (room for n_nodes entries)
+//   out_path_len [out] a + 1 (1 when nothing was accepted)
+//   out_bonus    [out] y at the last path node: the token to emit after tokens[c1..ca] (the next root)
+//   out_cand_ids [out] when k_cand > 0: the top-k_cand token ids of EVERY row (all n_nodes rows, not
+//                      only the path), row-major n_nodes*k_cand, in the tfk_topk_f32 order (the rows
+//                      Token Recycling writes into its adjacency matrix). May be NULL when k_cand == 0.
+//
+// Parameters shared with top-k (logits, row_stride = distance between rows in elements, n_threads)
+// are as documented there; n_vocab plays n_cols. k_cand: 0 .. min(TFK_TOPK_MAX_K, n_vocab).
+// uniforms: one U[0,1) draw per depth, at least n_nodes entries, all validated.
+// Arguments are validated in this order: pointers, shape (TFK_ERR_BAD_SHAPE: n_nodes outside
+// 1..TFK_TREE_MAX_NODES, n_vocab outside 1..INT32_MAX, extent overflow), stride, k_cand, tree
+// (TFK_ERR_BAD_TREE, then TFK_ERR_BAD_TOKEN), sampling parameters and uniforms; sampling rows are
+// checked (TFK_ERR_BAD_LOGITS) as the walk reaches them. On an error return nothing has been written.
+// ---------------------------------------------------------------------------------------------
+
+#define TFK_TREE_MAX_NODES 256
+
+// Optimized CPU versions (tfk::tree_verify_*_cpu). These are the entries Java calls.
+TFK_API int tfk_tree_verify_greedy_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                       const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                       int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                       int32_t * out_cand_ids, int n_threads);
+TFK_API int tfk_tree_verify_sample_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                       const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                       const tfk_sampling_params * sp, const float * uniforms,
+                                       int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                       int32_t * out_cand_ids, int n_threads);
+
+// Scalar references (tfk::tree_verify_*_ref): the test oracles.
+TFK_API int tfk_tree_verify_greedy_ref_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                           const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                           int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                           int32_t * out_cand_ids);
+TFK_API int tfk_tree_verify_sample_ref_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                           const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                           const tfk_sampling_params * sp, const float * uniforms,
+                                           int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                           int32_t * out_cand_ids);
+
+// CUDA greedy verification (tfk::tree_verify_greedy_cuda). logits and the four outputs are DEVICE
+// (or managed) memory; tokens and parents are HOST memory (<= 256 entries each: validated on the host
+// and passed to the kernel by value, so they may be reused as soon as the call returns).
+// Asynchronous on `stream`: tfk::topk_cuda computes each row's top-max(1, k_cand) on the device, then
+// a one-block kernel walks the tree on the device (nothing is copied back; no host synchronization
+// unless stream-ordered allocation is unavailable, in which case scratch comes from cudaMalloc and
+// the call synchronizes the stream before freeing it). Synchronize before reading the outputs.
+TFK_API int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                            const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                            int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                            int32_t * out_cand_ids, void * stream);
+
+// ---------------------------------------------------------------------------------------------
 // CUDA helpers. All return TFK_ERR_NO_CUDA when built without CUDA.
 // ---------------------------------------------------------------------------------------------
 
@@ -127,6 +263,40 @@ TFK_API int topk_cpu (const float * logits, int64_t n_rows, int64_t n_cols, int6
                       int k, int32_t * out_ids, float * out_vals, int n_threads) noexcept;
 TFK_API int topk_cuda(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride,
                       int k, int32_t * out_ids, float * out_vals, void * stream) noexcept;
+
+// Single-row sampling (see tfk_sample_f32 / tfk_sampling_probs_f32).
+TFK_API int sample_ref(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                       int32_t * out_token) noexcept;
+TFK_API int sample_cpu(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                       int32_t * out_token) noexcept;
+TFK_API int sampling_probs_ref(const float * row, int64_t n_vocab, const tfk_sampling_params * sp,
+                               int32_t * out_ids, float * out_probs, int32_t * out_n) noexcept;
+TFK_API int sampling_probs_cpu(const float * row, int64_t n_vocab, const tfk_sampling_params * sp,
+                               int32_t * out_ids, float * out_probs, int32_t * out_n) noexcept;
+
+// Tree verification; parameters and semantics as documented above tfk_tree_verify_greedy_f32.
+TFK_API int tree_verify_greedy_ref(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                   const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                   int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                   int32_t * out_cand_ids) noexcept;
+TFK_API int tree_verify_greedy_cpu(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                   const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                   int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                   int32_t * out_cand_ids, int n_threads) noexcept;
+TFK_API int tree_verify_greedy_cuda(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                    const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                    int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                    int32_t * out_cand_ids, void * stream) noexcept;
+TFK_API int tree_verify_sample_ref(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                   const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                   const tfk_sampling_params * sp, const float * uniforms,
+                                   int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                   int32_t * out_cand_ids) noexcept;
+TFK_API int tree_verify_sample_cpu(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                   const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                   const tfk_sampling_params * sp, const float * uniforms,
+                                   int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                   int32_t * out_cand_ids, int n_threads) noexcept;
 
 // Same as tfk_cuda_available() != 0.
 TFK_API bool cuda_available() noexcept;

@@ -11,6 +11,10 @@ extern "C" const char * tfk_status_str(int status) {
         case TFK_ERR_CUDA:       return "CUDA call failed (see tfk_cuda_last_error)";
         case TFK_ERR_NO_MEMORY:  return "out of host memory";
         case TFK_ERR_INTERNAL:   return "internal error";
+        case TFK_ERR_BAD_TREE:   return "bad tree (need parents[0] == -1 and 0 <= parents[i] < i)";
+        case TFK_ERR_BAD_TOKEN:  return "bad token (a tree token outside [0, n_vocab))";
+        case TFK_ERR_BAD_SAMPLING: return "bad sampling parameters (temperature not finite, top_p/min_p NaN, or a uniform outside [0, 1))";
+        case TFK_ERR_BAD_LOGITS: return "bad logits (a sampled row has no finite maximum)";
         default:                 return "unknown status";
     }
 }

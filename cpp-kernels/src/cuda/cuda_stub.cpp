@@ -2,6 +2,7 @@
 // Top-k still validates its arguments first, so error codes agree across builds.
 #include "tfkernels.h"
 #include "common/topk_common.h"
+#include "common/tree_common.h"
 
 namespace tfk {
 
@@ -40,3 +41,25 @@ int tfk_cuda_memcpy_d2h(void * /*dst*/, const void * /*src*/, size_t /*bytes*/) 
 int tfk_cuda_synchronize(void * /*stream*/) { return TFK_ERR_NO_CUDA; }
 
 } // extern "C"
+
+// Tree verification: validates (so error codes agree across builds), then TFK_ERR_NO_CUDA.
+namespace tfk {
+
+int tree_verify_greedy_cuda(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                            const int32_t * tokens, const int32_t * parents, int32_t k_cand, int32_t * out_path,
+                            int32_t * out_path_len, int32_t * out_bonus, int32_t * out_cand_ids,
+                            void * /*stream*/) noexcept {
+    const int rc = detail::tree_validate(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, out_path,
+                                         out_path_len, out_bonus, out_cand_ids);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+} // namespace tfk
+
+extern "C" int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab,
+                                               int64_t row_stride, const int32_t * tokens, const int32_t * parents,
+                                               int32_t k_cand, int32_t * out_path, int32_t * out_path_len,
+                                               int32_t * out_bonus, int32_t * out_cand_ids, void * stream) {
+    return tfk::tree_verify_greedy_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, out_path,
+                                        out_path_len, out_bonus, out_cand_ids, stream);
+}

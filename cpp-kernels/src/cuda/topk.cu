@@ -4,6 +4,7 @@
 // wide rows are split into chunks whose k-lists go to scratch, and a second launch merges them.
 #include "tfkernels.h"
 #include "common/topk_common.h"
+#include "cuda/cuda_check.cuh"
 
 #include <cuda_runtime.h>
 
@@ -17,26 +18,7 @@ using u64 = unsigned long long;  // the type the shuffle intrinsics are overload
 
 thread_local cudaError_t g_last_error = cudaSuccess;
 
-// Records a failed CUDA call and maps it to a status; never aborts.
-int fail(cudaError_t e) {
-    g_last_error = e;
-    (void) cudaGetLastError();  // clear a non-sticky error so later calls start clean
-    switch (e) {
-        case cudaErrorNoDevice:
-        case cudaErrorInsufficientDriver:
-        case cudaErrorStubLibrary:
-        case cudaErrorSystemDriverMismatch:
-            return TFK_ERR_NO_CUDA;
-        default:
-            return TFK_ERR_CUDA;
-    }
-}
-
-#define TFK_CUDA_CHECK(expr)                                  \
-    do {                                                      \
-        const cudaError_t tfk_err_ = (expr);                  \
-        if (tfk_err_ != cudaSuccess) return fail(tfk_err_);   \
-    } while (0)
+int fail(cudaError_t e) { return detail::cuda_fail(e); }
 
 constexpr int kBlock = 256;
 constexpr int kWarps = kBlock / 32;
@@ -132,6 +114,21 @@ topk_kernel(const float * __restrict__ logits, int64_t n_rows, int64_t n_cols, i
 }
 
 } // namespace
+
+// Records a failed CUDA call and maps it to a status; never aborts.
+int detail::cuda_fail(cudaError_t e) {
+    g_last_error = e;
+    (void) cudaGetLastError();  // clear a non-sticky error so later calls start clean
+    switch (e) {
+        case cudaErrorNoDevice:
+        case cudaErrorInsufficientDriver:
+        case cudaErrorStubLibrary:
+        case cudaErrorSystemDriverMismatch:
+            return TFK_ERR_NO_CUDA;
+        default:
+            return TFK_ERR_CUDA;
+    }
+}
 
 int topk_cuda(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
               int32_t * out_ids, float * out_vals, void * stream) noexcept {

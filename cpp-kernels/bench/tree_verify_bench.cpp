@@ -1,0 +1,253 @@
+// tfk_tree_verify_bench [out.json]: times tfk::tree_verify_{greedy,sample}_ref against _cpu (1 and 2
+// threads) for n_nodes in {1, 8, 32, 81, 256} x n_vocab in {512, 32000}, k_cand = 8 (the Token
+// Recycling setting: every row's top-8 is returned). Writes JSON (default
+// bench/results/tree_verify.json, relative to the working directory) and prints a table.
+//
+// Input per shape: logits N(0, 4); a random "bushy" draft tree (parents among the 4 previous nodes);
+// a greedy path of depth min(n-1, 6) planted (the argmax of each path row is the next node's token),
+// and, for sampling, the first child's token of every row raised by +4 so sampled walks descend too.
+// Sampling uses llama.cpp's default chain: T 0.8, top_k 40, top_p 0.95, min_p 0.05; one fresh
+// uniform vector per call. Calls cycle through 2..16 independently generated inputs (fresh logits,
+// same tree and plantings) so that the branch predictor cannot memorize one small input; the small
+// shapes still run from cache, the 256 x 32000 ones (32 MiB each) from DRAM. Best and median.
+#include "tfkernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string cpu_model() {
+    std::ifstream f("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind("model name", 0) == 0) {
+            const size_t p = line.find(':');
+            if (p != std::string::npos) return line.substr(p + 2);
+        }
+    }
+    return "unknown";
+}
+
+std::string json_escape(const std::string & s) {
+    std::string o;
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') o += '\\';
+        if (static_cast<unsigned char>(ch) >= 0x20) o += ch;
+    }
+    return o;
+}
+
+struct Timing {
+    double best_s, median_s;
+    int    reps;
+};
+
+template <class Fn>
+Timing time_calls(Fn && fn, double min_time, int min_reps, int max_reps) {
+    std::vector<double> t;
+    const auto start = Clock::now();
+    for (int rep = 0; rep < max_reps; ++rep) {
+        const auto t0 = Clock::now();
+        fn(rep);
+        t.push_back(seconds_since(t0));
+        if (rep + 1 >= min_reps && seconds_since(start) >= min_time) break;
+    }
+    std::sort(t.begin(), t.end());
+    return {t.front(), t[t.size() / 2], static_cast<int>(t.size())};
+}
+
+struct Row {
+    int32_t     n_nodes;
+    int64_t     n_vocab;
+    std::string mode;    // greedy | sample
+    std::string method;  // ref | cpu
+    int         threads;
+    double      best_ms, median_ms;
+    int         reps;
+    double      mean_path_len;
+};
+
+} // namespace
+
+int main(int argc, char ** argv) {
+    const std::string out_path = argc > 1 ? argv[1] : "bench/results/tree_verify.json";
+    const int32_t node_counts[] = {1, 8, 32, 81, 256};
+    const int64_t vocabs[] = {512, 32000};
+    const int32_t k_cand = 8;
+    const tfk_sampling_params sp{0.8f, 40, 0.95f, 0.05f};
+
+    std::printf("tfk_tree_verify_bench: CPU %s, %u hardware threads, k_cand %d\n", cpu_model().c_str(),
+                std::thread::hardware_concurrency(), k_cand);
+    std::vector<Row> rows;
+    bool mismatch = false;
+    std::mt19937 rng(31337u);
+
+    for (int64_t V : vocabs) {
+        for (int32_t n : node_counts) {
+            std::vector<int32_t> tokens(n), parents(n);
+            parents[0] = -1;
+            std::uniform_int_distribution<int64_t> tok(0, V - 1);
+            tokens[0] = static_cast<int32_t>(tok(rng));
+            for (int32_t i = 1; i < n; ++i) {
+                parents[i] = std::uniform_int_distribution<int32_t>(std::max(0, i - 4), i - 1)(rng);
+                tokens[i] = static_cast<int32_t>(tok(rng));
+            }
+            // Independent inputs (fresh logits, same tree, same plantings), cycled through by the
+            // timed calls so the branch predictor cannot learn one input: 16 copies, fewer for the
+            // big shapes (at most ~64 MiB per kind).
+            const size_t elems = static_cast<size_t>(n) * V;
+            const size_t copies = std::clamp<size_t>((size_t(64) << 20) / (elems * sizeof(float)), 2, 16);
+            std::vector<std::vector<float>> xg(copies), xsm(copies);
+            std::normal_distribution<float> normal(0.0f, 4.0f);
+            for (size_t cp = 0; cp < copies; ++cp) {
+                std::vector<float> & x = xg[cp];
+                x.resize(elems);
+                for (float & v : x) v = normal(rng);
+                xsm[cp] = x;
+                // Greedy: plant a path of depth <= 6 along first children.
+                int32_t u = 0;
+                for (int d = 0; d < 6; ++d) {
+                    int32_t c = -1;
+                    for (int32_t i = u + 1; i < n && c < 0; ++i)
+                        if (parents[i] == u) c = i;
+                    if (c < 0) break;
+                    float * row = x.data() + static_cast<int64_t>(u) * V;
+                    row[tokens[c]] = *std::max_element(row, row + V) + 1.0f;
+                    u = c;
+                }
+                // Sampling: every row's first child's token boosted by +4.
+                for (int32_t w = 0; w < n; ++w) {
+                    for (int32_t i = w + 1; i < n; ++i) {
+                        if (parents[i] == w) {
+                            float * row = xsm[cp].data() + static_cast<int64_t>(w) * V;
+                            row[tokens[i]] = *std::max_element(row, row + V) + 4.0f;
+                            break;
+                        }
+                    }
+                }
+            }
+            std::vector<std::vector<float>> unis(64, std::vector<float>(n));
+            std::uniform_real_distribution<float> uni(0.0f, 1.0f);
+            for (auto & u : unis)
+                for (float & v : u) v = std::min(uni(rng), 0.99999994f);
+
+            std::vector<int32_t> path(n), cand(static_cast<size_t>(n) * k_cand), ref_path(n), ref_cand(cand.size());
+            int32_t len = 0, bonus = 0, ref_len = 0, ref_bonus = 0;
+
+            for (const std::string mode : {"greedy", "sample"}) {
+                const bool smp = mode == "sample";
+                long len_sum = 0, calls = 0;
+                auto call = [&](bool ref, int threads, int rep) {
+                    int rc;
+                    const size_t cp = static_cast<size_t>(rep) % copies;
+                    const float * in = smp ? xsm[cp].data() : xg[cp].data();
+                    const float * u = unis[static_cast<size_t>(rep) % unis.size()].data();
+                    if (smp)
+                        rc = ref ? tfk::tree_verify_sample_ref(in, n, V, V, tokens.data(), parents.data(), k_cand, &sp, u,
+                                                               path.data(), &len, &bonus, cand.data())
+                                 : tfk::tree_verify_sample_cpu(in, n, V, V, tokens.data(), parents.data(), k_cand, &sp, u,
+                                                               path.data(), &len, &bonus, cand.data(), threads);
+                    else
+                        rc = ref ? tfk::tree_verify_greedy_ref(in, n, V, V, tokens.data(), parents.data(), k_cand,
+                                                               path.data(), &len, &bonus, cand.data())
+                                 : tfk::tree_verify_greedy_cpu(in, n, V, V, tokens.data(), parents.data(), k_cand,
+                                                               path.data(), &len, &bonus, cand.data(), threads);
+                    if (rc != TFK_OK) {
+                        std::printf("error %d (%s)\n", rc, tfk_status_str(rc));
+                        mismatch = true;
+                    }
+                    len_sum += len;
+                    ++calls;
+                };
+                auto add = [&](const char * method, int threads, const Timing & t) {
+                    rows.push_back({n, V, mode, method, threads, t.best_s * 1e3, t.median_s * 1e3, t.reps,
+                                    calls ? static_cast<double>(len_sum) / calls : 0.0});
+                };
+                len_sum = calls = 0;
+                add("ref", 1, time_calls([&](int rep) { call(true, 1, rep); }, 0.3, 3, 300));
+                for (int threads : {1, 2}) {
+                    len_sum = calls = 0;
+                    add("cpu", threads, time_calls([&](int rep) { call(false, threads, rep); }, 0.3, 10, 5000));
+                }
+                // Same results (rep 0's uniforms).
+                call(true, 1, 0);
+                ref_path = path;
+                ref_len = len;
+                ref_bonus = bonus;
+                ref_cand = cand;
+                call(false, 2, 0);
+                if (len != ref_len || bonus != ref_bonus || cand != ref_cand ||
+                    !std::equal(path.begin(), path.begin() + len, ref_path.begin())) {
+                    std::printf("MISMATCH %s n=%d V=%" PRId64 "\n", mode.c_str(), n, V);
+                    mismatch = true;
+                }
+            }
+        }
+    }
+
+    auto find = [&](int32_t n, int64_t V, const std::string & mode, const char * m, int th) -> const Row * {
+        for (const Row & r : rows)
+            if (r.n_nodes == n && r.n_vocab == V && r.mode == mode && r.method == m && r.threads == th) return &r;
+        return nullptr;
+    };
+    std::printf("\nms per call (best of reps); path = mean accepted path length incl. the root\n");
+    std::printf("%-7s %6s %5s | %9s %9s %9s %7s | %9s %9s %9s %7s\n", "n_vocab", "nodes", "", "greedy ref", "cpu 1T",
+                "cpu 2T", "path", "sample ref", "cpu 1T", "cpu 2T", "path");
+    for (int64_t V : vocabs) {
+        for (int32_t n : node_counts) {
+            const Row *gr = find(n, V, "greedy", "ref", 1), *g1 = find(n, V, "greedy", "cpu", 1),
+                      *g2 = find(n, V, "greedy", "cpu", 2), *sr = find(n, V, "sample", "ref", 1),
+                      *s1 = find(n, V, "sample", "cpu", 1), *s2 = find(n, V, "sample", "cpu", 2);
+            std::printf("%-7" PRId64 " %6d %5s | %9.4f %9.4f %9.4f %7.2f | %9.4f %9.4f %9.4f %7.2f\n", V, n, "",
+                        gr->best_ms, g1->best_ms, g2->best_ms, g1->mean_path_len, sr->best_ms, s1->best_ms, s2->best_ms,
+                        s1->mean_path_len);
+        }
+    }
+
+    std::error_code ec;
+    const std::filesystem::path p(out_path);
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+    std::FILE * f = std::fopen(out_path.c_str(), "w");
+    if (f == nullptr) {
+        std::printf("cannot write %s\n", out_path.c_str());
+        return 2;
+    }
+    std::fprintf(f, "{\n  \"benchmark\": \"tfk_tree_verify_bench\",\n");
+    std::fprintf(f, "  \"machine\": {\"cpu\": \"%s\", \"hardware_threads\": %u, \"compiler\": \"%s\", \"avx2\": %s},\n",
+                 json_escape(cpu_model()).c_str(), std::thread::hardware_concurrency(), json_escape(__VERSION__).c_str(),
+#if defined(__AVX2__)
+                 "true"
+#else
+                 "false"
+#endif
+    );
+    std::fprintf(f, "  \"k_cand\": %d,\n  \"sampling\": {\"temperature\": %g, \"top_k\": %d, \"top_p\": %g, \"min_p\": %g},\n",
+                 k_cand, sp.temperature, sp.top_k, sp.top_p, sp.min_p);
+    std::fprintf(f, "  \"notes\": \"best_ms/median_ms per call; logits N(0,4), bushy random tree, greedy path of depth <= 6 planted, sampling rows boost their first child's token by +4; calls cycle through 2..16 independently generated inputs (<= 64 MiB per kind); mean_path_len includes the root\",\n");
+    std::fprintf(f, "  \"results\": [\n");
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const Row & r = rows[i];
+        std::fprintf(f,
+                     "    {\"n_nodes\": %d, \"n_vocab\": %" PRId64 ", \"mode\": \"%s\", \"method\": \"%s\", \"threads\": %d, "
+                     "\"best_ms\": %.5f, \"median_ms\": %.5f, \"reps\": %d, \"mean_path_len\": %.3f}%s\n",
+                     r.n_nodes, r.n_vocab, r.mode.c_str(), r.method.c_str(), r.threads, r.best_ms, r.median_ms, r.reps,
+                     r.mean_path_len, i + 1 < rows.size() ? "," : "");
+    }
+    std::fprintf(f, "  ]\n}\n");
+    std::fclose(f);
+    std::printf("\nwrote %s%s\n", out_path.c_str(), mismatch ? " (WITH MISMATCHES)" : "");
+    return mismatch ? 1 : 0;
+}

@@ -1,0 +1,1228 @@
+// Tests of tree verification (greedy + sample-and-match) and of the llama.cpp-exact row sampler.
+//
+//  1. Greedy on random trees (random, chain, star, bushy, duplicate sibling tokens) with random
+//     nonzero logits where the argmax of the rows along a chosen path is planted: the reference must
+//     accept exactly the planted path, and agree with an independent oracle (acceptance defined per
+//     node instead of by a walk); _cpu (several thread counts), the flat C entries and, with a GPU,
+//     _cuda must equal the reference exactly (path, bonus, candidates). Also NaN/inf/tie rows.
+//  2. Row sampler: tfk::sample_* / tfk::sampling_probs_* against
+//     a. a transcription of llama.cpp's own code (llama_sampler_top_k_impl, top_p_apply, min_p_apply,
+//        temp_impl, dist_apply, including its bucket partial sort): same candidates in the same order,
+//        bit-identical probabilities, same token for the same uniform (rows without tied logits);
+//     b. a brute-force double-precision re-implementation of the chain: probabilities within 1e-6;
+//     c. ref == cpu exactly, including NaN/-inf/tie rows, wide top_k and the adaptive top_p path.
+//  3. Stochastic tree verification: cpu == ref for the same uniforms on random trees.
+//  4. Losslessness: V = 8, root with 2 children (each with children): 200000 seeded verifications;
+//     the histogram of the FIRST emitted token must match p_root, and the second emitted token given
+//     that the first child was accepted must match that child's p: Pearson chi-square, rejected when
+//     the p-value < 1e-3 (fixed significance level; the seed is fixed, so the outcome is deterministic).
+//  5. Error codes (every entry point; outputs untouched on error).
+#include "tfkernels.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace {
+
+int g_checks   = 0;
+int g_failures = 0;
+bool g_cuda    = false;
+
+#define EXPECT(cond, ...)                                                  \
+    do {                                                                   \
+        ++g_checks;                                                        \
+        if (!(cond)) {                                                     \
+            ++g_failures;                                                  \
+            std::printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            std::printf(__VA_ARGS__);                                      \
+            std::printf("\n");                                             \
+        }                                                                  \
+    } while (0)
+
+const float kInf  = std::numeric_limits<float>::infinity();
+const float kQNaN = std::numeric_limits<float>::quiet_NaN();
+
+uint32_t bits(float x) {
+    uint32_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Trees
+
+enum class Shape { Random, Chain, Star, Bushy, Binary };
+
+const char * shape_name(Shape s) {
+    switch (s) {
+        case Shape::Random: return "random";
+        case Shape::Chain:  return "chain";
+        case Shape::Star:   return "star";
+        case Shape::Bushy:  return "bushy";
+        case Shape::Binary: return "binary";
+    }
+    return "?";
+}
+
+struct Tree {
+    int32_t n;
+    std::vector<int32_t> tokens, parents;
+};
+
+// dup_pct: percentage of nodes that copy the token of an earlier sibling (duplicates are legal).
+Tree make_tree(Shape shape, int32_t n, int64_t n_vocab, int dup_pct, std::mt19937 & rng) {
+    Tree t{n, std::vector<int32_t>(n), std::vector<int32_t>(n)};
+    std::uniform_int_distribution<int64_t> tok(0, n_vocab - 1);
+    std::uniform_int_distribution<int> pct(0, 99);
+    t.parents[0] = -1;
+    t.tokens[0] = static_cast<int32_t>(tok(rng));
+    for (int32_t i = 1; i < n; ++i) {
+        switch (shape) {
+            case Shape::Random: t.parents[i] = std::uniform_int_distribution<int32_t>(0, i - 1)(rng); break;
+            case Shape::Chain:  t.parents[i] = i - 1; break;
+            case Shape::Star:   t.parents[i] = 0; break;
+            case Shape::Bushy:  t.parents[i] = std::uniform_int_distribution<int32_t>(std::max(0, i - 4), i - 1)(rng); break;
+            case Shape::Binary: t.parents[i] = (i - 1) / 2; break;
+        }
+        t.tokens[i] = static_cast<int32_t>(tok(rng));
+        if (pct(rng) < dup_pct) {
+            for (int32_t j = 1; j < i; ++j) {
+                if (t.parents[j] == t.parents[i]) {
+                    t.tokens[i] = t.tokens[j];
+                    break;
+                }
+            }
+        }
+    }
+    return t;
+}
+
+std::vector<int32_t> children_of(const Tree & t, int32_t u) {
+    std::vector<int32_t> c;
+    for (int32_t i = 1; i < t.n; ++i)
+        if (t.parents[i] == u) c.push_back(i);
+    return c;
+}
+
+// Random nonzero N(0, 2) logits; rows padded with +inf up to the stride (must never be read).
+std::vector<float> make_logits(int32_t n, int64_t n_vocab, int64_t stride, std::mt19937 & rng) {
+    std::vector<float> x(static_cast<size_t>(n) * stride, kInf);
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    for (int32_t r = 0; r < n; ++r)
+        for (int64_t j = 0; j < n_vocab; ++j) {
+            float v;
+            do v = normal(rng); while (v == 0.0f);
+            x[r * stride + j] = v;
+        }
+    return x;
+}
+
+float row_max(const float * row, int64_t n) {
+    float m = row[0];
+    for (int64_t i = 1; i < n; ++i) m = std::max(m, row[i]);
+    return m;
+}
+
+// Plants a path: from the root, with probability 85% descends to a random child c by making
+// tokens[c] the strict argmax of the row; the walk then goes to the FIRST child carrying that token.
+// At the last node the argmax is set to a token no child carries. Returns the expected path.
+std::vector<int32_t> plant_path(const Tree & t, std::vector<float> & x, int64_t n_vocab, int64_t stride,
+                                std::mt19937 & rng, int32_t * bonus) {
+    std::vector<int32_t> path{0};
+    std::uniform_int_distribution<int> pct(0, 99);
+    int32_t u = 0;
+    for (;;) {
+        float * row = x.data() + u * stride;
+        const float top = row_max(row, n_vocab) + 1.0f + 0.25f * static_cast<float>(pct(rng));
+        std::vector<int32_t> ch = children_of(t, u);
+        if (!ch.empty() && pct(rng) < 85) {
+            const int32_t c = ch[std::uniform_int_distribution<size_t>(0, ch.size() - 1)(rng)];
+            row[t.tokens[c]] = top;
+            int32_t first = c;
+            for (int32_t d : ch)
+                if (t.tokens[d] == t.tokens[c]) {
+                    first = d;
+                    break;
+                }
+            path.push_back(first);
+            u = first;
+            continue;
+        }
+        std::set<int32_t> taken;
+        for (int32_t d : ch) taken.insert(t.tokens[d]);
+        if (static_cast<int64_t>(taken.size()) == n_vocab) {
+            // every token is a child's: the walk must continue; take the first child of the argmax
+            const int32_t c = ch[0];
+            row[t.tokens[c]] = top;
+            path.push_back(c);
+            u = c;
+            continue;
+        }
+        int32_t y;
+        do y = static_cast<int32_t>(std::uniform_int_distribution<int64_t>(0, n_vocab - 1)(rng)); while (taken.count(y));
+        row[y] = top;
+        *bonus = y;
+        return path;
+    }
+}
+
+// Independent greedy oracle: node v is accepted iff its parent is accepted, tokens[v] equals the
+// parent's argmax and no earlier sibling carries that token. The accepted nodes form the path.
+void oracle_greedy(const Tree & t, const float * x, int64_t n_vocab, int64_t stride, std::vector<int32_t> & path,
+                   int32_t & bonus) {
+    std::vector<int32_t> y(t.n);
+    for (int32_t u = 0; u < t.n; ++u) {
+        const float * row = x + u * stride;
+        int32_t b = 0;
+        for (int64_t i = 1; i < n_vocab; ++i)
+            if (row[i] > row[b]) b = static_cast<int32_t>(i);
+        y[u] = b;
+    }
+    std::vector<char> acc(t.n, 0);
+    acc[0] = 1;
+    for (int32_t v = 1; v < t.n; ++v) {
+        const int32_t p = t.parents[v];
+        if (!acc[p] || t.tokens[v] != y[p]) continue;
+        bool earlier = false;
+        for (int32_t w = 1; w < v; ++w) earlier = earlier || (t.parents[w] == p && t.tokens[w] == y[p]);
+        acc[v] = !earlier;
+    }
+    path.clear();
+    for (int32_t v = 0; v < t.n; ++v)
+        if (acc[v]) path.push_back(v);
+    bonus = y[path.back()];
+}
+
+struct Out {
+    std::vector<int32_t> path, cand;
+    int32_t len = -7, bonus = -7;
+    Out(int32_t n, int32_t k) : path(n, -7), cand(static_cast<size_t>(n) * std::max(k, 1), -7) {}
+    bool operator==(const Out & o) const {
+        return len == o.len && bonus == o.bonus && cand == o.cand &&
+               std::equal(path.begin(), path.begin() + std::max(len, 0), o.path.begin());
+    }
+};
+
+std::string describe(const Out & o) {
+    std::string s = "len " + std::to_string(o.len) + " path [";
+    for (int32_t i = 0; i < std::max(o.len, 0) && i < static_cast<int32_t>(o.path.size()); ++i)
+        s += (i ? " " : "") + std::to_string(o.path[i]);
+    return s + "] bonus " + std::to_string(o.bonus);
+}
+
+int run_greedy_cuda(const std::vector<float> & x, const Tree & t, int64_t n_vocab, int64_t stride, int32_t k, Out & o) {
+    void *d_x = nullptr, *d_path = nullptr, *d_len = nullptr, *d_bonus = nullptr, *d_cand = nullptr;
+    int e = tfk_cuda_malloc(&d_x, x.size() * sizeof(float));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_path, o.path.size() * sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_len, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_bonus, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_cand, o.cand.size() * sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_x, x.data(), x.size() * sizeof(float));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_cand, o.cand.data(), o.cand.size() * sizeof(int32_t));
+    if (e == TFK_OK)
+        e = tfk::tree_verify_greedy_cuda(static_cast<const float *>(d_x), t.n, n_vocab, stride, t.tokens.data(),
+                                         t.parents.data(), k, static_cast<int32_t *>(d_path), static_cast<int32_t *>(d_len),
+                                         static_cast<int32_t *>(d_bonus), k > 0 ? static_cast<int32_t *>(d_cand) : nullptr,
+                                         nullptr);
+    if (e == TFK_OK) e = tfk_cuda_synchronize(nullptr);
+    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.path.data(), d_path, o.path.size() * sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.len, d_len, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.bonus, d_bonus, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.cand.data(), d_cand, o.cand.size() * sizeof(int32_t));
+    tfk_cuda_free(d_x);
+    tfk_cuda_free(d_path);
+    tfk_cuda_free(d_len);
+    tfk_cuda_free(d_bonus);
+    tfk_cuda_free(d_cand);
+    return e;
+}
+
+// One greedy case: planted path; ref vs oracle vs planted; cpu/flat/cuda vs ref.
+void greedy_case(Shape shape, int32_t n, int64_t n_vocab, int64_t stride, int32_t k, int dup_pct, std::mt19937 & rng,
+                 bool verbose) {
+    const Tree t = make_tree(shape, n, n_vocab, dup_pct, rng);
+    std::vector<float> x = make_logits(n, n_vocab, stride, rng);
+    int32_t planted_bonus = -1;
+    const std::vector<int32_t> planted = plant_path(t, x, n_vocab, stride, rng, &planted_bonus);
+
+    Out ref(n, k);
+    int rc = tfk::tree_verify_greedy_ref(x.data(), n, n_vocab, stride, t.tokens.data(), t.parents.data(), k,
+                                         ref.path.data(), &ref.len, &ref.bonus, k > 0 ? ref.cand.data() : nullptr);
+    EXPECT(rc == TFK_OK, "greedy_ref rc=%d", rc);
+    bool ok = rc == TFK_OK;
+
+    std::vector<int32_t> opath;
+    int32_t obonus = -1;
+    oracle_greedy(t, x.data(), n_vocab, stride, opath, obonus);
+    const bool planted_ok = ref.len == static_cast<int32_t>(planted.size()) &&
+                            std::equal(planted.begin(), planted.end(), ref.path.begin()) && ref.bonus == planted_bonus;
+    const bool oracle_ok = opath == planted && obonus == planted_bonus;
+    EXPECT(planted_ok, "ref %s != planted (len %zu, bonus %d)", describe(ref).c_str(), planted.size(), planted_bonus);
+    EXPECT(oracle_ok, "oracle disagrees with the planted path");
+    ok = ok && planted_ok && oracle_ok;
+
+    if (k > 0) {  // candidates == tfk_topk_ref of every row
+        std::vector<int32_t> ids(static_cast<size_t>(n) * k);
+        std::vector<float> vals(ids.size());
+        tfk::topk_ref(x.data(), n, n_vocab, stride, k, ids.data(), vals.data());
+        const bool c_ok = std::equal(ids.begin(), ids.end(), ref.cand.begin());
+        EXPECT(c_ok, "ref candidates differ from topk_ref");
+        ok = ok && c_ok;
+    }
+
+    for (int th : {1, 2, 3, 8, 0}) {
+        Out got(n, k);
+        rc = tfk::tree_verify_greedy_cpu(x.data(), n, n_vocab, stride, t.tokens.data(), t.parents.data(), k,
+                                         got.path.data(), &got.len, &got.bonus, k > 0 ? got.cand.data() : nullptr, th);
+        const bool same = rc == TFK_OK && got == ref;
+        EXPECT(same, "greedy_cpu(threads=%d) rc=%d %s vs ref %s", th, rc, describe(got).c_str(), describe(ref).c_str());
+        ok = ok && same;
+    }
+    {
+        Out got(n, k), got2(n, k);
+        rc = tfk_tree_verify_greedy_f32(x.data(), n, n_vocab, stride, t.tokens.data(), t.parents.data(), k,
+                                        got.path.data(), &got.len, &got.bonus, k > 0 ? got.cand.data() : nullptr, 2);
+        int rc2 = tfk_tree_verify_greedy_ref_f32(x.data(), n, n_vocab, stride, t.tokens.data(), t.parents.data(), k,
+                                                 got2.path.data(), &got2.len, &got2.bonus, k > 0 ? got2.cand.data() : nullptr);
+        const bool same = rc == TFK_OK && rc2 == TFK_OK && got == ref && got2 == ref;
+        EXPECT(same, "flat C entries differ from ref");
+        ok = ok && same;
+        // temperature <= 0: the sampling entries are the greedy verification
+        const tfk_sampling_params g{0.0f, 40, 0.9f, 0.05f};
+        std::vector<float> u(n, 0.5f);
+        Out s1(n, k), s2(n, k);
+        rc = tfk::tree_verify_sample_cpu(x.data(), n, n_vocab, stride, t.tokens.data(), t.parents.data(), k, &g, u.data(),
+                                         s1.path.data(), &s1.len, &s1.bonus, k > 0 ? s1.cand.data() : nullptr, 2);
+        rc2 = tfk::tree_verify_sample_ref(x.data(), n, n_vocab, stride, t.tokens.data(), t.parents.data(), k, &g, u.data(),
+                                          s2.path.data(), &s2.len, &s2.bonus, k > 0 ? s2.cand.data() : nullptr);
+        const bool same_t0 = rc == TFK_OK && rc2 == TFK_OK && s1 == ref && s2 == ref;
+        EXPECT(same_t0, "sampling with temperature 0 differs from greedy");
+        ok = ok && same_t0;
+    }
+    if (g_cuda) {
+        Out got(n, k);
+        rc = run_greedy_cuda(x, t, n_vocab, stride, k, got);
+        const bool same = rc == TFK_OK && got == ref;
+        EXPECT(same, "greedy_cuda rc=%d (%s; %s) %s vs ref %s", rc, tfk_status_str(rc), tfk_cuda_last_error(),
+               describe(got).c_str(), describe(ref).c_str());
+        ok = ok && same;
+    }
+    if (verbose || !ok)
+        std::printf("  %-4s greedy %-6s n=%-3d V=%-6" PRId64 " stride=%-6" PRId64 " k_cand=%-2d dup=%d%% -> %s\n",
+                    ok ? "ok" : "FAIL", shape_name(shape), n, n_vocab, stride, k, dup_pct, describe(ref).c_str());
+}
+
+// Greedy cpu == ref (and cuda) on rows with NaN / inf / ties, unplanted.
+void greedy_special_case(std::mt19937 & rng) {
+    const int64_t V = 300;
+    const int32_t n = 40;
+    const Tree t = make_tree(Shape::Random, n, V, 30, rng);
+    std::vector<float> x(static_cast<size_t>(n) * V);
+    const float vals[] = {kQNaN, -kQNaN, kInf, -kInf, 0.0f, -0.0f, 1.0f, 2.0f};
+    std::uniform_int_distribution<int> pick(0, 7);
+    for (float & v : x) v = vals[pick(rng)];
+    for (int32_t r = 0; r < 3; ++r)
+        for (int64_t j = 0; j < V; ++j) x[r * V + j] = kQNaN;  // all-NaN rows: argmax = column 0
+    // make some children match so the walk descends through ties
+    for (int32_t i = 1; i < n; ++i) x[t.parents[i] * V + t.tokens[i]] = 3.0f;
+    for (int32_t k : {0, 8}) {
+        Out ref(n, k);
+        int rc = tfk::tree_verify_greedy_ref(x.data(), n, V, V, t.tokens.data(), t.parents.data(), k, ref.path.data(),
+                                             &ref.len, &ref.bonus, k ? ref.cand.data() : nullptr);
+        EXPECT(rc == TFK_OK, "rc %d", rc);
+        for (int th : {1, 2, 0}) {
+            Out got(n, k);
+            rc = tfk::tree_verify_greedy_cpu(x.data(), n, V, V, t.tokens.data(), t.parents.data(), k, got.path.data(),
+                                             &got.len, &got.bonus, k ? got.cand.data() : nullptr, th);
+            EXPECT(rc == TFK_OK && got == ref, "special rows: cpu %s vs ref %s", describe(got).c_str(), describe(ref).c_str());
+        }
+        if (g_cuda) {
+            Out got(n, k);
+            rc = run_greedy_cuda(x, t, V, V, k, got);
+            EXPECT(rc == TFK_OK && got == ref, "special rows: cuda rc=%d %s vs ref %s", rc, describe(got).c_str(),
+                   describe(ref).c_str());
+        }
+        std::printf("  ok?  greedy NaN/inf/ties n=%d V=%" PRId64 " k_cand=%d -> %s\n", n, V, k, describe(ref).c_str());
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Transcription of llama.cpp's sampler code (src/llama-sampler.cpp of the llama.cpp pinned by
+// tokenflow, MIT licence), reduced to what the chain top_k -> top_p -> min_p -> temp -> dist uses.
+// Only changes: names, no GGML_ASSERT, dist takes its uniform instead of drawing it.
+
+namespace llama_copy {
+
+struct token_data {
+    int32_t id;
+    float   logit;
+    float   p;
+};
+
+struct token_data_array {
+    token_data * data;
+    size_t       size;
+    int64_t      selected;
+    bool         sorted;
+};
+
+void partial_sort(const token_data_array & cur, int npartial, std::vector<token_data> & res) {
+    static const auto comp = [](const token_data & a, const token_data & b) { return a.logit > b.logit; };
+    constexpr int   nbuckets     = 128;
+    constexpr float bucket_low   = -10.0f;
+    constexpr float bucket_high  = 10.0f;
+    constexpr float bucket_scale = nbuckets / (bucket_high - bucket_low);
+    constexpr float bucket_inter = -bucket_low * bucket_scale;
+    std::vector<int> bucket_idx;
+    std::vector<int> histo(nbuckets, 0);
+    std::vector<token_data *> bucket_ptrs;
+    bucket_idx.reserve(cur.size);
+    for (int i = 0; i < (int) cur.size; ++i) {
+        const float val = cur.data[i].logit;
+        int ib = int(bucket_scale * val + bucket_inter);
+        ib = std::max(0, std::min(nbuckets - 1, ib));
+        bucket_idx.push_back(ib);
+        ++histo[ib];
+    }
+    int nhave = 0;
+    int ib = nbuckets - 1;
+    for (; ib >= 0; --ib) {
+        nhave += histo[ib];
+        if (nhave >= npartial) break;
+    }
+    res.resize(nhave);
+    auto * ptr = res.data();
+    bucket_ptrs.reserve(nbuckets - ib);
+    for (int j = nbuckets - 1; j >= ib; --j) {
+        bucket_ptrs.push_back(ptr);
+        ptr += histo[j];
+    }
+    for (int i = 0; i < (int) cur.size; ++i) {
+        int j = bucket_idx[i];
+        if (j >= ib) *bucket_ptrs[nbuckets - 1 - j]++ = cur.data[i];
+    }
+    ptr = res.data();
+    int ndone = 0;
+    for (int j = nbuckets - 1; j > ib; --j) {
+        std::sort(ptr, ptr + histo[j], comp);
+        ptr += histo[j];
+        ndone += histo[j];
+    }
+    std::partial_sort(ptr, ptr + npartial - ndone, ptr + histo[ib], comp);
+}
+
+void partial_sort_inplace(token_data_array * cur_p, int npartial) {
+    static const auto comp = [](const token_data & a, const token_data & b) { return a.logit > b.logit; };
+    if (npartial <= 128) {
+        std::partial_sort(cur_p->data, cur_p->data + npartial, cur_p->data + cur_p->size, comp);
+        cur_p->size = npartial;
+        cur_p->sorted = true;
+        return;
+    }
+    std::vector<token_data> tmp;
+    partial_sort(*cur_p, npartial, tmp);
+    std::copy(tmp.data(), tmp.data() + npartial, cur_p->data);
+    cur_p->size = npartial;
+    cur_p->sorted = true;
+}
+
+void softmax_impl(token_data_array * cur_p, bool do_sort) {
+    if (do_sort && !cur_p->sorted) partial_sort_inplace(cur_p, cur_p->size);
+    float max_l = cur_p->data[0].logit;
+    if (!cur_p->sorted)
+        for (size_t i = 1; i < cur_p->size; ++i) max_l = std::max(max_l, cur_p->data[i].logit);
+    float cum_sum = 0.0f;
+    for (size_t i = 0; i < cur_p->size; ++i) {
+        float p = expf(cur_p->data[i].logit - max_l);
+        cur_p->data[i].p = p;
+        cum_sum += p;
+    }
+    for (size_t i = 0; i < cur_p->size; ++i) cur_p->data[i].p /= cum_sum;
+}
+
+void top_k_impl(token_data_array * cur_p, int32_t k) {
+    if (k <= 0) return;
+    k = std::min(k, (int) cur_p->size);
+    if (!cur_p->sorted) partial_sort_inplace(cur_p, k);
+    cur_p->size = k;
+}
+
+void top_p_apply(float p_, size_t min_keep, std::vector<token_data> & buf_sort, token_data_array * cur_p) {
+    if (p_ >= 1.0f) return;
+    softmax_impl(cur_p, false);
+    size_t k = cur_p->size;
+    auto * pdata = cur_p->data;
+    if (!cur_p->sorted && cur_p->size > 1024) {
+        k = std::min<size_t>(256, cur_p->size);
+        partial_sort(*cur_p, k, buf_sort);
+        pdata = buf_sort.data();
+    } else if (!cur_p->sorted) {
+        partial_sort_inplace(cur_p, k);
+    }
+    float cum_sum = 0.0f;
+    size_t last_idx = cur_p->size;
+    for (size_t i = 0; i < cur_p->size; ++i) {
+        cum_sum += pdata[i].p;
+        if (cum_sum >= p_ && i + 1 >= min_keep) {
+            last_idx = i + 1;
+            break;
+        }
+        if (!cur_p->sorted && i == k - 1) {
+            k = cur_p->size;
+            partial_sort(*cur_p, k, buf_sort);
+            pdata = buf_sort.data();
+        }
+    }
+    if (!cur_p->sorted) {
+        std::copy(buf_sort.data(), buf_sort.data() + last_idx, cur_p->data);
+        cur_p->sorted = true;
+    }
+    cur_p->size = last_idx;
+}
+
+void min_p_apply(float p_, size_t min_keep, token_data_array * cur_p) {
+    if (p_ <= 0.0f || !cur_p->size) return;
+    bool min_p_applied = false;
+    if (!cur_p->sorted) {
+        std::vector<token_data> filtered_tokens;
+        float max_logit = -FLT_MAX;
+        for (size_t i = 0; i < cur_p->size; ++i) max_logit = std::max(max_logit, cur_p->data[i].logit);
+        const float min_logit = max_logit + logf(p_);
+        for (size_t i = 0; i < cur_p->size; ++i)
+            if (cur_p->data[i].logit >= min_logit) filtered_tokens.push_back(cur_p->data[i]);
+        if (!filtered_tokens.empty() && filtered_tokens.size() >= min_keep) {
+            std::copy(filtered_tokens.begin(), filtered_tokens.end(), cur_p->data);
+            cur_p->size = filtered_tokens.size();
+            min_p_applied = true;
+        }
+    }
+    if (!min_p_applied) {
+        if (!cur_p->sorted) partial_sort_inplace(cur_p, cur_p->size);
+        const float min_logit = cur_p->data[0].logit + logf(p_);
+        size_t i = 1;
+        for (; i < cur_p->size; ++i)
+            if (cur_p->data[i].logit < min_logit && i >= min_keep) break;
+        cur_p->size = i;
+    }
+}
+
+void temp_impl(token_data_array * cur_p, float temp) {
+    if (cur_p->size == 0) return;
+    for (size_t i = 0; i < cur_p->size; ++i) cur_p->data[i].logit /= temp;
+}
+
+void dist_apply(double rnd, token_data_array * cur_p) {
+    if (cur_p->size == 0) {
+        cur_p->selected = -1;
+        return;
+    }
+    cur_p->selected = 0;
+    if (cur_p->size == 1) {
+        cur_p->data[0].p = 1.0f;
+        return;
+    }
+    float max_l = cur_p->data[0].logit;
+    if (!cur_p->sorted)
+        for (size_t i = 1; i < cur_p->size; ++i) max_l = std::max(max_l, cur_p->data[i].logit);
+    double sum_cum = 0.0f;
+    for (size_t i = 0; i < cur_p->size; ++i) {
+        float p = expf(cur_p->data[i].logit - max_l);
+        cur_p->data[i].p = p;
+        sum_cum += p;
+    }
+    double sum_run = 0.0f;
+    const double sum_tgt = sum_cum * rnd;
+    bool found = false;
+    for (size_t i = 0; i < cur_p->size; ++i) {
+        if (!found) {
+            sum_run += cur_p->data[i].p;
+            if (sum_run >= sum_tgt) {
+                cur_p->selected = i;
+                found = true;
+            }
+        }
+        cur_p->data[i].p /= sum_cum;
+    }
+    if (!found) cur_p->selected = cur_p->size - 1;
+}
+
+// The chain as tokenflow builds it (native/src/tokenflow.cpp): samplers only when active.
+// Returns the selected token; `out` receives the final candidates (id, p) in order.
+int32_t chain(const float * row, int64_t n_vocab, const tfk_sampling_params & sp, double rnd,
+              std::vector<token_data> & out) {
+    std::vector<token_data> cur(static_cast<size_t>(n_vocab));
+    for (int64_t i = 0; i < n_vocab; ++i) cur[i] = token_data{static_cast<int32_t>(i), row[i], 0.0f};
+    token_data_array a{cur.data(), cur.size(), -1, false};
+    std::vector<token_data> buf_sort;
+    if (sp.top_k > 0) top_k_impl(&a, sp.top_k);
+    if (sp.top_p < 1.0f) top_p_apply(sp.top_p, 1, buf_sort, &a);
+    if (sp.min_p > 0.0f) min_p_apply(sp.min_p, 1, &a);
+    if (sp.temperature != 1.0f) temp_impl(&a, sp.temperature);
+    dist_apply(rnd, &a);
+    out.assign(a.data, a.data + a.size);
+    return a.data[a.selected].id;
+}
+
+} // namespace llama_copy
+
+// ------------------------------------------------------------------------------------------------
+// Brute-force chain in double precision: p over token ids (0 for removed tokens). Also reports the
+// smallest relative margin of the top_p / min_p decisions, so borderline rows can be skipped.
+std::vector<double> brute_force_probs(const float * row, int64_t V, const tfk_sampling_params & sp, double * margin) {
+    std::vector<int32_t> order(static_cast<size_t>(V));
+    for (int64_t i = 0; i < V; ++i) order[i] = static_cast<int32_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return row[a] > row[b]; });
+    size_t keep = order.size();
+    *margin = 1.0;
+    if (sp.top_k > 0) keep = std::min<size_t>(keep, static_cast<size_t>(sp.top_k));
+    if (sp.top_p < 1.0f) {
+        const double mx = row[order[0]];
+        double z = 0.0;
+        for (size_t i = 0; i < keep; ++i) z += std::exp(static_cast<double>(row[order[i]]) - mx);
+        double cum = 0.0;
+        size_t cut = keep;
+        for (size_t i = 0; i < keep; ++i) {
+            const double prev = cum;
+            cum += std::exp(static_cast<double>(row[order[i]]) - mx) / z;
+            if (cum >= sp.top_p) {
+                cut = i + 1;
+                *margin = std::min({*margin, std::fabs(cum - sp.top_p), std::fabs(prev - sp.top_p)});
+                break;
+            }
+        }
+        keep = cut;
+    }
+    if (sp.min_p > 0.0f) {
+        const double thr = static_cast<double>(row[order[0]]) + std::log(static_cast<double>(sp.min_p));
+        size_t cut = 1;
+        while (cut < keep && row[order[cut]] >= thr) ++cut;
+        for (size_t i = 1; i < keep; ++i) *margin = std::min(*margin, std::fabs(row[order[i]] - thr));
+        keep = cut;
+    }
+    std::vector<double> p(static_cast<size_t>(V), 0.0);
+    const double mx = static_cast<double>(row[order[0]]) / sp.temperature;
+    double z = 0.0;
+    for (size_t i = 0; i < keep; ++i) z += std::exp(static_cast<double>(row[order[i]]) / sp.temperature - mx);
+    for (size_t i = 0; i < keep; ++i)
+        p[order[i]] = std::exp(static_cast<double>(row[order[i]]) / sp.temperature - mx) / z;
+    return p;
+}
+
+// Distinct (tie-free) logits: N(0, sigma), perturbed until unique.
+std::vector<float> distinct_row(int64_t V, float sigma, std::mt19937 & rng) {
+    std::normal_distribution<float> normal(0.0f, sigma);
+    std::vector<float> row(static_cast<size_t>(V));
+    std::unordered_set<uint32_t> seen;
+    for (float & x : row) {
+        x = normal(rng);
+        while (x == 0.0f || !seen.insert(bits(x)).second) x = std::nextafter(x, kInf);
+    }
+    return row;
+}
+
+std::string params_str(const tfk_sampling_params & sp) {
+    char b[128];
+    std::snprintf(b, sizeof b, "T=%g top_k=%d top_p=%g min_p=%g", sp.temperature, sp.top_k, sp.top_p, sp.min_p);
+    return b;
+}
+
+std::vector<tfk_sampling_params> param_grid() {
+    return {
+        {1.0f, 0, 1.0f, 0.0f},       // plain dist over the whole row (id order)
+        {0.8f, 40, 0.95f, 0.05f},    // llama.cpp defaults
+        {0.7f, 0, 0.9f, 0.0f},       // top_p on the whole row (adaptive sort when V > 1024)
+        {1.3f, 0, 1.0f, 0.1f},       // min_p on the whole row: stays in id order
+        {0.5f, 0, 1.0f, 0.02f},
+        {1.0f, 8, 1.0f, 0.0f},       // top_k only
+        {0.9f, 200, 1.0f, 0.0f},     // top_k > 128 (bucket sort in llama.cpp; > 64 here)
+        {1.1f, 100, 0.8f, 0.0f},
+        {0.6f, 0, 0.999f, 0.0f},     // top_p needing more than 256 candidates on flat rows
+        {2.0f, 0, 0.5f, 0.3f},       // top_p then min_p on a sorted list
+        {1.0f, 1, 0.9f, 0.1f},       // single candidate
+        {0.9f, 5, 0.0f, 0.0f},       // top_p <= 0: keeps one
+        {0.9f, 0, -1.0f, 0.0f},
+        {1.0f, 0, 1.0f, 1.5f},       // min_p > 1: nothing reaches max + log(min_p) -> sorted path, 1 token
+        {0.25f, 30, 0.97f, 0.0f},
+        {1.0f, 100000, 1.0f, 0.0f},  // top_k > n_vocab
+    };
+}
+
+void test_sampler_vs_llama() {
+    std::printf("row sampler vs a transcription of llama.cpp's samplers (tie-free rows)\n");
+    std::mt19937 rng(7u);
+    std::uniform_real_distribution<double> unif(0.0, 1.0);
+    int rows = 0, tokens_checked = 0;
+    for (int64_t V : {2, 7, 100, 1000, 1025, 5000, 32000}) {
+        for (float sigma : {0.3f, 2.0f, 6.0f}) {
+            const std::vector<float> row = distinct_row(V, sigma, rng);
+            for (const tfk_sampling_params & sp : param_grid()) {
+                std::vector<llama_copy::token_data> want;
+                (void) llama_copy::chain(row.data(), V, sp, 0.5, want);
+                std::vector<int32_t> ids(static_cast<size_t>(V), -7), ids2(ids.size(), -7);
+                std::vector<float> pr(ids.size()), pr2(ids.size());
+                int32_t n = -1, n2 = -1;
+                int rc = tfk::sampling_probs_ref(row.data(), V, &sp, ids.data(), pr.data(), &n);
+                int rc2 = tfk::sampling_probs_cpu(row.data(), V, &sp, ids2.data(), pr2.data(), &n2);
+                bool ok = rc == TFK_OK && rc2 == TFK_OK && n == static_cast<int32_t>(want.size()) && n2 == n;
+                for (int32_t i = 0; ok && i < n; ++i)
+                    ok = ids[i] == want[i].id && ids2[i] == want[i].id && bits(pr[i]) == bits(want[i].p) &&
+                         bits(pr2[i]) == bits(want[i].p);
+                EXPECT(ok, "V=%" PRId64 " sigma=%g %s: candidates/probabilities differ from llama.cpp (n %d/%d vs %zu)", V,
+                       sigma, params_str(sp).c_str(), n, n2, want.size());
+                for (int rep = 0; rep < 40; ++rep) {
+                    double u = unif(rng);
+                    if (rep == 0) u = 0.0;
+                    if (rep == 1) u = std::nextafter(1.0, 0.0);
+                    std::vector<llama_copy::token_data> tmp;
+                    const int32_t tok = llama_copy::chain(row.data(), V, sp, u, tmp);
+                    int32_t a = -1, b = -1;
+                    rc = tfk::sample_ref(row.data(), V, &sp, u, &a);
+                    rc2 = tfk::sample_cpu(row.data(), V, &sp, u, &b);
+                    const bool same = rc == TFK_OK && rc2 == TFK_OK && a == tok && b == tok;
+                    EXPECT(same, "V=%" PRId64 " %s u=%.17g: llama %d ref %d cpu %d", V, params_str(sp).c_str(), u, tok, a, b);
+                    ok = ok && same;
+                    ++tokens_checked;
+                }
+                ++rows;
+            }
+        }
+    }
+    std::printf("  %d rows x params, %d sampled tokens compared with llama.cpp's code\n", rows, tokens_checked);
+}
+
+void test_sampler_vs_brute_force() {
+    std::printf("row probabilities vs a brute-force double-precision chain (|diff| <= 1e-6)\n");
+    std::mt19937 rng(11u);
+    int compared = 0, skipped = 0;
+    double worst = 0.0;
+    for (int64_t V : {5, 64, 3000, 32000}) {
+        for (float sigma : {0.5f, 3.0f}) {
+            const std::vector<float> row = distinct_row(V, sigma, rng);
+            for (const tfk_sampling_params & sp : param_grid()) {
+                double margin = 1.0;
+                const std::vector<double> bf = brute_force_probs(row.data(), V, sp, &margin);
+                if (margin < 1e-4) {  // a top_p/min_p cut within float rounding of the threshold
+                    ++skipped;
+                    continue;
+                }
+                std::vector<int32_t> ids(static_cast<size_t>(V));
+                std::vector<float> pr(ids.size());
+                int32_t n = 0;
+                const int rc = tfk::sampling_probs_cpu(row.data(), V, &sp, ids.data(), pr.data(), &n);
+                std::vector<double> got(static_cast<size_t>(V), 0.0);
+                for (int32_t i = 0; i < n; ++i) got[ids[i]] = pr[i];
+                double diff = 0.0;
+                for (int64_t i = 0; i < V; ++i) diff = std::max(diff, std::fabs(got[i] - bf[i]));
+                worst = std::max(worst, diff);
+                EXPECT(rc == TFK_OK && diff <= 1e-6, "V=%" PRId64 " %s: max |p - brute force| = %.3g", V,
+                       params_str(sp).c_str(), diff);
+                ++compared;
+            }
+        }
+    }
+    std::printf("  %d rows compared (worst |diff| %.3g), %d skipped as borderline cuts\n", compared, worst, skipped);
+}
+
+// ref == cpu on rows with NaN / -inf / ties / +-0 (no llama.cpp oracle there: its comparators are
+// undefined with NaN, its tie order unspecified).
+void test_sampler_ref_vs_cpu_special() {
+    std::printf("row sampler ref == cpu on NaN / -inf / tie rows\n");
+    std::mt19937 rng(5u);
+    std::uniform_real_distribution<double> unif(0.0, 1.0);
+    std::uniform_int_distribution<int> pick(0, 99);
+    const float ties[] = {-1.0f, 0.0f, -0.0f, 0.5f, 1.0f, 1.0f, 2.0f};
+    int n_rows = 0;
+    for (int64_t V : {3, 50, 2000, 40000}) {
+        for (int kind = 0; kind < 4; ++kind) {
+            std::vector<float> row(static_cast<size_t>(V));
+            std::normal_distribution<float> normal(0.0f, 2.0f);
+            for (float & x : row) {
+                const int p = pick(rng);
+                switch (kind) {
+                    case 0: x = ties[p % 7]; break;                                   // heavy ties
+                    case 1: x = p < 20 ? kQNaN : normal(rng); break;                  // NaN sprinkled
+                    case 2: x = p < 60 ? -kInf : (p < 70 ? kQNaN : normal(rng)); break;  // mostly -inf
+                    default: x = std::round(normal(rng) * 4.0f) / 4.0f; break;        // quantized ties
+                }
+            }
+            row[V / 2] = 1.0f;  // at least one finite value
+            for (const tfk_sampling_params & sp : param_grid()) {
+                std::vector<int32_t> ids(static_cast<size_t>(V), -7), ids2(ids.size(), -7);
+                std::vector<float> pr(ids.size()), pr2(ids.size());
+                int32_t n = -1, n2 = -1;
+                int rc = tfk::sampling_probs_ref(row.data(), V, &sp, ids.data(), pr.data(), &n);
+                int rc2 = tfk::sampling_probs_cpu(row.data(), V, &sp, ids2.data(), pr2.data(), &n2);
+                bool ok = rc == TFK_OK && rc2 == TFK_OK && n == n2;
+                for (int32_t i = 0; ok && i < n; ++i) ok = ids[i] == ids2[i] && bits(pr[i]) == bits(pr2[i]);
+                for (int32_t i = 0; ok && i < n; ++i) ok = !std::isnan(row[ids[i]]) || pr[i] == 0.0f;
+                EXPECT(ok, "V=%" PRId64 " kind %d %s: probs ref vs cpu (rc %d/%d, n %d/%d)", V, kind, params_str(sp).c_str(),
+                       rc, rc2, n, n2);
+                for (int rep = 0; rep < 20; ++rep) {
+                    const double u = rep == 0 ? 0.0 : unif(rng);
+                    int32_t a = -1, b = -2;
+                    rc = tfk::sample_ref(row.data(), V, &sp, u, &a);
+                    rc2 = tfk::sample_cpu(row.data(), V, &sp, u, &b);
+                    EXPECT(rc == TFK_OK && rc2 == TFK_OK && a == b, "V=%" PRId64 " kind %d %s u=%.17g: ref %d cpu %d", V,
+                           kind, params_str(sp).c_str(), u, a, b);
+                    if (rc == TFK_OK && u > 0.0) EXPECT(!std::isnan(row[a]), "NaN token sampled");
+                }
+                ++n_rows;
+            }
+        }
+    }
+    // Rows without a finite maximum: TFK_ERR_BAD_LOGITS from both (greedy still works).
+    const std::vector<std::vector<float>> bad = {{kQNaN, kQNaN}, {-kInf, -kInf, kQNaN}, {1.0f, kInf, 0.0f}};
+    for (const auto & row : bad) {
+        for (const tfk_sampling_params & sp : param_grid()) {
+            int32_t a = -1, b = -1;
+            const int rc = tfk::sample_ref(row.data(), static_cast<int64_t>(row.size()), &sp, 0.5, &a);
+            const int rc2 = tfk::sample_cpu(row.data(), static_cast<int64_t>(row.size()), &sp, 0.5, &b);
+            EXPECT(rc == TFK_ERR_BAD_LOGITS && rc2 == TFK_ERR_BAD_LOGITS && a == -1 && b == -1,
+                   "non-finite max %s: rc ref %d cpu %d", params_str(sp).c_str(), rc, rc2);
+        }
+        const tfk_sampling_params g{0.0f, 0, 1.0f, 0.0f};
+        int32_t a = -1, b = -1;
+        EXPECT(tfk::sample_ref(row.data(), static_cast<int64_t>(row.size()), &g, 0.5, &a) == TFK_OK &&
+                   tfk::sample_cpu(row.data(), static_cast<int64_t>(row.size()), &g, 0.5, &b) == TFK_OK && a == b,
+               "greedy on a non-finite row");
+    }
+    std::printf("  %d rows x params compared\n", n_rows);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Stochastic tree verification: cpu == ref.
+
+void sample_tree_case(Shape shape, int32_t n, int64_t V, int64_t stride, int32_t k, const tfk_sampling_params & sp,
+                      std::mt19937 & rng, int * descended) {
+    const Tree t = make_tree(shape, n, V, 20, rng);
+    std::vector<float> x = make_logits(n, V, stride, rng);
+    // Make descending likely: in each row, the tokens of its first child gets a big logit.
+    for (int32_t u = 0; u < n; ++u) {
+        const std::vector<int32_t> ch = children_of(t, u);
+        if (!ch.empty()) x[u * stride + t.tokens[ch[0]]] = row_max(x.data() + u * stride, V) + 4.0f;
+    }
+    std::uniform_real_distribution<float> unif(0.0f, 1.0f);
+    for (int rep = 0; rep < 5; ++rep) {
+        std::vector<float> uni(n);
+        for (float & u : uni) {
+            u = unif(rng);
+            if (u >= 1.0f) u = 0.0f;
+        }
+        Out ref(n, k);
+        int rc = tfk::tree_verify_sample_ref(x.data(), n, V, stride, t.tokens.data(), t.parents.data(), k, &sp, uni.data(),
+                                             ref.path.data(), &ref.len, &ref.bonus, k ? ref.cand.data() : nullptr);
+        EXPECT(rc == TFK_OK, "sample_ref rc=%d", rc);
+        if (ref.len > 1) ++*descended;
+        // the path is a valid root-to-node chain whose edges carry the sampled tokens
+        bool valid = rc == TFK_OK && ref.len >= 1 && ref.path[0] == 0;
+        for (int32_t i = 1; valid && i < ref.len; ++i) valid = t.parents[ref.path[i]] == ref.path[i - 1];
+        EXPECT(valid, "sampled path is not a chain: %s", describe(ref).c_str());
+        // the last node has no child carrying the bonus token
+        if (valid) {
+            const int32_t last = ref.path[ref.len - 1];
+            for (int32_t c : children_of(t, last)) EXPECT(t.tokens[c] != ref.bonus, "bonus token is a child's");
+            for (int32_t i = 1; i < ref.len; ++i) {  // each step's token = sample_ref of the parent row
+                int32_t y = -1;
+                tfk::sample_ref(x.data() + ref.path[i - 1] * stride, V, &sp, uni[i - 1], &y);
+                EXPECT(y == t.tokens[ref.path[i]], "step %d token mismatch", i);
+            }
+        }
+        for (int th : {1, 2, 0}) {
+            Out got(n, k);
+            rc = tfk::tree_verify_sample_cpu(x.data(), n, V, stride, t.tokens.data(), t.parents.data(), k, &sp, uni.data(),
+                                             got.path.data(), &got.len, &got.bonus, k ? got.cand.data() : nullptr, th);
+            EXPECT(rc == TFK_OK && got == ref, "sample_cpu(threads=%d) %s n=%d V=%" PRId64 " %s: %s vs ref %s", th,
+                   shape_name(shape), n, V, params_str(sp).c_str(), describe(got).c_str(), describe(ref).c_str());
+        }
+        Out flat(n, k), flat_ref(n, k);
+        rc = tfk_tree_verify_sample_f32(x.data(), n, V, stride, t.tokens.data(), t.parents.data(), k, &sp, uni.data(),
+                                        flat.path.data(), &flat.len, &flat.bonus, k ? flat.cand.data() : nullptr, 2);
+        const int rc2 = tfk_tree_verify_sample_ref_f32(x.data(), n, V, stride, t.tokens.data(), t.parents.data(), k, &sp,
+                                                       uni.data(), flat_ref.path.data(), &flat_ref.len, &flat_ref.bonus,
+                                                       k ? flat_ref.cand.data() : nullptr);
+        EXPECT(rc == TFK_OK && rc2 == TFK_OK && flat == ref && flat_ref == ref, "flat sampling entries differ");
+    }
+}
+
+void test_sample_tree() {
+    std::printf("stochastic tree verification: cpu == ref for the same uniforms\n");
+    std::mt19937 rng(99u);
+    int descended = 0, cases = 0;
+    const Shape shapes[] = {Shape::Random, Shape::Chain, Shape::Star, Shape::Bushy, Shape::Binary};
+    const std::vector<tfk_sampling_params> grid = param_grid();
+    for (int64_t V : {16, 512, 32000}) {
+        for (int32_t n : {1, 2, 9, 81, 256}) {
+            if (V == 32000 && n == 256) continue;  // the reference sorts each visited row: keep the test quick
+            for (Shape s : shapes) {
+                const tfk_sampling_params & sp = grid[static_cast<size_t>(cases) % grid.size()];
+                const int32_t k = cases % 3 == 0 ? 0 : (cases % 3 == 1 ? 8 : std::min<int32_t>(64, static_cast<int32_t>(V)));
+                sample_tree_case(s, n, V, V + (cases % 2) * 3, k, sp, rng, &descended);
+                ++cases;
+            }
+        }
+    }
+    std::printf("  %d trees x 5 uniform vectors; %d verifications accepted >= 1 draft token\n", cases, descended);
+    EXPECT(descended > 50, "too few accepted drafts (%d): the test does not exercise descending", descended);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Losslessness: chi-square.
+
+// Regularized upper incomplete gamma Q(a, x) (Numerical Recipes: series / continued fraction).
+double gamma_q(double a, double x) {
+    if (x <= 0.0) return 1.0;
+    const double gln = std::lgamma(a);
+    if (x < a + 1.0) {
+        double ap = a, sum = 1.0 / a, del = sum;
+        for (int n = 0; n < 1000; ++n) {
+            ap += 1.0;
+            del *= x / ap;
+            sum += del;
+            if (std::fabs(del) < std::fabs(sum) * 1e-15) break;
+        }
+        return 1.0 - sum * std::exp(-x + a * std::log(x) - gln);
+    }
+    double b = x + 1.0 - a, c = 1.0 / 1e-300, d = 1.0 / b, h = d;
+    for (int i = 1; i < 1000; ++i) {
+        const double an = -i * (i - a);
+        b += 2.0;
+        d = an * d + b;
+        if (std::fabs(d) < 1e-300) d = 1e-300;
+        c = b + an / c;
+        if (std::fabs(c) < 1e-300) c = 1e-300;
+        d = 1.0 / d;
+        const double del = d * c;
+        h *= del;
+        if (std::fabs(del - 1.0) < 1e-15) break;
+    }
+    return std::exp(-x + a * std::log(x) - gln) * h;
+}
+
+// Pearson chi-square of counts vs probabilities p (categories with p == 0 must have count 0).
+// Returns the p-value; prints the table.
+double chi_square(const char * what, const std::vector<long> & counts, const std::vector<double> & p) {
+    long total = 0;
+    for (long c : counts) total += c;
+    double chi2 = 0.0;
+    int df = -1;
+    bool zero_ok = true;
+    std::printf("  %s: %ld draws\n    token:", what, total);
+    for (size_t i = 0; i < p.size(); ++i) std::printf(" %7zu", i);
+    std::printf("\n    p    :");
+    for (double q : p) std::printf(" %7.4f", q);
+    std::printf("\n    freq :");
+    for (long c : counts) std::printf(" %7.4f", total ? static_cast<double>(c) / total : 0.0);
+    std::printf("\n");
+    for (size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == 0.0) {
+            zero_ok = zero_ok && counts[i] == 0;
+            continue;
+        }
+        const double e = p[i] * total;
+        chi2 += (counts[i] - e) * (counts[i] - e) / e;
+        ++df;
+    }
+    const double pv = df > 0 ? gamma_q(df / 2.0, chi2 / 2.0) : 1.0;
+    std::printf("    chi2 = %.3f, df = %d, p-value = %.4f (reject below 1e-3)%s\n", chi2, df, pv,
+                zero_ok ? "" : "; a zero-probability token was emitted");
+    return zero_ok ? pv : 0.0;
+}
+
+void test_lossless() {
+    std::printf("losslessness: emitted-token distributions vs the target distribution (V = 8)\n");
+    const int64_t V = 8;
+    // Tree: root 0 with children 1 (token 2) and 2 (token 5); node 1 has children 3 (token 0) and
+    // 4 (token 2); node 2 has child 5 (token 7). Rows chosen so that drafts are accepted often.
+    const Tree t{6, {4, 2, 5, 0, 2, 7}, {-1, 0, 0, 1, 1, 2}};
+    const std::vector<float> x = {
+        0.3f, -1.0f, 1.9f, 0.0625f, -2.5f, 1.4f, 0.7f, -0.4f,   // root: tokens 2 and 5 likely
+        1.2f, 0.25f, 0.9f, -0.7f, 0.1f, -3.0f, 0.5f, -1.5f,     // node 1
+        -0.2f, 0.6f, -1.1f, 0.35f, 1.5f, -0.9f, 0.05f, 1.1f,    // node 2
+        0.5f, 0.4f, 0.3f, 0.2f, 0.1f, 0.0625f, -0.1f, -0.2f,    // leaves
+        -0.5f, 0.4f, 0.3f, 1.2f, 0.1f, 0.9f, -0.1f, -0.2f,
+        0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f,
+    };
+    const tfk_sampling_params sp{0.8f, 7, 0.97f, 0.03f};
+    double margin = 1.0;
+    const std::vector<double> p_root = brute_force_probs(x.data(), V, sp, &margin);
+    const std::vector<double> p_n1 = brute_force_probs(x.data() + 1 * V, V, sp, &margin);
+    EXPECT(margin > 1e-4, "test rows too close to a cut (%g)", margin);
+
+    std::mt19937 rng(20250101u);
+    const int draws = 200000;
+    std::vector<long> first(V, 0), second(V, 0);
+    std::vector<float> uni(t.n);
+    std::vector<int32_t> path(t.n);
+    int32_t len = 0, bonus = 0;
+    int accepted = 0, rc_bad = 0;
+    for (int i = 0; i < draws; ++i) {
+        for (float & u : uni) u = static_cast<float>(rng() >> 8) * 0x1.0p-24f;  // [0, 1), 24-bit
+        const int rc = tfk::tree_verify_sample_cpu(x.data(), t.n, V, V, t.tokens.data(), t.parents.data(), 0, &sp,
+                                                   uni.data(), path.data(), &len, &bonus, nullptr, 1);
+        if (rc != TFK_OK) {
+            ++rc_bad;
+            continue;
+        }
+        const int32_t tok1 = len > 1 ? t.tokens[path[1]] : bonus;
+        ++first[tok1];
+        if (len > 1) ++accepted;
+        if (len > 1 && path[1] == 1) ++second[len > 2 ? t.tokens[path[2]] : bonus];
+    }
+    EXPECT(rc_bad == 0, "%d verifications failed", rc_bad);
+    std::printf("  %d of %d verifications accepted the first draft level (%.1f%%)\n", accepted, draws,
+                100.0 * accepted / draws);
+    const double pv1 = chi_square("first emitted token vs p_root", first, p_root);
+    EXPECT(pv1 >= 1e-3, "first-token distribution differs from p_root (p-value %.3g)", pv1);
+    const double pv2 = chi_square("second emitted token, given node 1 accepted, vs p_node1", second, p_n1);
+    EXPECT(pv2 >= 1e-3, "second-token distribution differs from p_node1 (p-value %.3g)", pv2);
+    // Sanity of the test itself: a wrong target (the untempered softmax) must be rejected.
+    const tfk_sampling_params plain{1.0f, 0, 1.0f, 0.0f};
+    const std::vector<double> wrong = brute_force_probs(x.data(), V, plain, &margin);
+    std::printf("  (control: the same histogram against the untempered, unfiltered softmax)\n");
+    const double pv_wrong = chi_square("first emitted token vs a wrong target", first, wrong);
+    EXPECT(pv_wrong < 1e-3, "chi-square test has no power: a wrong target passed (p-value %.3g)", pv_wrong);
+}
+
+// ------------------------------------------------------------------------------------------------
+// Error codes.
+
+void test_errors() {
+    std::printf("error codes\n");
+    const int64_t V = 16;
+    std::vector<float> x(4 * V);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) + 0.5f;
+    const int32_t tok[] = {1, 2, 3, 4};
+    const int32_t par[] = {-1, 0, 0, 1};
+    const int32_t par_bad0[] = {0, 0, 0, 1};
+    const int32_t par_self[] = {-1, 0, 2, 1};
+    const int32_t par_neg[] = {-1, 0, -1, 1};
+    const int32_t tok_big[] = {1, 2, 16, 4};
+    const int32_t tok_neg[] = {1, 2, 3, -1};
+    const float uni[] = {0.5f, 0.5f, 0.5f, 0.5f};
+    const float uni_one[] = {0.5f, 0.5f, 0.5f, 1.0f};   // the last entry is still validated
+    const float uni_nan[] = {0.5f, kQNaN, 0.5f, 0.5f};
+    const float uni_neg[] = {-0.0001f, 0.5f, 0.5f, 0.5f};
+    const tfk_sampling_params good{0.8f, 4, 0.9f, 0.05f};
+    const tfk_sampling_params t_nan{kQNaN, 4, 0.9f, 0.05f};
+    const tfk_sampling_params t_inf{kInf, 4, 0.9f, 0.05f};
+    const tfk_sampling_params p_nan{0.8f, 4, kQNaN, 0.05f};
+    const tfk_sampling_params m_nan{0.8f, 4, 0.9f, kQNaN};
+    int32_t path[8], len, bonus, cand[4 * 64];
+
+    struct Bad {
+        const char * what;
+        const float * x;
+        int32_t n;
+        int64_t v, stride;
+        const int32_t *tok, *par;
+        int32_t k;
+        const tfk_sampling_params * sp;
+        const float * uni;
+        int32_t *path, *len, *bonus, *cand;
+        int want;
+        bool sample_only;
+    };
+    const Bad bad[] = {
+        {"null logits", nullptr, 4, V, V, tok, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_NULL, false},
+        {"null tokens", x.data(), 4, V, V, nullptr, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_NULL, false},
+        {"null parents", x.data(), 4, V, V, tok, nullptr, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_NULL, false},
+        {"null out_path", x.data(), 4, V, V, tok, par, 4, &good, uni, nullptr, &len, &bonus, cand, TFK_ERR_NULL, false},
+        {"null out_path_len", x.data(), 4, V, V, tok, par, 4, &good, uni, path, nullptr, &bonus, cand, TFK_ERR_NULL, false},
+        {"null out_bonus", x.data(), 4, V, V, tok, par, 4, &good, uni, path, &len, nullptr, cand, TFK_ERR_NULL, false},
+        {"null cand, k>0", x.data(), 4, V, V, tok, par, 4, &good, uni, path, &len, &bonus, nullptr, TFK_ERR_NULL, false},
+        {"null params", x.data(), 4, V, V, tok, par, 4, nullptr, uni, path, &len, &bonus, cand, TFK_ERR_NULL, true},
+        {"null uniforms", x.data(), 4, V, V, tok, par, 4, &good, nullptr, path, &len, &bonus, cand, TFK_ERR_NULL, true},
+        {"n_nodes=0", x.data(), 0, V, V, tok, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SHAPE, false},
+        {"n_nodes=257", x.data(), 257, V, V, tok, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SHAPE, false},
+        {"n_nodes<0", x.data(), -3, V, V, tok, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SHAPE, false},
+        {"n_vocab=0", x.data(), 4, 0, V, tok, par, 0, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SHAPE, false},
+        {"n_vocab>INT32_MAX", x.data(), 4, int64_t(1) << 31, int64_t(1) << 31, tok, par, 4, &good, uni, path, &len, &bonus,
+         cand, TFK_ERR_BAD_SHAPE, false},
+        {"extent overflows", x.data(), 4, V, INT64_MAX / 2, tok, par, 4, &good, uni, path, &len, &bonus, cand,
+         TFK_ERR_BAD_SHAPE, false},
+        {"stride<n_vocab", x.data(), 4, V, V - 1, tok, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_STRIDE, false},
+        {"k_cand<0", x.data(), 4, V, V, tok, par, -1, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_K, false},
+        {"k_cand=65", x.data(), 4, V, V, tok, par, 65, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_K, false},
+        {"k_cand>n_vocab", x.data(), 4, V, V, tok, par, 17, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_K, false},
+        {"parents[0]!=-1", x.data(), 4, V, V, tok, par_bad0, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_TREE, false},
+        {"parents[i]>=i", x.data(), 4, V, V, tok, par_self, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_TREE, false},
+        {"parents[i]<0", x.data(), 4, V, V, tok, par_neg, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_TREE, false},
+        {"bad tree+token", x.data(), 4, V, V, tok_big, par_bad0, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_TREE, false},
+        {"token>=n_vocab", x.data(), 4, V, V, tok_big, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_TOKEN, false},
+        {"token<0", x.data(), 4, V, V, tok_neg, par, 4, &good, uni, path, &len, &bonus, cand, TFK_ERR_BAD_TOKEN, false},
+        {"temperature NaN", x.data(), 4, V, V, tok, par, 4, &t_nan, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SAMPLING, true},
+        {"temperature inf", x.data(), 4, V, V, tok, par, 4, &t_inf, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SAMPLING, true},
+        {"top_p NaN", x.data(), 4, V, V, tok, par, 4, &p_nan, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SAMPLING, true},
+        {"min_p NaN", x.data(), 4, V, V, tok, par, 4, &m_nan, uni, path, &len, &bonus, cand, TFK_ERR_BAD_SAMPLING, true},
+        {"uniform 1.0", x.data(), 4, V, V, tok, par, 4, &good, uni_one, path, &len, &bonus, cand, TFK_ERR_BAD_SAMPLING, true},
+        {"uniform NaN", x.data(), 4, V, V, tok, par, 4, &good, uni_nan, path, &len, &bonus, cand, TFK_ERR_BAD_SAMPLING, true},
+        {"uniform < 0", x.data(), 4, V, V, tok, par, 4, &good, uni_neg, path, &len, &bonus, cand, TFK_ERR_BAD_SAMPLING, true},
+    };
+    for (const Bad & b : bad) {
+        auto reset = [&]() {
+            for (int32_t & v : path) v = -7;
+            for (int32_t & v : cand) v = -7;
+            len = bonus = -7;
+        };
+        auto untouched = [&]() {
+            bool u = len == -7 && bonus == -7;
+            for (int32_t v : path) u = u && v == -7;
+            for (int32_t v : cand) u = u && v == -7;
+            return u;
+        };
+        std::vector<int> got;
+        bool clean = true;
+        if (!b.sample_only) {
+            reset();
+            got.push_back(tfk::tree_verify_greedy_ref(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.path, b.len, b.bonus, b.cand));
+            got.push_back(tfk::tree_verify_greedy_cpu(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.path, b.len, b.bonus, b.cand, 2));
+            got.push_back(tfk_tree_verify_greedy_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.path, b.len, b.bonus, b.cand, 2));
+            got.push_back(tfk_tree_verify_greedy_ref_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.path, b.len, b.bonus, b.cand));
+            // validation precedes any CUDA call: host pointers are fine even with a GPU
+            got.push_back(tfk::tree_verify_greedy_cuda(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.path, b.len, b.bonus, b.cand, nullptr));
+            got.push_back(tfk_tree_verify_greedy_cuda_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.path, b.len, b.bonus, b.cand, nullptr));
+            clean = clean && untouched();
+        }
+        reset();
+        got.push_back(tfk::tree_verify_sample_ref(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand));
+        got.push_back(tfk::tree_verify_sample_cpu(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand, 2));
+        got.push_back(tfk_tree_verify_sample_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand, 2));
+        got.push_back(tfk_tree_verify_sample_ref_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand));
+        clean = clean && untouched();
+        bool ok = true;
+        std::string s;
+        for (int g : got) {
+            ok = ok && g == b.want;
+            s += " " + std::to_string(g);
+        }
+        EXPECT(ok, "%s: want %d, got%s", b.what, b.want, s.c_str());
+        EXPECT(clean, "%s: output written on error", b.what);
+        std::printf("  %-4s %-20s -> %d (%s)\n", ok && clean ? "ok" : "FAIL", b.what, b.want, tfk_status_str(b.want));
+    }
+    // Greedy ignores sampling parameters; temperature <= 0 still validates the uniforms.
+    {
+        const tfk_sampling_params g{0.0f, 4, 0.9f, 0.05f};
+        EXPECT(tfk::tree_verify_sample_cpu(x.data(), 4, V, V, tok, par, 0, &g, uni_nan, path, &len, &bonus, nullptr, 1) ==
+                   TFK_ERR_BAD_SAMPLING, "greedy via sample: uniforms validated");
+        EXPECT(tfk::tree_verify_sample_cpu(x.data(), 4, V, V, tok, par, 0, &g, uni, path, &len, &bonus, nullptr, 1) == TFK_OK,
+               "greedy via sample, k_cand 0, NULL cand");
+        EXPECT(tfk::tree_verify_greedy_cpu(x.data(), 4, V, V, tok, par, 0, path, &len, &bonus, nullptr, 1) == TFK_OK,
+               "k_cand 0 with NULL cand");
+    }
+    // A sampled row without a finite maximum: TFK_ERR_BAD_LOGITS, nothing written.
+    {
+        std::vector<float> y = x;
+        for (int64_t j = 0; j < V; ++j) y[j] = kQNaN;  // the root row
+        for (int32_t & v : path) v = -7;
+        for (int32_t & v : cand) v = -7;
+        len = bonus = -7;
+        const int r1 = tfk::tree_verify_sample_ref(y.data(), 4, V, V, tok, par, 4, &good, uni, path, &len, &bonus, cand);
+        const int r2 = tfk::tree_verify_sample_cpu(y.data(), 4, V, V, tok, par, 4, &good, uni, path, &len, &bonus, cand, 2);
+        bool u = len == -7 && bonus == -7 && path[0] == -7 && cand[0] == -7;
+        EXPECT(r1 == TFK_ERR_BAD_LOGITS && r2 == TFK_ERR_BAD_LOGITS && u, "all-NaN root row: ref %d cpu %d", r1, r2);
+        // ...while greedy verification of the same logits is fine (NaN rows: argmax column 0).
+        EXPECT(tfk::tree_verify_greedy_cpu(y.data(), 4, V, V, tok, par, 4, path, &len, &bonus, cand, 2) == TFK_OK,
+               "greedy on NaN rows");
+    }
+    // Row-sampler entry points.
+    {
+        const float row[] = {1.0f, 2.0f, 3.0f};
+        int32_t t = -7, ids[3], n = -7;
+        float pr[3];
+        struct RowBad {
+            const char * what;
+            const float * row;
+            int64_t v;
+            const tfk_sampling_params * sp;
+            double u;
+            int want;
+        };
+        const RowBad rb[] = {
+            {"row: null row", nullptr, 3, &good, 0.5, TFK_ERR_NULL},
+            {"row: null params", row, 3, nullptr, 0.5, TFK_ERR_NULL},
+            {"row: n_vocab=0", row, 0, &good, 0.5, TFK_ERR_BAD_SHAPE},
+            {"row: temperature NaN", row, 3, &t_nan, 0.5, TFK_ERR_BAD_SAMPLING},
+            {"row: uniform 1", row, 3, &good, 1.0, TFK_ERR_BAD_SAMPLING},
+            {"row: uniform NaN", row, 3, &good, std::nan(""), TFK_ERR_BAD_SAMPLING},
+        };
+        for (const RowBad & b : rb) {
+            const int r1 = tfk_sample_f32(b.row, b.v, b.sp, b.u, &t);
+            const int r2 = tfk_sample_ref_f32(b.row, b.v, b.sp, b.u, &t);
+            EXPECT(r1 == b.want && r2 == b.want && t == -7, "%s: want %d got %d %d", b.what, b.want, r1, r2);
+            if (std::string(b.what).find("uniform") == std::string::npos) {
+                const int r3 = tfk_sampling_probs_f32(b.row, b.v, b.sp, ids, pr, &n);
+                const int r4 = tfk_sampling_probs_ref_f32(b.row, b.v, b.sp, ids, pr, &n);
+                EXPECT(r3 == b.want && r4 == b.want && n == -7, "%s (probs): want %d got %d %d", b.what, b.want, r3, r4);
+            }
+            std::printf("  ok?  %-20s -> %d\n", b.what, b.want);
+        }
+        EXPECT(tfk_sample_f32(row, 3, &good, 0.5, nullptr) == TFK_ERR_NULL, "row: null out");
+        EXPECT(tfk_sampling_probs_f32(row, 3, &good, ids, nullptr, &n) == TFK_ERR_NULL, "probs: null out");
+    }
+    for (int s : {TFK_ERR_BAD_TREE, TFK_ERR_BAD_TOKEN, TFK_ERR_BAD_SAMPLING, TFK_ERR_BAD_LOGITS})
+        EXPECT(std::string(tfk_status_str(s)) != "unknown status", "status string for %d", s);
+    if (!g_cuda) {
+        const int r = tfk::tree_verify_greedy_cuda(x.data(), 4, V, V, tok, par, 4, path, &len, &bonus, cand, nullptr);
+        EXPECT(r == TFK_ERR_NO_CUDA, "tree_verify_greedy_cuda without GPU: want %d got %d", TFK_ERR_NO_CUDA, r);
+    }
+}
+
+void test_greedy() {
+    std::printf("greedy: planted paths; ref vs oracle; cpu (threads 1,2,3,8,auto) + flat entries%s vs ref\n",
+                g_cuda ? " + cuda" : "");
+    std::mt19937 rng(424242u);
+    const Shape shapes[] = {Shape::Random, Shape::Chain, Shape::Star, Shape::Bushy, Shape::Binary};
+    int cases = 0;
+    for (int64_t V : {3, 64, 512, 32000}) {
+        for (int32_t n : {1, 2, 5, 32, 81, 256}) {
+            for (Shape s : shapes) {
+                const int32_t kmax = static_cast<int32_t>(std::min<int64_t>(64, V));
+                const int32_t ks[] = {0, 1, std::min<int32_t>(8, kmax), kmax};
+                const int32_t k = ks[cases % 4];
+                const int64_t stride = V + (cases % 3 == 0 ? 5 : 0);
+                const int dup = cases % 2 ? 30 : 0;
+                greedy_case(s, n, V, stride, k, dup, rng, n == 81 || n == 256 || V == 3);
+                ++cases;
+            }
+        }
+    }
+    // Many small random cases.
+    for (int i = 0; i < 400; ++i) {
+        const int64_t V = std::uniform_int_distribution<int64_t>(2, 40)(rng);
+        const int32_t n = std::uniform_int_distribution<int32_t>(1, 60)(rng);
+        const int32_t k = std::uniform_int_distribution<int32_t>(0, static_cast<int32_t>(std::min<int64_t>(V, 64)))(rng);
+        greedy_case(shapes[i % 5], n, V, V, k, 40, rng, false);
+        ++cases;
+    }
+    std::printf("  %d greedy cases\n", cases);
+    greedy_special_case(rng);
+}
+
+} // namespace
+
+int main() {
+    g_cuda = tfk_cuda_available() != 0;
+    std::printf("tfkernels tree verification test (CUDA device: %s)\n", g_cuda ? "yes" : "no");
+    test_errors();
+    test_greedy();
+    test_sampler_vs_llama();
+    test_sampler_vs_brute_force();
+    test_sampler_ref_vs_cpu_special();
+    test_sample_tree();
+    test_lossless();
+    if (!g_cuda) std::printf("CUDA: skipped (no GPU): tfk_tree_verify_greedy_cuda_f32 checked for argument errors only\n");
+    std::printf("%d checks, %d failures\n", g_checks, g_failures);
+    std::printf("%s\n", g_failures == 0 ? "PASS" : "FAIL");
+    return g_failures == 0 ? 0 : 1;
+}
