@@ -137,6 +137,12 @@ int32_t tf_session_commit_path(tf_session * session, const int32_t * path, int32
 // accepted path, its length, the bonus token, and (k_cand > 0) the top-k_cand candidates of every node.
 int32_t tf_session_verify_greedy(tf_session * session, int32_t k_cand, int32_t * out_path, int32_t * out_len,
                                  int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads);
+// Lossless stochastic verification (sample-and-match): at each node a token is drawn from the distribution the
+// plain sampler chain top_k -> top_p -> min_p -> temp would give that node's logits, using uniforms[depth]
+// (one U[0,1) per depth, n entries); descend when a child carries it, else it is the bonus.
+int32_t tf_session_verify_sample(tf_session * session, float temperature, int32_t top_k, float top_p, float min_p,
+                                 const float * uniforms, int32_t k_cand, int32_t * out_path, int32_t * out_len,
+                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads);
 
 // Ask a running tf_session_decode on another thread to stop (true), or clear the request (false).
 void tf_session_abort(tf_session * session, bool abort);

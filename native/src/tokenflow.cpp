@@ -491,30 +491,24 @@ int32_t tf_session_verify_greedy(tf_session * s, int32_t k_cand, int32_t * out_p
     const int64_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
     const float * logits = llama_get_logits(s->ctx);
     if (logits == nullptr) return fail(TF_ERR_NATIVE, "verify: no logits");
-    if (out_path == nullptr || out_len == nullptr || out_bonus == nullptr || k_cand < 0 || k_cand > 64 ||
-        (k_cand > 0 && out_cand_ids == nullptr))
-        return fail(TF_ERR_ARG, "verify: bad output arguments");
-    // Per-node top-k (its first entry is the argmax, ties to the smaller id like llama.cpp's greedy sampler).
-    const int32_t k = std::max<int32_t>(1, k_cand);
-    std::vector<int32_t> ids(static_cast<size_t>(n) * k);
-    std::vector<float> vals(static_cast<size_t>(n) * k);
-    const int rc = tfk_topk_f32(logits, n, n_vocab, n_vocab, k, ids.data(), vals.data(), n_threads);
+    const int rc = tfk_tree_verify_greedy_f32(logits, n, n_vocab, n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
+                                              k_cand, out_path, out_len, out_bonus, out_cand_ids, n_threads);
     if (rc != 0) return fail(TF_ERR_ARG, std::string("verify: ") + tfk_status_str(rc));
-    // Walk: descend into the first child carrying the parent's argmax; the last argmax is the bonus token.
-    int32_t len = 0, u = 0;
-    out_path[len++] = 0;
-    while (true) {
-        const int32_t y = ids[static_cast<size_t>(u) * k];
-        int32_t next = -1;
-        for (int32_t c = u + 1; c < n; ++c) {
-            if (s->tree_parents[c] == u && s->tree_tokens[c] == y) { next = c; break; }
-        }
-        if (next < 0) { *out_bonus = y; break; }
-        out_path[len++] = next;
-        u = next;
-    }
-    *out_len = len;
-    if (k_cand > 0) std::copy(ids.begin(), ids.end(), out_cand_ids);
+    return TF_OK;
+}
+
+int32_t tf_session_verify_sample(tf_session * s, float temperature, int32_t top_k, float top_p, float min_p,
+                                 const float * uniforms, int32_t k_cand, int32_t * out_path, int32_t * out_len,
+                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads) {
+    if (s == nullptr || s->tree_pos0 < 0) return fail(TF_ERR_ARG, "verify: no tree decoded");
+    const int32_t n = static_cast<int32_t>(s->tree_tokens.size());
+    const int64_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
+    const float * logits = llama_get_logits(s->ctx);
+    if (logits == nullptr) return fail(TF_ERR_NATIVE, "verify: no logits");
+    const tfk_sampling_params sp{temperature, top_k, top_p, min_p};
+    const int rc = tfk_tree_verify_sample_f32(logits, n, n_vocab, n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
+                                              k_cand, &sp, uniforms, out_path, out_len, out_bonus, out_cand_ids, n_threads);
+    if (rc != 0) return fail(TF_ERR_ARG, std::string("verify: ") + tfk_status_str(rc));
     return TF_OK;
 }
 

@@ -19,9 +19,10 @@ import java.util.List;
  * @param addSpecial add BOS as the model asks when tokenizing the prompt text
  * @param parseSpecial parse special-token text in the prompt (as llama.cpp's tools do)
  * @param ignoreEos keep generating past end-of-generation tokens
- * @param speculation lossless speculative decoding policy (greedy decoding only; output is unchanged — exactly so
+ * @param speculation lossless speculative decoding policy (greedy output is unchanged — exactly so
  *     with an F32 KV cache and flash attention off, since llama.cpp's CPU flash attention computes batches of
- *     several tokens in lower precision than single tokens, which can flip near-ties)
+ *     several tokens in lower precision than single tokens, which can flip near-ties; with temperature > 0 every
+ *     token is distributed exactly as plain sampling draws it, though the draws themselves differ)
  * @param draftBudget drafted nodes per step: {@link #AUTO_BUDGET} sizes trees from this machine's measured decode
  *     cost and the drafter's acceptance; 0 turns drafting off; otherwise a fixed budget (at most 255)
  */

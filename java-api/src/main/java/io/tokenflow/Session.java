@@ -174,7 +174,7 @@ public final class Session implements AutoCloseable {
                 for (int t : prompt) TokenflowNative.tf_sampler_accept(sampler, t);
             }
             if (SpeculativeLoop.applies(o)) {
-                spec = new SpeculativeLoop(this, o, out, sampler).run(prompt, firstTokenAt);
+                spec = new SpeculativeLoop(this, o, out, sampler, seed).run(prompt, firstTokenAt);
             } else {
                 plainLoop(prompt.length, out, sampler, firstTokenAt);
             }

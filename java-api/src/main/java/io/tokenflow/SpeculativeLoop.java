@@ -15,11 +15,13 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
 /**
- * Lossless speculative generation (greedy): each step a drafter proposes a token tree rooted at the last emitted
+ * Lossless speculative generation: each step a drafter proposes a token tree rooted at the last emitted
  * token, libtokenflow decodes the whole tree in one batch, verification finds the longest path whose every token
  * is its parent's argmax (plus the bonus token after it), the accepted path is committed to the KV cache and
- * everything else dropped. Output is token-identical to plain greedy decoding (F32 KV cache); the drafter and
- * the tree size only change speed. When the budget is 0 (no tree pays for itself here) a step is a plain decode.
+ * everything else dropped. Greedy output is token-identical to plain greedy decoding (F32 KV cache, flash attention
+ * off); with temperature > 0 the kernel's sample-and-match rule keeps every emitted token distributed exactly as
+ * the plain sampler's chain (top-k, top-p, min-p, temperature) would draw it. The drafter and the tree size only
+ * change speed. When the budget is 0 (no tree pays for itself here) a step is a plain decode.
  */
 final class SpeculativeLoop {
     /** Top-k candidates kept per verified node (Token Recycling's matrix width). */
@@ -36,7 +38,11 @@ final class SpeculativeLoop {
     private IntPointer idp;
     private FloatPointer valp;
 
-    SpeculativeLoop(Session session, GenerationOptions options, Emitter out, TfSampler sampler) {
+    /** Uniform draws for stochastic verification (one per tree depth), seeded like the plain sampler. */
+    private final java.util.SplittableRandom random;
+
+    SpeculativeLoop(Session session, GenerationOptions options, Emitter out, TfSampler sampler, long seed) {
+        this.random = new java.util.SplittableRandom(seed);
         this.session = session;
         this.options = options;
         this.out = out;
@@ -45,9 +51,12 @@ final class SpeculativeLoop {
         this.vocab = session.model().info().vocabularySize();
     }
 
-    /** Speculation runs for greedy decoding without repetition penalty; other settings decode plainly. */
+    /**
+     * Speculation runs without a repetition penalty (the penalty depends on each node's own prefix, which the
+     * verification kernel does not model); with one, generation decodes plainly.
+     */
     static boolean applies(GenerationOptions o) {
-        return o.speculation() != Speculation.NONE && o.greedy() && o.repeatPenalty() == 1f;
+        return o.speculation() != Speculation.NONE && o.repeatPenalty() == 1f;
     }
 
     SpeculationStats run(int[] prompt, long[] firstTokenAt) {
@@ -84,7 +93,12 @@ final class SpeculativeLoop {
                     t2 = System.nanoTime();
                     if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); break; }
                     session.checkNative(rc, "decode");
-                    v = plainVerification(root);
+                    int next = -1;
+                    if (!options.greedy()) {
+                        next = TokenflowNative.tf_sampler_sample(sampler, handle);
+                        session.checkNative(next, "sample");
+                    }
+                    v = plainVerification(root, next);
                 } else {
                     int n = tree.size();
                     int rc = TokenflowNative.tf_session_decode_tree(handle, tree.tokens(), tree.parents(), n, pos0);
@@ -92,7 +106,16 @@ final class SpeculativeLoop {
                     if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); break; }
                     session.checkNative(rc, "decode tree");
                     int[] cands = new int[n * CANDIDATES];
-                    session.checkNative(TokenflowNative.tf_session_verify_greedy(handle, CANDIDATES, path, len, bonus, cands, 1), "verify");
+                    if (options.greedy()) {
+                        session.checkNative(TokenflowNative.tf_session_verify_greedy(handle, CANDIDATES, path, len, bonus, cands, 1), "verify");
+                    } else {
+                        float[] uniforms = new float[n];
+                        for (int i = 0; i < n; i++) uniforms[i] = (float) random.nextDouble();
+                        // A float may round up to 1.0; the kernel wants [0, 1).
+                        for (int i = 0; i < n; i++) if (uniforms[i] >= 1f) uniforms[i] = Math.nextDown(1f);
+                        session.checkNative(TokenflowNative.tf_session_verify_sample(handle, options.temperature(), options.topK(),
+                                options.topP(), options.minP(), uniforms, CANDIDATES, path, len, bonus, cands, 1), "verify");
+                    }
                     int[] accepted = Arrays.copyOf(path, len[0]);
                     session.checkNative(TokenflowNative.tf_session_commit_path(handle, accepted, len[0]), "commit");
                     for (int node : accepted) session.cachedList().add(tree.token(node));
@@ -102,21 +125,21 @@ final class SpeculativeLoop {
                 stats.step(v, t1 - t0, t3 - t2, t2 - t1);
                 if (tree.size() > 1) profile.record(v);
 
-                // The cache now holds root + accepted nodes; emit the accepted tokens, then the bonus.
+                // The drafter learns from every verified step, even the last one of a generation.
                 int[] emitted = v.emittedTokens();
+                for (int t : emitted) {
+                    if (t < 0 || t >= vocab) throw new NativeException("verification returned token " + t);
+                    history.append(t);
+                }
+                drafter.observe(v, history);
+                // The cache now holds root + accepted nodes; emit the accepted tokens, then the bonus.
                 boolean go = true;
                 for (int j = 0; j < emitted.length && go; j++) {
-                    if (emitted[j] < 0 || emitted[j] >= vocab) throw new NativeException("verification returned token " + emitted[j]);
                     go = out.emit(emitted[j]);
-                    if (go) {
-                        history.append(emitted[j]);
-                    } else {
-                        // Keep exactly the tokens before the last emitted one, as plain decoding would.
-                        session.truncateCache(cachedBefore + 1 + j);
-                    }
+                    // On a stop, keep exactly the tokens before the last emitted one, as plain decoding would.
+                    if (!go) session.truncateCache(cachedBefore + 1 + j);
                 }
                 if (!go) break;
-                drafter.observe(v, history);
                 root = v.bonusToken();
             }
         } finally {
@@ -127,8 +150,11 @@ final class SpeculativeLoop {
         return stats.build();
     }
 
-    /** After a plain decode of {@code root}: the greedy next token and the top-k candidates (for recycling). */
-    private Verification plainVerification(int root) {
+    /**
+     * After a plain decode of {@code root}: the next token ({@code sampled}, or the greedy one when negative) and
+     * the top-k candidates of the logits (for Token Recycling).
+     */
+    private Verification plainVerification(int root, int sampled) {
         FloatPointer logits = TokenflowNative.tf_session_logits(handle);
         if (logits == null || logits.isNull()) throw new NativeException("no logits: " + TokenflowNative.lastError());
         if (idp == null) {
@@ -139,6 +165,6 @@ final class SpeculativeLoop {
         session.checkNative(TokenflowNative.tf_topk_f32(logits, 1, vocab, vocab, k, idp, valp, 1), "top-k");
         idp.get(ids, 0, k);
         // The top-1 is the greedy token: ties go to the smaller id, as llama.cpp's greedy sampler does.
-        return Verification.plain(root, ids[0], ids.clone());
+        return Verification.plain(root, sampled >= 0 ? sampled : ids[0], ids.clone());
     }
 }

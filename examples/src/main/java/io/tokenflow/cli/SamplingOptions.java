@@ -41,7 +41,7 @@ final class SamplingOptions {
     boolean ignoreEos;
 
     @Option(names = "--spec", paramLabel = "POLICY", defaultValue = "none",
-            description = "Lossless speculative decoding: none|ngram|lookahead|recycling|auto (greedy only; default: ${DEFAULT-VALUE}).")
+            description = "Lossless speculative decoding: none|ngram|lookahead|recycling|auto (default: ${DEFAULT-VALUE}).")
     String spec;
 
     @Option(names = "--draft-budget", paramLabel = "N", defaultValue = "-1",

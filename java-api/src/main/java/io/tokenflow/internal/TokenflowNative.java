@@ -125,6 +125,9 @@ public final class TokenflowNative {
     public static native int tf_session_commit_path(TfSession session, int[] path, int len);
     public static native int tf_session_verify_greedy(TfSession session, int kCand, int[] outPath, int[] outLen,
             int[] outBonus, int[] outCandIds, int nThreads);
+    public static native int tf_session_verify_sample(TfSession session, float temperature, int topK, float topP,
+            float minP, float[] uniforms, int kCand, int[] outPath, int[] outLen, int[] outBonus, int[] outCandIds,
+            int nThreads);
     public static native @Cast("bool") boolean tf_memory_seq_rm(TfSession session, int seq, int p0, int p1);
     public static native void tf_memory_clear(TfSession session);
     public static native int tf_memory_pos_max(TfSession session, int seq);
