@@ -1,0 +1,173 @@
+package io.tokenflow.examples;
+
+import io.tokenflow.FlashAttention;
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.GenerationResult;
+import io.tokenflow.KvCacheType;
+import io.tokenflow.Model;
+import io.tokenflow.Session;
+import io.tokenflow.SessionOptions;
+import io.tokenflow.Tokenflow;
+import io.tokenflow.speculative.Speculation;
+import io.tokenflow.speculative.SpeculationStats;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Speculative decoding benchmark (a program, not a test): for three prompt sets (story continuation,
+ * summarisation-like copying, code-like repetition; 20 prompts each) and every policy, greedy generation of N
+ * tokens on one model, side by side in one run: tokens/s, speedup over plain, mean accepted tokens per step.
+ * Optionally a second, synthetic model whose measured batch-cost curve turns the acceptance measured on the real
+ * model into a <b>projected</b> speedup: (accepted per step + 1) x cost(1) / cost(budget + 1).
+ *
+ * <p>Usage: {@code SpeculationBench MODEL [N] [BUDGET] [OUT.json] [COST_MODEL]}
+ */
+public final class SpeculationBench {
+    private SpeculationBench() {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 1) {
+            System.err.println("usage: SpeculationBench MODEL [N=64] [BUDGET=8] [OUT.json] [COST_MODEL]");
+            System.exit(2);
+        }
+        Path model = Path.of(args[0]);
+        int n = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+        int budget = args.length > 2 ? Integer.parseInt(args[2]) : 8;
+        Path out = Path.of(args.length > 3 ? args[3] : "bench/results/speculation.json");
+        Tokenflow.setNativeLogLevel(Level.OFF);
+        Map<String, List<String>> sets = promptSets();
+        Speculation[] policies = Speculation.values();
+        StringBuilder json = new StringBuilder("{\"model\":\"" + model.getFileName() + "\",\"tokens\":" + n + ",\"budget\":" + budget + ",\"sets\":{");
+        Map<String, double[]> acceptedBySet = new LinkedHashMap<>();
+        try (Model m = Model.load(model)) {
+            SessionOptions so = SessionOptions.builder().contextSize(1024).threads(1).kvCacheType(KvCacheType.F32)
+                    .flashAttention(FlashAttention.OFF).build();
+            System.out.printf(Locale.ROOT, "model %s, %d tokens per prompt, budget %d, 1 thread, F32 KV, flash attention off%n%n",
+                    model.getFileName(), n, budget);
+            System.out.printf(Locale.ROOT, "| prompt set | policy | tokens/s | speedup | accepted/step |%n|---|---|---:|---:|---:|%n");
+            boolean firstSet = true;
+            for (Map.Entry<String, List<String>> set : sets.entrySet()) {
+                double plainTps = 0;
+                double[] acc = new double[policies.length];
+                json.append(firstSet ? "" : ",").append('"').append(set.getKey()).append("\":{");
+                firstSet = false;
+                for (int p = 0; p < policies.length; p++) {
+                    Speculation policy = policies[p];
+                    // Warm-up pass on a throwaway session (JIT), then the measured pass on a fresh session, so the
+                    // drafter starts cold on each prompt set and learns only from what it generates within it.
+                    try (Session warm = m.newSession(so)) {
+                        run(warm, set.getValue(), n, policy, budget);
+                    }
+                    try (Session s = m.newSession(so)) {
+                        double[] r = run(s, set.getValue(), n, policy, budget);
+                        if (policy == Speculation.NONE) plainTps = r[0];
+                        acc[p] = r[1];
+                        System.out.printf(Locale.ROOT, "| %s | %s | %.1f | %.2fx | %.2f |%n", set.getKey(), policy, r[0],
+                                r[0] / plainTps, r[1]);
+                        json.append(p == 0 ? "" : ",").append(String.format(Locale.ROOT,
+                                "\"%s\":{\"tokens_per_s\":%.2f,\"speedup\":%.4f,\"accepted_per_step\":%.4f}", policy, r[0], r[0] / plainTps, r[1]));
+                    }
+                }
+                json.append('}');
+                acceptedBySet.put(set.getKey(), acc);
+            }
+        }
+        json.append('}');
+        if (args.length > 4) {
+            double[] cost = costCurve(Path.of(args[4]), budget + 1);
+            System.out.printf(Locale.ROOT, "%nPROJECTED on %s: measured batch cost %.1f ms (1 token) vs %.1f ms (%d tokens)%n",
+                    Path.of(args[4]).getFileName(), cost[0] * 1e3, cost[1] * 1e3, budget + 1);
+            System.out.printf(Locale.ROOT, "| prompt set | policy | projected speedup |%n|---|---|---:|%n");
+            json.append(String.format(Locale.ROOT, ",\"projection\":{\"cost_model\":\"%s\",\"cost_1_s\":%.5f,\"cost_b_s\":%.5f,\"speedups\":{",
+                    Path.of(args[4]).getFileName(), cost[0], cost[1]));
+            boolean first = true;
+            for (Map.Entry<String, double[]> e : acceptedBySet.entrySet()) {
+                for (int p = 1; p < policies.length; p++) {
+                    double speedup = (e.getValue()[p] + 1) * cost[0] / cost[1];
+                    System.out.printf(Locale.ROOT, "| %s | %s | %.2fx |%n", e.getKey(), policies[p], speedup);
+                    json.append(first ? "" : ",").append(String.format(Locale.ROOT, "\"%s/%s\":%.4f", e.getKey(), policies[p], speedup));
+                    first = false;
+                }
+            }
+            json.append("}}");
+        }
+        json.append('}');
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, json + "\n");
+        System.out.println("\nwrote " + out);
+    }
+
+    /** Returns {tokens per second over the set, mean accepted tokens per step}. */
+    private static double[] run(Session s, List<String> prompts, int n, Speculation policy, int budget) {
+        long tokens = 0, steps = 0, accepted = 0;
+        double seconds = 0;
+        for (String p : prompts) {
+            GenerationResult r = s.generate(p, GenerationOptions.builder().maxTokens(n).ignoreEos(true)
+                    .speculation(policy).draftBudget(policy == Speculation.NONE ? 0 : budget).build());
+            // Generation time only (after the first token), as tokens/s are reported everywhere else.
+            seconds += (r.stats().totalMillis() - r.stats().ttftMillis()) / 1e3;
+            tokens += r.stats().generatedTokens() - 1;
+            if (r.stats().speculation().isPresent()) {
+                SpeculationStats st = r.stats().speculation().get();
+                steps += st.steps();
+                accepted += st.acceptedTokens();
+            }
+        }
+        return new double[] {tokens / seconds, steps == 0 ? 0 : (double) accepted / steps};
+    }
+
+    /** Seconds to decode 1 and {@code b} tokens in one batch after a 64-token prefix (best of 3). */
+    private static double[] costCurve(Path model, int b) {
+        try (Model m = Model.load(model);
+             Session s = m.newSession(SessionOptions.builder().contextSize(256).threads(2).build())) {
+            int[] prefix = new int[64];
+            for (int i = 0; i < prefix.length; i++) prefix[i] = 1 + i;
+            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+            int[] sizes = {1, b};
+            for (int rep = 0; rep < 3; rep++) {
+                for (int k = 0; k < 2; k++) {
+                    s.reset();
+                    s.decode(prefix);
+                    int[] batch = new int[sizes[k]];
+                    for (int i = 0; i < batch.length; i++) batch[i] = 100 + i;
+                    long t0 = System.nanoTime();
+                    s.decode(batch);
+                    best[k] = Math.min(best[k], (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            return best;
+        }
+    }
+
+    static Map<String, List<String>> promptSets() {
+        Map<String, List<String>> sets = new LinkedHashMap<>();
+        String[] names = {"Lily", "Tom", "Sue", "Max", "Ben", "Amy", "Tim", "Zoe", "Sam", "Mia"};
+        String[] things = {"ball", "dog", "cake", "tree", "car", "bird", "boat", "kite", "hat", "box"};
+        List<String> story = new ArrayList<>();
+        List<String> copy = new ArrayList<>();
+        List<String> code = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String who = names[i % names.length];
+            String what = things[(i * 3) % things.length];
+            story.add("Once upon a time, there was a little " + (i % 2 == 0 ? "girl" : "boy") + " named " + who + ". "
+                    + who + " had a " + what + ".");
+            String para = who + " went to the park with a " + what + ". " + who + " played with the " + what
+                    + " all day. Then " + who + " went home and slept.";
+            copy.add(para + " Again: " + para + " Again: " + who + " went");
+            StringBuilder c = new StringBuilder();
+            for (int j = 0; j < 6 + i % 4; j++) c.append(j + 1).append(", ");
+            code.add(("Count: " + c).repeat(2) + "Count: 1,");
+        }
+        sets.put("story", story);
+        sets.put("copy", copy);
+        sets.put("code", code);
+        return sets;
+    }
+}
