@@ -2,7 +2,13 @@ package io.tokenflow;
 
 import io.tokenflow.internal.TokenflowNative;
 import io.tokenflow.internal.TokenflowNative.TfSession;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -17,11 +23,69 @@ final class DecodeCostProbe {
 
     private DecodeCostProbe() {}
 
-    /** Seconds per batch of n tokens at index n - 1. Runs in the session's cache after its current tokens. */
+    /**
+     * Seconds per batch of n tokens at index n - 1. Runs in the session's cache after its current tokens the first
+     * time; the curve is kept in memory and on disk ({@code $TOKENFLOW_CACHE/cost-curves}) so later processes skip it.
+     */
     static double[] curve(Session session) {
-        String key = session.model().path().toAbsolutePath() + "|" + session.options().threads() + "|"
-                + session.options().kvCacheType();
-        return CACHE.computeIfAbsent(key, k -> measure(session));
+        Path file = session.model().path().toAbsolutePath();
+        String key;
+        try {
+            key = file + "|" + Files.size(file) + "|" + Files.getLastModifiedTime(file).toMillis() + "|"
+                    + session.options().threads() + "|" + session.options().kvCacheType() + "|"
+                    + session.options().flashAttention() + "|" + MAX_N;
+        } catch (IOException e) {
+            key = file + "|" + session.options().threads() + "|" + session.options().kvCacheType();
+        }
+        double[] known = CACHE.get(key);
+        if (known == null) known = load(key).orElse(null);
+        if (known == null) {
+            double[] measured = measure(session);
+            // No room left in this context to measure: assume cost grows linearly (speculation never pays).
+            if (!(measured[0] > 0)) {
+                double[] linear = new double[MAX_N];
+                for (int i = 0; i < MAX_N; i++) linear[i] = i + 1;
+                return linear;
+            }
+            known = store(key, measured);
+        }
+        CACHE.put(key, known);
+        return known;
+    }
+
+    private static Path cacheFile(String key) {
+        String root = System.getenv().getOrDefault("TOKENFLOW_CACHE", System.getProperty("user.home") + "/.cache/tokenflow");
+        return Path.of(root, "cost-curves", Integer.toHexString(key.hashCode()) + ".txt");
+    }
+
+    private static Optional<double[]> load(String key) {
+        try {
+            List<String> lines = Files.readAllLines(cacheFile(key));
+            if (lines.size() != MAX_N + 1 || !lines.get(0).equals(key)) return Optional.empty();
+            double[] c = new double[MAX_N];
+            for (int i = 0; i < MAX_N; i++) {
+                c[i] = Double.parseDouble(lines.get(i + 1));
+                if (!(c[i] > 0) || Double.isInfinite(c[i])) return Optional.empty();
+            }
+            return Optional.of(c);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static double[] store(String key, double[] curve) {
+        try {
+            Path f = cacheFile(key);
+            Files.createDirectories(f.getParent());
+            StringBuilder sb = new StringBuilder(key).append('\n');
+            for (double c : curve) sb.append(c).append('\n');
+            Path tmp = Files.createTempFile(f.getParent(), "curve", ".tmp");
+            Files.writeString(tmp, sb);
+            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            // a cache that cannot be written only costs a re-measurement next time
+        }
+        return curve;
     }
 
     private static double[] measure(Session session) {

@@ -193,7 +193,7 @@ public final class Session implements AutoCloseable {
     }
 
     /** One token per step: sample from the last logits, emit, decode it. */
-    private void plainLoop(int pos, Emitter out, TfSampler sampler, long[] firstTokenAt) {
+    void plainLoop(int pos, Emitter out, TfSampler sampler, long[] firstTokenAt) {
         while (true) {
             if (cancelRequested) { out.end(StopReason.CANCELLED); return; }
             int next = TokenflowNative.tf_sampler_sample(sampler, handle);

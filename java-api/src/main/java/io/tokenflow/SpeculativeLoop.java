@@ -70,6 +70,15 @@ final class SpeculativeLoop {
         session.checkNative(root, "sample");
         firstTokenAt[0] = System.nanoTime();
         if (!out.emit(root)) return stats.build();
+        if (options.draftBudget() == GenerationOptions.AUTO_BUDGET && session.draftBudget(options, drafter) == 0) {
+            // No tree pays for itself on this machine (and the acceptance profile cannot change without trees):
+            // decode plainly, with no per-step drafting work at all.
+            int rc = session.decodeNext(root);
+            if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); return stats.build(); }
+            session.checkNative(rc, "decode");
+            session.plainLoop(session.cachedList().size(), out, sampler, firstTokenAt);
+            return stats.build();
+        }
         TokenBuffer history = TokenBuffer.of(prompt).append(root);
         drafter.startGeneration(prompt);
         int[] path = new int[DraftTree.MAX_NODES];

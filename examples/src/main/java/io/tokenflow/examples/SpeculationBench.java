@@ -27,7 +27,10 @@ import java.util.Map;
  * Optionally a second, synthetic model whose measured batch-cost curve turns the acceptance measured on the real
  * model into a <b>projected</b> speedup: (accepted per step + 1) x cost(1) / cost(budget + 1).
  *
- * <p>Usage: {@code SpeculationBench MODEL [N] [BUDGET] [OUT.json] [COST_MODEL]}
+ * With a llama.cpp bin folder, its own {@code llama-lookup} and {@code llama-lookahead} run the same prompts
+ * (same N, greedy, 1 thread) and their "decoded ... tokens in ... seconds" go into the same table.
+ *
+ * <p>Usage: {@code SpeculationBench MODEL [N] [BUDGET] [OUT.json] [COST_MODEL|-] [LLAMA_BIN_DIR]}
  */
 public final class SpeculationBench {
     private SpeculationBench() {}
@@ -75,12 +78,20 @@ public final class SpeculationBench {
                                 "\"%s\":{\"tokens_per_s\":%.2f,\"speedup\":%.4f,\"accepted_per_step\":%.4f}", policy, r[0], r[0] / plainTps, r[1]));
                     }
                 }
+                if (args.length > 5) {
+                    for (String tool : new String[] {"llama-lookup", "llama-lookahead"}) {
+                        double tps = peer(Path.of(args[5]), tool, model, set.getValue(), n);
+                        System.out.printf(Locale.ROOT, "| %s | %s (llama.cpp) | %.1f | %.2fx | - |%n", set.getKey(), tool, tps,
+                                tps / plainTps);
+                        json.append(String.format(Locale.ROOT, ",\"%s\":{\"tokens_per_s\":%.2f,\"speedup\":%.4f}", tool, tps, tps / plainTps));
+                    }
+                }
                 json.append('}');
                 acceptedBySet.put(set.getKey(), acc);
             }
         }
         json.append('}');
-        if (args.length > 4) {
+        if (args.length > 4 && !args[4].equals("-")) {
             double[] cost = costCurve(Path.of(args[4]), budget + 1);
             System.out.printf(Locale.ROOT, "%nPROJECTED on %s: measured batch cost %.1f ms (1 token) vs %.1f ms (%d tokens)%n",
                     Path.of(args[4]).getFileName(), cost[0] * 1e3, cost[1] * 1e3, budget + 1);
@@ -121,6 +132,31 @@ public final class SpeculationBench {
             }
         }
         return new double[] {tokens / seconds, steps == 0 ? 0 : (double) accepted / steps};
+    }
+
+    /** Tokens per second of a llama.cpp peer tool over the prompts (its own "decoded N tokens in T seconds"). */
+    private static double peer(Path bin, String tool, Path model, List<String> prompts, int n) throws IOException {
+        double seconds = 0;
+        long tokens = 0;
+        java.util.regex.Pattern p = java.util.regex.Pattern.compile("decoded\\s+(\\d+) tokens in\\s+([0-9.]+) seconds");
+        for (String prompt : prompts) {
+            ProcessBuilder pb = new ProcessBuilder(bin.resolve(tool).toString(), "-m", model.toString(), "-p", prompt,
+                    "-n", Integer.toString(n), "-t", "1", "--temp", "0", "-c", "1024").redirectErrorStream(true);
+            pb.environment().put("LD_LIBRARY_PATH", bin.toString());
+            Process proc = pb.start();
+            String text = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            try {
+                proc.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            java.util.regex.Matcher mt = p.matcher(text);
+            if (!mt.find()) throw new IOException(tool + " printed no timing line; last output: " + text.substring(Math.max(0, text.length() - 300)));
+            tokens += Long.parseLong(mt.group(1));
+            seconds += Double.parseDouble(mt.group(2));
+        }
+        return tokens / seconds;
     }
 
     /** Seconds to decode 1 and {@code b} tokens in one batch after a 64-token prefix (best of 3). */
