@@ -8,6 +8,7 @@
 // L3 cache when they fit. Copies differ (each row rotated by a different offset) so the branch
 // predictor cannot learn one input. Best (and median) of N timed calls.
 #include "tfkernels.h"
+#include "bench_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -27,32 +28,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace tfk_bench;
 
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
-std::string cpu_model() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(f, line)) {
-        if (line.rfind("model name", 0) == 0) {
-            const size_t p = line.find(':');
-            if (p != std::string::npos) return line.substr(p + 2);
-        }
-    }
-    return "unknown";
-}
 
-std::string json_escape(const std::string & s) {
-    std::string o;
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\') o += '\\';
-        if (static_cast<unsigned char>(ch) >= 0x20) o += ch;
-    }
-    return o;
-}
 
 // Memory read bandwidth: sum 512 MiB as uint64 (vectorizes without fast-math) on `threads`
 // threads, best of 5, in GB/s (1e9 bytes).

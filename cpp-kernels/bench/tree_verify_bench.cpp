@@ -11,6 +11,7 @@
 // same tree and plantings) so that the branch predictor cannot memorize one small input; the small
 // shapes still run from cache, the 256 x 32000 ones (32 MiB each) from DRAM. Best and median.
 #include "tfkernels.h"
+#include "bench_util.h"
 
 #include <algorithm>
 #include <chrono>
@@ -25,30 +26,10 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace tfk_bench;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::string cpu_model() {
-    std::ifstream f("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(f, line)) {
-        if (line.rfind("model name", 0) == 0) {
-            const size_t p = line.find(':');
-            if (p != std::string::npos) return line.substr(p + 2);
-        }
-    }
-    return "unknown";
-}
 
-std::string json_escape(const std::string & s) {
-    std::string o;
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\') o += '\\';
-        if (static_cast<unsigned char>(ch) >= 0x20) o += ch;
-    }
-    return o;
-}
 
 struct Timing {
     double best_s, median_s;

@@ -3,6 +3,7 @@
 // bit for bit. Also checks the reference on hand-made rows and the error codes. Exit code != 0 on
 // any failure.
 #include "tfkernels.h"
+#include "check.h"
 
 #include <cinttypes>
 #include <cmath>
@@ -15,19 +16,7 @@
 
 namespace {
 
-int g_checks   = 0;
-int g_failures = 0;
 
-#define EXPECT(cond, ...)                                                  \
-    do {                                                                   \
-        ++g_checks;                                                        \
-        if (!(cond)) {                                                     \
-            ++g_failures;                                                  \
-            std::printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            std::printf(__VA_ARGS__);                                      \
-            std::printf("\n");                                             \
-        }                                                                  \
-    } while (0)
 
 uint32_t bits(float x) {
     uint32_t b;

@@ -18,6 +18,7 @@
 //     the p-value < 1e-3 (fixed significance level; the seed is fixed, so the outcome is deterministic).
 //  5. Error codes (every entry point; outputs untouched on error).
 #include "tfkernels.h"
+#include "check.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -35,20 +36,8 @@
 
 namespace {
 
-int g_checks   = 0;
-int g_failures = 0;
 bool g_cuda    = false;
 
-#define EXPECT(cond, ...)                                                  \
-    do {                                                                   \
-        ++g_checks;                                                        \
-        if (!(cond)) {                                                     \
-            ++g_failures;                                                  \
-            std::printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            std::printf(__VA_ARGS__);                                      \
-            std::printf("\n");                                             \
-        }                                                                  \
-    } while (0)
 
 const float kInf  = std::numeric_limits<float>::infinity();
 const float kQNaN = std::numeric_limits<float>::quiet_NaN();
