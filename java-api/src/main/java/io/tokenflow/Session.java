@@ -211,8 +211,14 @@ public final class Session implements AutoCloseable {
 
     // --- used by SpeculativeLoop (same package) ---
 
-    /** This session's drafter for {@code policy} (created on first use, then kept). */
-    Drafter drafter(Speculation policy) {
+    /**
+     * This session's drafter for {@code policy}, created on first use and kept across generations (what it learned
+     * stays: e.g. {@code ((TokenRecyclingDrafter) session.drafter(Speculation.RECYCLING)).save(path)} /
+     * {@code load(path)} persist Token Recycling's matrix). Not thread-safe: use it between generations.
+     */
+    public Drafter drafter(Speculation policy) {
+        if (policy == null || policy == Speculation.NONE) throw new IllegalArgumentException("no drafter for policy " + policy);
+        checkOpen();
         return drafters.computeIfAbsent(policy, p -> p.newDrafter(model.info().vocabularySize()));
     }
 

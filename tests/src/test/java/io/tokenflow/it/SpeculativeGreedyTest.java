@@ -13,6 +13,7 @@ import io.tokenflow.StopReason;
 import io.tokenflow.TokenListener;
 import io.tokenflow.gguf.SyntheticLlama;
 import io.tokenflow.speculative.Speculation;
+import io.tokenflow.speculative.TokenRecyclingDrafter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -193,6 +194,23 @@ class SpeculativeGreedyTest {
             s.reset();
             double second = s.generate(p, o).stats().speculation().orElseThrow().meanAcceptedPerStep();
             assertThat(second).as("accepted per step, second run vs first (%s)", first).isGreaterThan(first);
+        }
+    }
+
+    @Test
+    void recyclingMatrixSavedFromOneSessionWarmsAnother(@TempDir Path dir) throws Exception {
+        String p = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park.";
+        GenerationOptions o = GenerationOptions.builder().maxTokens(60).speculation(Speculation.RECYCLING).draftBudget(80).build();
+        Path matrix = dir.resolve("recycling.bin");
+        double cold;
+        try (Session s = stories.newSession(f32(1024))) {
+            cold = s.generate(p, o).stats().speculation().orElseThrow().meanAcceptedPerStep();
+            ((TokenRecyclingDrafter) s.drafter(Speculation.RECYCLING)).save(matrix);
+        }
+        try (Session s = stories.newSession(f32(1024))) {
+            ((TokenRecyclingDrafter) s.drafter(Speculation.RECYCLING)).load(matrix);
+            GenerationResult warm = s.generate(p, o);
+            assertThat(warm.stats().speculation().orElseThrow().meanAcceptedPerStep()).isGreaterThan(cold);
         }
     }
 }
