@@ -27,6 +27,7 @@ launcher=()
 if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_SRC_DIR="$src" -DLLAMA_BUILD_DIR="$llama_build" \
+  -DTFK_LLAMA_SOURCE_DIR="$src" -DTFK_LLAMA_LIBRARY="$llama_build/bin/libllama.so" \
   -DTF_CUDA=$cuda "${extra[@]}" "${launcher[@]}" >"$build.configure.log" 2>&1 \
   || { tail -40 "$build.configure.log" >&2; echo "build-native: configure failed" >&2; exit 1; }
 cmake --build "$build" -j "$jobs" >"$build.build.log" 2>&1 \

@@ -18,6 +18,7 @@ ctest --test-dir java-api/target/native-build --output-on-failure
 echo "== [3/3] ctest under AddressSanitizer" >&2
 src="$(scripts/fetch-llama.sh | tail -1)"
 llama_build="$(scripts/build-llama.sh | tail -1)"
-cmake --preset asan -DLLAMA_SRC_DIR="$src" -DLLAMA_BUILD_DIR="$llama_build" >/dev/null
+cmake --preset asan -DLLAMA_SRC_DIR="$src" -DLLAMA_BUILD_DIR="$llama_build" \
+  -DTFK_LLAMA_SOURCE_DIR="$src" -DTFK_LLAMA_LIBRARY="$llama_build/bin/libllama.so" >/dev/null
 cmake --build --preset asan -j "$TOKENFLOW_JOBS" >/dev/null
 ASAN_OPTIONS=detect_leaks=1 ctest --preset asan --output-on-failure
