@@ -3,6 +3,7 @@ package io.tokenflow.cli;
 import io.tokenflow.Chat;
 import io.tokenflow.ChatMessage;
 import io.tokenflow.GenerationOptions;
+import io.tokenflow.TokenListener;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
 import java.io.BufferedReader;
@@ -43,6 +44,9 @@ final class ChatCommand implements Callable<Integer> {
             description = "Tokens per reply at most (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
+    @Option(names = "--json", description = "Print one JSON object per reply (JSON Lines: text, tokens, stop_reason, stats) instead of streaming text.")
+    boolean json;
+
     @Mixin SamplingOptions sampling;
 
     @Mixin ContextOptions context;
@@ -62,7 +66,7 @@ final class ChatCommand implements Callable<Integer> {
                     io.err().flush();
                 }
                 while (true) {
-                    if (io.interactive()) {
+                    if (io.interactive() && !json) {
                         out.print("> ");
                         out.flush();
                     }
@@ -76,6 +80,11 @@ final class ChatCommand implements Callable<Integer> {
                     if (line.equals("/exit") || line.equals("/quit")) break;
                     if (line.equals("/reset")) {
                         chat = newChat(session);
+                        continue;
+                    }
+                    if (json) {
+                        Json.print(out, GenerateCommand.toJson(chat.send(line, options, TokenListener.NONE), model));
+                        out.flush();
                         continue;
                     }
                     chat.send(line, options, (token, text) -> {

@@ -203,6 +203,23 @@ class CliTest {
     }
 
     @Test
+    void chatJsonPrintsOneObjectPerReply() throws Exception {
+        Run r = runWithStdin("Hello there\nHow are you?\n", "chat", "-m", stories().toString(), "--template", "chatml",
+                "-t", "1", "-n", "6", "--json");
+        assertThat(r.code()).isZero();
+        String[] lines = r.out().strip().split("\n");
+        assertThat(lines).hasSize(2);
+        for (String line : lines) {
+            JsonNode j = Json.MAPPER.readTree(line);
+            assertThat(j.path("text").isTextual()).isTrue();
+            assertThat(j.path("stats").path("generated_tokens").asInt()).isBetween(1, 6);
+        }
+        // The second turn reuses the first turn's cached prefix.
+        assertThat(Json.MAPPER.readTree(lines[1]).path("stats").path("prompt_tokens").asInt())
+                .isGreaterThan(Json.MAPPER.readTree(lines[0]).path("stats").path("prompt_tokens").asInt());
+    }
+
+    @Test
     void chatWithAnUnknownTemplateIsAUsageError() {
         Run r = runWithStdin("hi\n", "chat", "-m", stories().toString(), "--template", "no-such-template");
         assertThat(r.code()).isEqualTo(2);
