@@ -1,9 +1,11 @@
 // Helpers shared by the kernel benchmarks: timing, the CPU's name for the report, JSON string escaping.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace tfk_bench {
 
@@ -30,6 +32,26 @@ inline std::string json_escape(const std::string & s) {
         if (static_cast<unsigned char>(ch) >= 0x20) o += ch;
     }
     return o;
+}
+
+struct Timing {
+    double best_s, median_s;
+    int    reps;
+};
+
+// Calls fn(rep) until >= min_time seconds and >= min_reps calls (at most max_reps); best and median per call.
+template <class Fn>
+Timing time_calls(Fn && fn, double min_time, int min_reps, int max_reps) {
+    std::vector<double> t;
+    const auto start = Clock::now();
+    for (int rep = 0; rep < max_reps; ++rep) {
+        const auto t0 = Clock::now();
+        fn(rep);
+        t.push_back(seconds_since(t0));
+        if (rep + 1 >= min_reps && seconds_since(start) >= min_time) break;
+    }
+    std::sort(t.begin(), t.end());
+    return {t.front(), t[t.size() / 2], static_cast<int>(t.size())};
 }
 
 } // namespace tfk_bench

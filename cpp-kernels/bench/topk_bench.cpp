@@ -82,25 +82,6 @@ struct Row {
     double      frac_bw;   // gbps / measured read bandwidth at the same thread count (0 for cuda)
 };
 
-struct Timing {
-    double best_s, median_s;
-    int    reps;
-};
-
-// Calls fn(rep) until >= min_time seconds and >= min_reps calls (at most max_reps); per-call times.
-template <class Fn>
-Timing time_calls(Fn && fn, double min_time, int min_reps, int max_reps) {
-    std::vector<double> t;
-    const auto start = Clock::now();
-    for (int rep = 0; rep < max_reps; ++rep) {
-        const auto t0 = Clock::now();
-        fn(rep);
-        t.push_back(seconds_since(t0));
-        if (rep + 1 >= min_reps && seconds_since(start) >= min_time) break;
-    }
-    std::sort(t.begin(), t.end());
-    return {t.front(), t[t.size() / 2], static_cast<int>(t.size())};
-}
 
 } // namespace
 

@@ -31,24 +31,6 @@ using namespace tfk_bench;
 
 
 
-struct Timing {
-    double best_s, median_s;
-    int    reps;
-};
-
-template <class Fn>
-Timing time_calls(Fn && fn, double min_time, int min_reps, int max_reps) {
-    std::vector<double> t;
-    const auto start = Clock::now();
-    for (int rep = 0; rep < max_reps; ++rep) {
-        const auto t0 = Clock::now();
-        fn(rep);
-        t.push_back(seconds_since(t0));
-        if (rep + 1 >= min_reps && seconds_since(start) >= min_time) break;
-    }
-    std::sort(t.begin(), t.end());
-    return {t.front(), t[t.size() / 2], static_cast<int>(t.size())};
-}
 
 struct Row {
     int32_t     n_nodes;
