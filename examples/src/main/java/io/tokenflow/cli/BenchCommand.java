@@ -3,11 +3,14 @@ package io.tokenflow.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokenflow.FlashAttention;
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.GenerationResult;
 import io.tokenflow.KvCacheType;
 import io.tokenflow.Model;
 import io.tokenflow.ModelInfo;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
+import io.tokenflow.speculative.Speculation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,6 +58,15 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of the table.")
     boolean json;
 
+    @Option(names = "--spec", paramLabel = "POLICY", defaultValue = "none",
+            description = "Also measure greedy generation of N tokens on 12 built-in prompts (story, copy, code) plainly and "
+                    + "with this speculation policy: none|ngram|lookahead|recycling|auto (default: ${DEFAULT-VALUE}).")
+    String specPolicy;
+
+    @Option(names = "--draft-budget", paramLabel = "N", defaultValue = "-1",
+            description = "Drafted tokens per step for --spec: -1 sizes trees from measured decode cost (default), else fixed.")
+    int draftBudget;
+
     @Option(names = "--compare-llama-bench", paramLabel = "PATH",
             description = "Also run this llama-bench binary (same -m -p -n -t), alternating one repetition of each, and show the ratio tokenflow/llama.cpp.")
     Path llamaBench;
@@ -66,6 +78,9 @@ final class BenchCommand implements Callable<Integer> {
         if (reps < 1) throw CliException.usage("-r must be >= 1, got " + reps);
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (nThreads < 1) throw CliException.usage("--threads must be >= 1, got " + nThreads);
+        Speculation policy = OptionValues.build(() -> Speculation.parse(specPolicy), java.util.Map.of());
+        if (draftBudget < -1 || draftBudget > 255) throw CliException.usage("--draft-budget must be -1, 0 or 1..255, got " + draftBudget);
+        if (policy != Speculation.NONE && nGen == 0) throw CliException.usage("--spec needs -n > 0");
         if (llamaBench != null && !llamaBench.toFile().isFile()) {
             throw CliException.usage("llama-bench not found: " + llamaBench);
         }
@@ -74,6 +89,7 @@ final class BenchCommand implements Callable<Integer> {
         Path modelPath;
         List<BenchResult> ours = new ArrayList<>();
         List<BenchResult> theirs = null;
+        SpecResult specResult = null;
         ModelInfo info;
         try (Model model = ModelLoading.load(common, io)) {
             info = model.info();
@@ -119,12 +135,19 @@ final class BenchCommand implements Callable<Integer> {
                         theirs.add(BenchResult.of(BenchResult.testName(0, nGen), ltg));
                     }
                 }
+                if (policy != Speculation.NONE) specResult = measureSpeculation(status, model, nThreads, policy);
             } finally {
                 status.clear();
             }
         }
-        if (json) printJson(io.out(), info, nThreads, ours, theirs);
-        else printTables(io.out(), info, nThreads, ours, theirs);
+        if (json) {
+            ObjectNode o = jsonObject(info, nThreads, ours, theirs);
+            if (specResult != null) o.set("spec", specResult.toJson());
+            Json.print(io.out(), o);
+        } else {
+            printTables(io.out(), info, nThreads, ours, theirs);
+            if (specResult != null) specResult.print(io.out());
+        }
         return ExitCodes.OK;
     }
 
@@ -212,7 +235,7 @@ final class BenchCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private static void printJson(PrintWriter out, ModelInfo info, int threads, List<BenchResult> ours, List<BenchResult> theirs) {
+    private static ObjectNode jsonObject(ModelInfo info, int threads, List<BenchResult> ours, List<BenchResult> theirs) {
         ObjectNode o = Json.object();
         o.put("model", info.description());
         o.put("model_name", info.name());
@@ -228,7 +251,60 @@ final class BenchCommand implements Callable<Integer> {
                 if (l != null) Json.number(ratio, (r.isPrompt() ? "pp" : "tg") + "_tokens_per_s", ratio(r, l));
             }
         }
-        Json.print(out, o);
+        return o;
+    }
+
+    /** Greedy generation on the first 4 prompts of each built-in set: plain, then with the policy (speed only). */
+    private SpecResult measureSpeculation(StatusLine status, Model model, int nThreads, Speculation policy) {
+        List<String> prompts = new ArrayList<>();
+        for (List<String> set : io.tokenflow.examples.SpeculationBench.promptSets().values()) prompts.addAll(set.subList(0, 4));
+        SessionOptions so = SessionOptions.builder().contextSize(Math.max(256, 128 + nGen * 2)).threads(nThreads).build();
+        double[] plain = new double[2], sped = new double[2];
+        long steps = 0, accepted = 0;
+        for (int mode = 0; mode < 2; mode++) {
+            try (Session s = model.newSession(so)) {
+                GenerationOptions o = GenerationOptions.builder().maxTokens(nGen).ignoreEos(true)
+                        .speculation(mode == 0 ? Speculation.NONE : policy).draftBudget(mode == 0 ? 0 : draftBudget).build();
+                double[] acc = mode == 0 ? plain : sped;
+                for (int i = 0; i < prompts.size(); i++) {
+                    status.show(String.format(Locale.ROOT, "bench: %s prompt %d/%d", mode == 0 ? "plain" : "spec " + policy, i + 1, prompts.size()));
+                    GenerationResult r = s.generate(prompts.get(i), o);
+                    acc[0] += r.stats().generatedTokens() - 1;
+                    acc[1] += (r.stats().totalMillis() - r.stats().ttftMillis()) / 1e3;
+                    if (mode == 1 && r.stats().speculation().isPresent()) {
+                        steps += r.stats().speculation().get().steps();
+                        accepted += r.stats().speculation().get().acceptedTokens();
+                    }
+                }
+            }
+        }
+        return new SpecResult(policy, prompts.size(), nGen, plain[0] / plain[1], sped[0] / sped[1],
+                steps == 0 ? 0 : (double) accepted / steps);
+    }
+
+    /** Plain vs speculative greedy generation over the built-in prompts. */
+    private record SpecResult(Speculation policy, int prompts, int tokens, double plainTps, double specTps, double acceptedPerStep) {
+        ObjectNode toJson() {
+            ObjectNode o = Json.object();
+            o.put("spec_policy", policy.toString());
+            o.put("prompts", prompts);
+            o.put("tokens_per_prompt", tokens);
+            Json.number(o, "plain_tokens_per_s", plainTps);
+            Json.number(o, "spec_tokens_per_s", specTps);
+            Json.number(o, "speedup", specTps / plainTps);
+            Json.number(o, "mean_accepted_per_step", acceptedPerStep);
+            return o;
+        }
+
+        void print(PrintWriter out) {
+            out.println();
+            Table t = new Table("generation", "prompts:", "tokens:", "plain t/s:", "spec t/s:", "speedup:", "accepted/step:");
+            t.row("greedy, --spec " + policy, prompts, tokens, String.format(Locale.ROOT, "%.2f", plainTps),
+                    String.format(Locale.ROOT, "%.2f", specTps), String.format(Locale.ROOT, "%.2fx", specTps / plainTps),
+                    String.format(Locale.ROOT, "%.2f", acceptedPerStep));
+            t.print(out);
+            out.flush();
+        }
     }
 
     private static void putResults(ObjectNode o, List<BenchResult> results) {

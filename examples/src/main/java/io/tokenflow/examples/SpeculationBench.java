@@ -191,7 +191,8 @@ public final class SpeculationBench {
         }
     }
 
-    static Map<String, List<String>> promptSets() {
+    /** The three prompt sets (story, copy, code), 20 prompts each. */
+    public static Map<String, List<String>> promptSets() {
         Map<String, List<String>> sets = new LinkedHashMap<>();
         String[] names = {"Lily", "Tom", "Sue", "Max", "Ben", "Amy", "Tim", "Zoe", "Sam", "Mia"};
         String[] things = {"ball", "dog", "cake", "tree", "car", "bird", "boat", "kite", "hat", "box"};

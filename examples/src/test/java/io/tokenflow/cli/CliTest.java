@@ -172,6 +172,18 @@ class CliTest {
     }
 
     @Test
+    void benchSpecReportsPlainAndSpeculativeGeneration() throws IOException {
+        Run r = run("bench", "-m", stories().toString(), "-t", "1", "-p", "16", "-n", "8", "-r", "1", "--spec", "ngram",
+                "--draft-budget", "4", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode spec = Json.MAPPER.readTree(r.out()).path("spec");
+        assertThat(spec.path("spec_policy").asText()).isEqualTo("ngram");
+        assertThat(spec.path("plain_tokens_per_s").asDouble()).isPositive();
+        assertThat(spec.path("spec_tokens_per_s").asDouble()).isPositive();
+        assertThat(run("bench", "-m", stories().toString(), "--spec", "bogus").code()).isEqualTo(2);
+    }
+
+    @Test
     void benchJsonGivesPositiveSpeeds() throws IOException {
         Run r = run("bench", "-m", stories().toString(), "-t", "1", "-p", "32", "-n", "8", "-r", "1", "--json");
         assertThat(r.code()).as(r.err()).isZero();
