@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -32,6 +34,16 @@ inline std::string json_escape(const std::string & s) {
         if (static_cast<unsigned char>(ch) >= 0x20) o += ch;
     }
     return o;
+}
+
+// Opens the JSON output file, creating its folder; prints why and returns nullptr on failure.
+inline std::FILE * open_output(const std::string & path) {
+    std::error_code ec;
+    const std::filesystem::path p(path);
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+    std::FILE * f = std::fopen(path.c_str(), "w");
+    if (f == nullptr) std::printf("cannot write %s\n", path.c_str());
+    return f;
 }
 
 struct Timing {

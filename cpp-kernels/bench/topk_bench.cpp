@@ -241,14 +241,8 @@ int main(int argc, char ** argv) {
         }
     }
 
-    std::error_code ec;
-    const std::filesystem::path p(out_path);
-    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-    std::FILE * f = std::fopen(out_path.c_str(), "w");
-    if (f == nullptr) {
-        std::printf("cannot write %s\n", out_path.c_str());
-        return 2;
-    }
+    std::FILE * f = open_output(out_path);
+    if (f == nullptr) return 2;
     std::fprintf(f, "{\n  \"benchmark\": \"tfk_topk_bench\",\n");
     std::fprintf(f, "  \"machine\": {\"cpu\": \"%s\", \"hardware_threads\": %u, \"compiler\": \"%s\", \"avx2\": %s, \"cuda_device\": %s},\n",
                  json_escape(cpu_model()).c_str(), std::thread::hardware_concurrency(), json_escape(__VERSION__).c_str(),
