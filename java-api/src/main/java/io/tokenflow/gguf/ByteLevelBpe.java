@@ -18,16 +18,20 @@ import java.util.regex.Pattern;
  * ties broken alphabetically), then, when the text is exhausted, merges that extend earlier tokens by a letter, and
  * finally the control tokens {@code <|bos|>} and {@code <|endoftext|>}. Every merge token is the concatenation of
  * its two parts, so llama.cpp's BPE tokenizer accepts it.
+ *
+ * <p>Also the shared pieces of every GPT-2 style vocabulary tokenflow writes (the trained one of
+ * {@code io.tokenflow.train} included): the byte symbol table and {@link #metadata}.
  */
-final class ByteLevelBpe {
-    static final String BOS = "<|bos|>";
+public final class ByteLevelBpe {
+    public static final String BOS = "<|bos|>";
     /** GPT-2's end token; llama.cpp recognises this text as end-of-generation (an unknown name draws a warning). */
-    static final String EOS = "<|endoftext|>";
+    public static final String EOS = "<|endoftext|>";
     /** 256 byte symbols + the two control tokens. */
     static final int MIN_VOCAB = 258;
 
-    private static final int TOKEN_NORMAL = 1;
-    private static final int TOKEN_CONTROL = 3;
+    /** {@code tokenizer.ggml.token_type} values (llama.cpp's {@code llama_token_type}). */
+    public static final int TOKEN_NORMAL = 1;
+    public static final int TOKEN_CONTROL = 3;
     private static final String LETTERS_BY_FREQUENCY = "etaoinshrdlcumwfgypbvkjxqz";
     /** GPT-2's pre-tokenizer, minus contractions: merges never cross these pieces. */
     private static final Pattern PIECES = Pattern.compile(" ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+");
@@ -50,16 +54,57 @@ final class ByteLevelBpe {
      * U+0100 upwards in byte order (space becomes 'Ġ', newline 'Ċ'), so every token is printable text.
      */
     static final String[] BYTE_SYMBOLS = new String[256];
+    /** Inverse of {@link #BYTE_SYMBOLS}: symbol char -> byte, -1 for chars that are no byte symbol. */
+    private static final int[] SYMBOL_BYTES = new int[0x144];
 
     static {
+        Arrays.fill(SYMBOL_BYTES, -1);
         int next = 256;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
-            BYTE_SYMBOLS[b] = String.valueOf((char) (printable ? b : next++));
+            char c = (char) (printable ? b : next++);
+            BYTE_SYMBOLS[b] = String.valueOf(c);
+            SYMBOL_BYTES[c] = b;
         }
     }
 
     private ByteLevelBpe() {}
+
+    /** The one-char symbol GPT-2 writes for byte {@code b} (0-255) in token texts. */
+    public static String byteSymbol(int b) {
+        return BYTE_SYMBOLS[b];
+    }
+
+    /** The byte a symbol char stands for, or -1 if {@code c} is not one of the 256 byte symbols. */
+    public static int symbolByte(char c) {
+        return c < SYMBOL_BYTES.length ? SYMBOL_BYTES[c] : -1;
+    }
+
+    /**
+     * The {@code tokenizer.*} metadata of a GPT-2 style vocabulary ({@code tokenizer.ggml.model = gpt2}).
+     *
+     * @param pre    {@code tokenizer.ggml.pre}, which selects llama.cpp's pre-tokenizer
+     * @param tokens token texts in id order (bytes as {@link #byteSymbol} symbols)
+     * @param merges merges in rank order, each "left right"
+     * @param types  {@link #TOKEN_NORMAL} or {@link #TOKEN_CONTROL} per token
+     */
+    public static Map<String, GgufValue> metadata(String pre, List<String> tokens, List<String> merges, int[] types,
+                                                  int bos, int eos) {
+        if (types.length != tokens.size()) {
+            throw new IllegalArgumentException(types.length + " token types for " + tokens.size() + " tokens");
+        }
+        Map<String, GgufValue> kv = new LinkedHashMap<>();
+        kv.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
+        kv.put("tokenizer.ggml.pre", GgufValue.string(pre));
+        kv.put("tokenizer.ggml.tokens", GgufValue.array(GgufArray.ofStrings(tokens)));
+        kv.put("tokenizer.ggml.token_type", GgufValue.array(GgufArray.ofInt32(types)));
+        kv.put("tokenizer.ggml.merges", GgufValue.array(GgufArray.ofStrings(merges)));
+        kv.put("tokenizer.ggml.bos_token_id", GgufValue.uint32(bos));
+        kv.put("tokenizer.ggml.eos_token_id", GgufValue.uint32(eos));
+        kv.put("tokenizer.ggml.add_bos_token", GgufValue.bool(true));
+        kv.put("tokenizer.ggml.add_eos_token", GgufValue.bool(false));
+        return kv;
+    }
 
     /** The {@code tokenizer.*} metadata of a vocabulary of exactly {@code vocabSize} tokens. */
     static Map<String, GgufValue> generate(int vocabSize) {
@@ -82,17 +127,7 @@ final class ByteLevelBpe {
         types[vocabSize - 2] = TOKEN_CONTROL;
         types[vocabSize - 1] = TOKEN_CONTROL;
 
-        Map<String, GgufValue> kv = new LinkedHashMap<>();
-        kv.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
-        kv.put("tokenizer.ggml.pre", GgufValue.string("default"));
-        kv.put("tokenizer.ggml.tokens", GgufValue.array(GgufArray.ofStrings(tokens)));
-        kv.put("tokenizer.ggml.token_type", GgufValue.array(GgufArray.ofInt32(types)));
-        kv.put("tokenizer.ggml.merges", GgufValue.array(GgufArray.ofStrings(merges)));
-        kv.put("tokenizer.ggml.bos_token_id", GgufValue.uint32(vocabSize - 2));
-        kv.put("tokenizer.ggml.eos_token_id", GgufValue.uint32(vocabSize - 1));
-        kv.put("tokenizer.ggml.add_bos_token", GgufValue.bool(true));
-        kv.put("tokenizer.ggml.add_eos_token", GgufValue.bool(false));
-        return kv;
+        return metadata("default", tokens, merges, types, vocabSize - 2, vocabSize - 1);
     }
 
     /** Classic BPE training on {@link #CORPUS}: repeatedly merge the most frequent adjacent pair. */
