@@ -33,8 +33,10 @@ enum tfk_status {
     TFK_OK             =  0,
     TFK_ERR_BAD_K      = -1, // k < 1, k > TFK_TOPK_MAX_K or k > n_cols
     TFK_ERR_NULL       = -2, // a required pointer is NULL
-    TFK_ERR_BAD_SHAPE  = -3, // n_rows < 0, n_cols < 1, n_cols > INT32_MAX, or the extent overflows int64
-    TFK_ERR_BAD_STRIDE = -4, // row_stride < n_cols
+    TFK_ERR_BAD_SHAPE  = -3, // a count out of range (top-k: n_rows < 0, n_cols < 1, n_cols > INT32_MAX),
+                             // or the extent overflows int64
+    TFK_ERR_BAD_STRIDE = -4, // a stride smaller than the data it must hold (top-k: row_stride < n_cols),
+                             // or (byte strides) not a multiple of the element size
     TFK_ERR_NO_CUDA    = -5, // built without CUDA (TF_CUDA=OFF), or no usable CUDA driver/device
     TFK_ERR_CUDA       = -6, // a CUDA call failed; tfk_cuda_last_error() says which error
     TFK_ERR_NO_MEMORY  = -7, // a host allocation failed
@@ -45,6 +47,8 @@ enum tfk_status {
                                 // or a uniform outside [0, 1) (NaN included)
     TFK_ERR_BAD_LOGITS = -12,// sampling: a row that had to be sampled has no finite maximum (all NaN/-inf,
                              // or a +inf), so its distribution is undefined
+    TFK_ERR_BAD_ARG    = -13,// KV-cache scoring: n_head % n_head_kv != 0, an unknown dtype or mode, scale not
+                             // finite, w < 1, kernel even or < 1, or a data pointer not aligned to its dtype
 };
 
 // Largest k the top-k kernels accept.
@@ -232,6 +236,133 @@ TFK_API int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_node
                                             int32_t * out_cand_ids, void * stream);
 
 // ---------------------------------------------------------------------------------------------
+// KV-cache observation-window scoring (ALGORITHMS.md sections 6 WindowKV and 7 SnapKV).
+//
+// At prefill, the last n_rows prompt tokens (the observation window) attend to all n_kv cells of a
+// layer's KV cache; each cell's score is the attention probability it receives, summed over the
+// window's rows, per query head. WindowKV aggregates the scores into windows of w consecutive tokens
+// (tfk_window_aggregate); SnapKV smooths them with a 1-D pooling (tfk_pool1d). The caller then evicts
+// the lowest-scoring cells.
+//
+// Unlike top-k and tree verification, tfk_window_scores is a floating-point reduction: its versions
+// agree within a small relative tolerance, not bit for bit (see tests/test_window_scores.cpp).
+// tfk_window_aggregate and tfk_pool1d perform the same double-precision operations in the same
+// order in every version, so their versions agree bit for bit.
+//
+// Memory: *_ref and the optimized entries take host pointers; *_cuda entries take device (or
+// managed) pointers for every data array (the tfk_attn_view struct itself is host memory, read
+// during the call only) and are asynchronous on `stream` (a cudaStream_t passed as void*, NULL: the
+// legacy default stream): synchronize before reading the outputs. Outputs must not overlap inputs.
+// On an error return nothing has been written. All entry points are reentrant.
+// ---------------------------------------------------------------------------------------------
+
+// Element types of tfk_attn_view's arrays. TFK_F16 is IEEE 754 binary16 (ggml's GGML_TYPE_F16).
+typedef enum tfk_dtype { TFK_F32 = 0, TFK_F16 = 1 } tfk_dtype;
+
+// One layer's attention inputs as llama.cpp's graph holds them. Strides are in BYTES; the head_dim
+// elements of one (row, head) of q and of one (cell, key head) of k are contiguous. Each data
+// pointer must be aligned to its element size (4 bytes F32, 2 bytes F16).
+typedef struct tfk_attn_view {
+    int64_t head_dim;      // d >= 1: elements per query/key vector
+    int64_t n_head;        // query heads >= 1
+    int64_t n_head_kv;     // key heads >= 1, n_head % n_head_kv == 0 (GQA); query head h reads key head
+                           // h / (n_head / n_head_kv)
+    int64_t n_rows;        // query rows (the observation window) >= 0; 0 adds nothing
+    int64_t n_kv;          // key cells >= 1
+    const void * q;        // query row r, head h: d elements of q_type at q + r*q_row_stride + h*q_head_stride
+    tfk_dtype q_type;      // TFK_F32 or TFK_F16
+    int64_t q_row_stride;  // bytes between rows; >= d*sizeof(q_type) and a multiple of sizeof(q_type)
+    int64_t q_head_stride; // bytes between heads; same constraints as q_row_stride
+    const void * k;        // key cell j, key head g: d elements of k_type at k + j*k_cell_stride + g*k_head_stride
+    tfk_dtype k_type;      // TFK_F32 or TFK_F16
+    int64_t k_cell_stride; // bytes between cells; >= d*sizeof(k_type) and a multiple of sizeof(k_type)
+    int64_t k_head_stride; // bytes between key heads; same constraints as k_cell_stride
+    const void * mask;     // optional (NULL: no mask): additive mask, row r's n_kv values (usually 0 or -inf,
+                           // llama.cpp's KQ mask) at mask + r*mask_row_stride; shared by all heads
+    tfk_dtype mask_type;   // TFK_F32 or TFK_F16 (flash attention's mask); ignored when mask is NULL
+    int64_t mask_row_stride; // bytes between mask rows; >= n_kv*sizeof(mask_type) and a multiple of it;
+                             // ignored when mask is NULL
+    float scale;           // logit scale (usually 1/sqrt(d)); must be finite
+} tfk_attn_view;
+
+// Observation-window attention scores, per query head and key cell:
+//   out[h*n_kv + j] (+)= sum over rows r of softmax_j( scale * dot(q[r,h,:], k[j, h/(n_head/n_head_kv), :]) + mask[r][j] )
+// The softmax runs over all n_kv cells of the row (max-subtracted). A row whose logits are all -inf
+// (fully masked) contributes nothing (no NaN); a -inf logit contributes exactly 0. q, k, scale and
+// the mask must be finite except for -inf mask entries (otherwise the outputs are unspecified, but
+// nothing crashes). With n_rows == 0 the result is 0 (out unchanged when accumulating).
+//
+// Parameters:
+//   v          [in]  the view above (host memory); its data pointers as documented there
+//   out        [out] n_head*n_kv floats, row-major [head][cell]; same memory kind as v->q
+//   accumulate [in]  != 0: out += scores (out must hold valid floats); 0: out = scores
+//   n_threads  [in]  CPU threads; <= 0 means std::thread::hardware_concurrency(). Threads split the
+//                    query heads and are started per call; small inputs (under ~2M multiply-adds per
+//                    extra thread) use fewer threads than asked.
+//   stream     [in]  as above (*_cuda only)
+// Validation order: pointers (v, out, v->q, v->k; TFK_ERR_NULL), shape (counts above; TFK_ERR_BAD_SHAPE),
+// arguments (n_head % n_head_kv, dtypes, scale, pointer alignment; TFK_ERR_BAD_ARG), strides
+// (TFK_ERR_BAD_STRIDE), then extents (the last byte of q, k, mask or out beyond INT64_MAX: TFK_ERR_BAD_SHAPE).
+//
+// Accuracy: _ref computes in double and rounds each output once. The optimized CPU version (float dot
+// products over blocks of 8 dimensions summed in double, exponents formed in double; AVX2/F16C when
+// compiled in) and the CUDA version (the same arithmetic; a few FP64 operations per 8 FMAs) agree
+// with it within 1.5e-6 * max(1, sigma) relative error per element, sigma = scale*sqrt(d)*rms(q)*rms(k)
+// being the spread of the logits (about 1 for typical inputs; see tests/test_window_scores.cpp).
+
+// Optimized CPU version (tfk::window_scores_cpu). This is the entry Java calls.
+TFK_API int tfk_window_scores(const tfk_attn_view * v, float * out, int accumulate, int n_threads);
+// Scalar reference in double precision (tfk::window_scores_ref): the test oracle.
+TFK_API int tfk_window_scores_ref(const tfk_attn_view * v, float * out, int accumulate);
+// CUDA version (tfk::window_scores_cuda): q, k, mask and out are device pointers. Uses a small
+// scratch buffer (stream-ordered allocation; when memory pools are unavailable it falls back to
+// cudaMalloc and synchronizes the stream before freeing it). Deterministic (no atomics).
+TFK_API int tfk_window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, void * stream);
+
+// WindowKV window aggregation (ALGORITHMS.md section 6).
+//   scores     [in]  n_head rows of n_tokens values, row h at scores + h*row_stride, tokens in position order
+//   n_head     [in]  rows (heads), >= 1
+//   n_tokens   [in]  tokens per row, >= 0 (0: no windows, nothing written)
+//   row_stride [in]  distance between rows in elements (not bytes), >= n_tokens
+//   w          [in]  window length, >= 1. Windows W_m = [m*w, min((m+1)*w, n_tokens)), m = 0..ceil(n_tokens/w)-1
+//   mode       [in]  TFK_WINDOW_AVG: out[m] = mean over heads and tokens of W_m;
+//                    TFK_WINDOW_MAX: out[m] = mean over heads of (mean of the top-t values of scores[h][W_m]),
+//                    t = min(max(1, w/2), |W_m|)
+//   out        [out] ceil(n_tokens/w) floats
+//   stream     [in]  as above (*_cuda only)
+// Arithmetic (identical in every version, so results agree bit for bit): per window, in double,
+// for h = 0..n_head-1 in order: AVG adds the head's sum over W_m (tokens in order); MAX adds the
+// head's mean of its top t values (summed largest first); the total is divided by n_head*|W_m| (AVG)
+// or n_head (MAX) and rounded to float once. NaN scores give unspecified results.
+// Validation order: pointers, shape (n_head < 1, n_tokens < 0, extent overflow), stride, then
+// w and mode (TFK_ERR_BAD_ARG).
+enum tfk_window_mode { TFK_WINDOW_AVG = 0, TFK_WINDOW_MAX = 1 };
+TFK_API int tfk_window_aggregate(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride,
+                                 int w, int mode, float * out);
+TFK_API int tfk_window_aggregate_ref(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride,
+                                     int w, int mode, float * out);
+TFK_API int tfk_window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride,
+                                      int w, int mode, float * out, void * stream);
+
+// SnapKV 1-D pooling along tokens (ALGORITHMS.md section 7): stride 1, padding kernel/2, output
+// length n, like torch's avg_pool1d (count_include_pad=True: padded zeros count in the average) and
+// max_pool1d (padding ignored). For i in [0, n), over t in [i - kernel/2, i + kernel/2]:
+//   TFK_POOL_AVG: out[i] = (sum of in[t] for t in [0, n), in double, t ascending) / kernel, rounded to float once
+//   TFK_POOL_MAX: out[i] = max of in[t] for t in [0, n) (NaN inputs give unspecified results)
+//   in     [in]  n floats
+//   n      [in]  >= 0 (0: nothing written)
+//   kernel [in]  odd, >= 1 (may exceed n)
+//   mode   [in]  TFK_POOL_AVG or TFK_POOL_MAX
+//   out    [out] n floats, must not overlap in
+//   stream [in]  as above (*_cuda only)
+// Every version performs the same operations, so results agree bit for bit.
+// Validation order: pointers, shape (n < 0), then kernel and mode (TFK_ERR_BAD_ARG).
+enum tfk_pool_mode { TFK_POOL_AVG = 0, TFK_POOL_MAX = 1 };
+TFK_API int tfk_pool1d(const float * in, int64_t n, int kernel, int mode, float * out);
+TFK_API int tfk_pool1d_ref(const float * in, int64_t n, int kernel, int mode, float * out);
+TFK_API int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * stream);
+
+// ---------------------------------------------------------------------------------------------
 // CUDA helpers. All return TFK_ERR_NO_CUDA when built without CUDA.
 // ---------------------------------------------------------------------------------------------
 
@@ -297,6 +428,20 @@ TFK_API int tree_verify_sample_cpu(const float * logits, int32_t n_nodes, int64_
                                    const tfk_sampling_params * sp, const float * uniforms,
                                    int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
                                    int32_t * out_cand_ids, int n_threads) noexcept;
+
+// KV-cache observation-window scoring; parameters and semantics as documented above tfk_window_scores.
+TFK_API int window_scores_ref (const tfk_attn_view * v, float * out, int accumulate) noexcept;
+TFK_API int window_scores_cpu (const tfk_attn_view * v, float * out, int accumulate, int n_threads) noexcept;
+TFK_API int window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, void * stream) noexcept;
+TFK_API int window_aggregate_ref (const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride,
+                                  int w, int mode, float * out) noexcept;
+TFK_API int window_aggregate_cpu (const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride,
+                                  int w, int mode, float * out) noexcept;
+TFK_API int window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride,
+                                  int w, int mode, float * out, void * stream) noexcept;
+TFK_API int pool1d_ref (const float * in, int64_t n, int kernel, int mode, float * out) noexcept;
+TFK_API int pool1d_cpu (const float * in, int64_t n, int kernel, int mode, float * out) noexcept;
+TFK_API int pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * stream) noexcept;
 
 // Same as tfk_cuda_available() != 0.
 TFK_API bool cuda_available() noexcept;

@@ -63,3 +63,43 @@ extern "C" int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_n
     return tfk::tree_verify_greedy_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, out_path,
                                         out_path_len, out_bonus, out_cand_ids, stream);
 }
+
+// KV-cache scoring: validates (so error codes agree across builds), then TFK_ERR_NO_CUDA.
+#include "common/kv_common.h"
+
+namespace tfk {
+
+int window_scores_cuda(const tfk_attn_view * v, float * out, int /*accumulate*/, void * /*stream*/) noexcept {
+    const int rc = detail::attn_validate(v, out, nullptr);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+int window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int w, int mode,
+                          float * out, void * /*stream*/) noexcept {
+    const int rc = detail::aggregate_validate(scores, n_head, n_tokens, row_stride, w, mode, out);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+int pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * /*stream*/) noexcept {
+    const int rc = detail::pool_validate(in, n, kernel, mode, out);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+} // namespace tfk
+
+extern "C" {
+
+int tfk_window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, void * stream) {
+    return tfk::window_scores_cuda(v, out, accumulate, stream);
+}
+
+int tfk_window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int w,
+                              int mode, float * out, void * stream) {
+    return tfk::window_aggregate_cuda(scores, n_head, n_tokens, row_stride, w, mode, out, stream);
+}
+
+int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * stream) {
+    return tfk::pool1d_cuda(in, n, kernel, mode, out, stream);
+}
+
+} // extern "C"
