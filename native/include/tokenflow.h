@@ -103,9 +103,10 @@ int32_t tf_chat_apply(const tf_model * model, const char * tmpl, const char * me
 // n_ctx: context tokens (>0). n_batch: max tokens per decode call. n_ubatch: physical micro-batch.
 // n_threads / n_threads_batch: threads for generation / prompt processing. flash_attn: -1 auto, 0 off, 1 on.
 // type_k / type_v: ggml_type of the KV cache (0 F32, 1 F16, 8 Q8_0, ...). n_seq_max: parallel sequences.
+// kv_taps: install the attention taps KV compression scores with (tf_session_kv_arm); costs a little per decode.
 tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, uint32_t n_ubatch,
                             int32_t n_threads, int32_t n_threads_batch, int32_t flash_attn,
-                            int32_t type_k, int32_t type_v, uint32_t n_seq_max);
+                            int32_t type_k, int32_t type_v, uint32_t n_seq_max, bool kv_taps);
 void     tf_session_free(tf_session * session);
 uint32_t tf_session_n_ctx  (const tf_session * session);
 uint32_t tf_session_n_batch(const tf_session * session);
@@ -151,6 +152,36 @@ void tf_session_abort(tf_session * session, bool abort);
 bool    tf_memory_seq_rm (tf_session * session, int32_t seq, int32_t p0, int32_t p1);
 void    tf_memory_clear  (tf_session * session);
 int32_t tf_memory_pos_max(tf_session * session, int32_t seq);  // -1 when empty
+
+// --- KV compression ---------------------------------------------------------------------------------------
+//
+// Observation-window scoring: arm the taps, decode the window (every query row of that tf_session_decode call is a
+// window row; keep the call within one micro-batch, n <= n_ubatch, so all rows see the same cells), then read, per
+// armed layer, a[h][j] = sum over window rows of softmax_j(scale * q.k_j + mask) for every cell j of a sequence, in
+// position order. Scores are computed by tfkernels where the tensors live (CPU or CUDA), straight from llama.cpp's
+// Q, K-cache view and mask (flash attention on or off), never copying the cache. Eviction is llama_memory_seq_rm
+// (tf_memory_seq_rm): kept cells keep their positions.
+
+// Score layers[0..n_layers) during the next decode calls (until disarmed or re-armed; results accumulate over the
+// calls). n_layers == 0 disarms. Needs a session created with kv_taps. n_threads: CPU scoring threads.
+int32_t tf_session_kv_arm(tf_session * session, const int32_t * layers, int32_t n_layers, int32_t n_threads);
+int32_t tf_session_kv_disarm(tf_session * session);
+// Milliseconds spent in the scoring kernel since the last arm.
+double  tf_session_kv_score_ms(const tf_session * session);
+// Scores of layers[slot] for the cells of seq with position < pos_end (pos_end < 0: all), in position order:
+// out_pos[i] = position, out_scores[h*m + i] = score of head h. Returns m; writes only when cap >= m (call with
+// cap 0 to size). *out_n_head (optional) = number of query heads. Fails when the layer was not scored.
+int32_t tf_session_kv_scores(tf_session * session, int32_t slot, int32_t seq, int32_t pos_end, int32_t * out_pos,
+                             float * out_scores, int32_t cap, int32_t * out_n_head);
+// Cells holding seq, counted by llama.cpp's KV cache itself; their positions (sorted) into out_pos when given
+// (up to cap). Returns the count.
+int32_t tf_session_kv_cells(tf_session * session, int32_t seq, int32_t * out_pos, int32_t cap);
+// Bytes of K and V one cell holds over all layers (n_layer * (row(type_k) + row(type_v)), head_dim = n_embd/n_head).
+int64_t tf_session_kv_cell_bytes(const tf_session * session);
+// tfkernels window aggregation / 1-D pooling on host arrays (see tfkernels.h: tfk_window_aggregate, tfk_pool1d).
+int32_t tf_window_aggregate(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int32_t w,
+                            int32_t mode, float * out);
+int32_t tf_pool1d(const float * in, int64_t n, int32_t kernel, int32_t mode, float * out);
 
 // --- sampler (a llama sampler chain) ---------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 // libtokenflow: flat C facade over llama.cpp + tfkernels. See include/tokenflow.h for the contract.
 #include "tokenflow.h"
+#include "facade_internal.h"
 
 #include "ggml-backend.h"
 #include "ggml-cpu.h"
@@ -19,17 +20,8 @@
 
 namespace {
 
-thread_local std::string g_last_error;
-
-int32_t fail(int32_t code, const std::string & msg) {
-    g_last_error = msg;
-    return code;
-}
-
-template <typename T> T * fail_null(const std::string & msg) {
-    g_last_error = msg;
-    return nullptr;
-}
+using tfi::fail;
+using tfi::fail_null;
 
 // Copy a string into a caller buffer; returns its length (callers re-ask with a larger buffer).
 int32_t copy_out(const std::string & s, char * buf, int32_t buf_len) {
@@ -78,46 +70,10 @@ void log_forward(ggml_log_level level, const char * text, void * /*user*/) {
 
 std::once_flag g_init_once;
 
-// llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
-constexpr uint32_t kMaxSeq = 256;
-// Largest draft tree: sequence ids 1..255 are its paths (0 is the main sequence).
-constexpr int32_t kMaxTree = 256;
+using tfi::kMaxSeq;
+using tfi::kMaxTree;
 
 } // namespace
-
-struct tf_model {
-    llama_model * model = nullptr;
-    const llama_vocab * vocab = nullptr;
-    ~tf_model() { if (model) llama_model_free(model); }
-};
-
-struct tf_session {
-    tf_model * owner = nullptr;
-    llama_context * ctx = nullptr;
-    // Persistent CPU thread pools (as llama-bench uses): without them ggml starts threads on every decode,
-    // which costs more than a whole decode step of a small model.
-    ggml_threadpool * pool = nullptr;
-    ggml_threadpool * pool_batch = nullptr;
-    std::atomic<bool> abort{false};
-    bool has_logits = false;
-    // One batch of n_batch tokens, reused by every decode call (no allocation per generated token).
-    llama_batch batch{};
-    bool batch_ready = false;
-    // Token trees: a batch whose tokens may carry up to kMaxTree sequence ids, allocated on first use.
-    llama_batch tree_batch{};
-    bool tree_ready = false;
-    std::vector<int32_t> tree_tokens, tree_parents, tree_depth;
-    std::vector<int32_t> tree_leaf_seq;  // per node: one leaf sequence id below it
-    int32_t tree_pos0 = -1;
-    int32_t tree_n_leaves = 0;
-    ~tf_session() {
-        if (tree_ready) llama_batch_free(tree_batch);
-        if (batch_ready) llama_batch_free(batch);
-        if (ctx) llama_free(ctx);
-        if (pool_batch) ggml_threadpool_free(pool_batch);
-        if (pool) ggml_threadpool_free(pool);
-    }
-};
 
 struct tf_sampler {
     llama_sampler * chain = nullptr;
@@ -126,7 +82,7 @@ struct tf_sampler {
 
 extern "C" {
 
-const char * tf_last_error(void) { return g_last_error.c_str(); }
+const char * tf_last_error(void) { return tfi::g_last_error.c_str(); }
 
 void tf_init(void) {
     std::call_once(g_init_once, [] {
@@ -297,7 +253,7 @@ static bool abort_cb(void * data) {
 
 tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, uint32_t n_ubatch,
                             int32_t n_threads, int32_t n_threads_batch, int32_t flash_attn,
-                            int32_t type_k, int32_t type_v, uint32_t n_seq_max) {
+                            int32_t type_k, int32_t type_v, uint32_t n_seq_max, bool kv_taps) {
     if (model == nullptr) return fail_null<tf_session>("model is null");
     if (n_ctx == 0 || n_batch == 0 || n_ubatch == 0 || n_batch > n_ctx || n_ubatch > n_batch)
         return fail_null<tf_session>("session sizes out of range (need 0 < n_ubatch <= n_batch <= n_ctx)");
@@ -308,6 +264,8 @@ tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, 
         return fail_null<tf_session>("unknown KV cache type");
     auto s = std::make_unique<tf_session>();
     s->owner = model;
+    s->type_k = type_k;
+    s->type_v = type_v;
     llama_context_params p = llama_context_default_params();
     p.n_ctx = n_ctx;
     p.n_batch = n_batch;
@@ -322,6 +280,12 @@ tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, 
     p.abort_callback = abort_cb;
     p.abort_callback_data = s.get();
     p.no_perf = true;
+    if (kv_taps) {
+        // Only sessions that compress their cache pay for the callback (ggml then computes graphs in views).
+        s->tap = std::make_unique<tfi::kv_tap>();
+        p.cb_eval = tfi::kv_tap_eval;
+        p.cb_eval_user_data = s->tap.get();
+    }
     s->ctx = llama_init_from_model(model->model, p);
     if (s->ctx == nullptr) {
         const std::string why = last_llama_error();
@@ -348,8 +312,8 @@ uint32_t tf_session_n_batch(const tf_session * s) { return s ? llama_n_batch(s->
 int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int32_t pos0, int32_t seq, bool want_logits) {
     if (s == nullptr) return fail(TF_ERR_ARG, "session is null");
     if (n <= 0 || tokens == nullptr) return fail(TF_ERR_ARG, "decode: no tokens");
-    if (pos0 < 0 || static_cast<int64_t>(pos0) + n > static_cast<int64_t>(llama_n_ctx(s->ctx)))
-        return fail(TF_ERR_NO_SLOT, "decode: positions exceed the context size");
+    // Positions may exceed n_ctx once KV compression has evicted cells; whether the cells fit is llama_decode's call.
+    if (pos0 < 0 || static_cast<int64_t>(pos0) + n > INT32_MAX) return fail(TF_ERR_ARG, "decode: position out of range");
     if (seq < 0 || static_cast<uint32_t>(seq) >= llama_n_seq_max(s->ctx)) return fail(TF_ERR_ARG, "decode: sequence id out of range");
     const int32_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
     for (int32_t i = 0; i < n; ++i) {
@@ -412,8 +376,7 @@ int32_t tf_session_decode_tree(tf_session * s, const int32_t * tokens, const int
     }
     int32_t max_depth = 0;
     for (int32_t i = 0; i < n; ++i) max_depth = std::max(max_depth, depth[i]);
-    if (pos0 < 0 || static_cast<int64_t>(pos0) + max_depth + 1 > static_cast<int64_t>(llama_n_ctx(s->ctx)))
-        return fail(TF_ERR_NO_SLOT, "decode_tree: the tree's positions exceed the context size");
+    if (pos0 < 0 || static_cast<int64_t>(pos0) + max_depth + 1 > INT32_MAX) return fail(TF_ERR_ARG, "decode_tree: position out of range");
     llama_memory_t mem = llama_get_memory(s->ctx);
     if (llama_memory_seq_pos_max(mem, 0) != pos0 - 1)
         return fail(TF_ERR_ARG, "decode_tree: pos0 must follow the last cached position of sequence 0");

@@ -44,15 +44,18 @@ int main(int argc, char ** argv) {
     // Bad arguments are error codes.
     CHECK(tf_token_to_piece(m, n_vocab, buf.data(), 16, false) == TF_ERR_ARG);
     CHECK(tf_token_to_piece(m, -1, buf.data(), 16, false) == TF_ERR_ARG);
-    CHECK(tf_session_new(m, 0, 1, 1, 1, 1, -1, 1, 1, 1) == nullptr);
-    CHECK(tf_session_new(m, 64, 128, 64, 1, 1, -1, 1, 1, 1) == nullptr);
+    CHECK(tf_session_new(m, 0, 1, 1, 1, 1, -1, 1, 1, 1, false) == nullptr);
+    CHECK(tf_session_new(m, 64, 128, 64, 1, 1, -1, 1, 1, 1, false) == nullptr);
 
-    tf_session * s = tf_session_new(m, 256, 64, 64, 2, 2, -1, 0, 0, 1);
+    tf_session * s = tf_session_new(m, 256, 64, 64, 2, 2, -1, 0, 0, 1, false);
     CHECK(s != nullptr);
     if (!s) return 1;
     const int32_t bad[1] = {n_vocab + 5};
     CHECK(tf_session_decode(s, bad, 1, 0, 0, true) == TF_ERR_ARG);
-    CHECK(tf_session_decode(s, toks.data(), n, 256 - n + 1, 0, true) == TF_ERR_NO_SLOT);
+    // More tokens than cells: no slot, and the cache is left as it was.
+    std::vector<int32_t> many;
+    while (many.size() < 300) many.insert(many.end(), toks.begin(), toks.end());
+    CHECK(tf_session_decode(s, many.data(), 300, 0, 0, true) == TF_ERR_NO_SLOT);
     CHECK(tf_memory_pos_max(s, 0) == -1);
     CHECK(tf_sampler_sample(nullptr, s) == TF_ERR_ARG);
 

@@ -38,7 +38,7 @@ int main(int argc, char ** argv) {
     prompt.resize(tf_tokenize(m, text, 16, prompt.data(), 32, true, true));
 
     // Reference: plain sequential greedy decoding, F32 KV cache, keeping every step's logits.
-    tf_session * ref = tf_session_new(m, 128, 64, 64, 1, 1, 0, 0, 0, 1);
+    tf_session * ref = tf_session_new(m, 128, 64, 64, 1, 1, 0, 0, 0, 1, false);
     CHECK(tf_session_decode(ref, prompt.data(), (int32_t) prompt.size() - 1, 0, 0, false) == TF_OK);
     std::vector<int32_t> seq = {prompt.back()};
     std::vector<std::vector<float>> ref_logits;
@@ -50,7 +50,7 @@ int main(int argc, char ** argv) {
     }
 
     // Tree: root = last prompt token; chain of the true continuation (nodes 1,2,3) plus wrong siblings.
-    tf_session * s = tf_session_new(m, 128, 64, 64, 1, 1, 0, 0, 0, 1);
+    tf_session * s = tf_session_new(m, 128, 64, 64, 1, 1, 0, 0, 0, 1, false);
     CHECK(tf_session_decode(s, prompt.data(), (int32_t) prompt.size() - 1, 0, 0, false) == TF_OK);
     const int32_t wrong = (seq[1] + 7) % V;
     std::vector<int32_t> toks = {seq[0], wrong, seq[1], seq[2], (seq[2] + 3) % V, seq[3]};

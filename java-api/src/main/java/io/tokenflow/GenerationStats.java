@@ -1,5 +1,6 @@
 package io.tokenflow;
 
+import io.tokenflow.kv.KvStats;
 import io.tokenflow.speculative.SpeculationStats;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,11 +16,13 @@ import java.util.Optional;
  * @param generationTokensPerSecond generated tokens per second after the first
  * @param totalMillis wall time of the call
  * @param speculation speculative decoding figures, when a speculation policy ran
+ * @param kv KV-cache figures at the end of the call, when the session compresses its cache
  */
 public record GenerationStats(int promptTokens, int cachedPromptTokens, int generatedTokens, double ttftMillis,
         double promptTokensPerSecond, double generationTokensPerSecond, double totalMillis,
-        Optional<SpeculationStats> speculation) {
+        Optional<SpeculationStats> speculation, Optional<KvStats> kv) {
     public GenerationStats {
         Objects.requireNonNull(speculation, "speculation");
+        Objects.requireNonNull(kv, "kv");
     }
 }

@@ -37,6 +37,8 @@ public final class Session implements AutoCloseable {
     private volatile boolean cancelRequested;
     /** Native scratch for single-token decodes: no Java array copy per generated token. */
     private final IntPointer single = new IntPointer(1);
+    /** Compresses prompts into the cache when the options ask for it, else null. */
+    private final KvCompressor compressor;
     /** One drafter per policy, kept across generations (what it learned, e.g. Token Recycling's matrix). */
     private final Map<Speculation, Drafter> drafters = new EnumMap<>(Speculation.class);
     private final Map<Speculation, AcceptanceProfile> profiles = new EnumMap<>(Speculation.class);
@@ -57,7 +59,7 @@ public final class Session implements AutoCloseable {
         int ubatch = Math.min(options.microBatchSize(), batch);
         TfSession h = TokenflowNative.tf_session_new(model.handle(), ctx, batch, ubatch, options.threads(),
                 options.batchThreads(), options.flashAttention().nativeValue, options.kvCacheType().ggmlType,
-                options.kvCacheType().ggmlType, options.sequences());
+                options.kvCacheType().ggmlType, options.sequences(), options.kvCompression().enabled());
         if (h == null || h.isNull()) {
             throw new TokenflowException("could not create a session: " + TokenflowNative.lastError());
         }
@@ -65,6 +67,8 @@ public final class Session implements AutoCloseable {
         this.owner = new NativeHandle(this, () -> TokenflowNative.tf_session_free(h));
         this.contextSize = TokenflowNative.tf_session_n_ctx(h);
         this.batchSize = TokenflowNative.tf_session_n_batch(h);
+        this.compressor = options.kvCompression().enabled()
+                ? new KvCompressor(this, h, options.kvCompression(), info.layerCount(), options.batchThreads()) : null;
     }
 
     /** Refuses a context whose KV cache alone would not fit in available memory (instead of failing natively). */
@@ -100,8 +104,14 @@ public final class Session implements AutoCloseable {
     /** Tokens the context window holds. */
     public int contextSize() { return contextSize; }
 
-    /** Tokens currently in the KV cache (prompt and generated tokens of earlier calls). */
-    public int cachedTokens() { return cached.size(); }
+    /** Tokens currently in the KV cache (prompt and generated tokens of earlier calls; evicted ones excluded). */
+    public int cachedTokens() { return cellsInUse(); }
+
+    /** KV cells in use: the tokens at positions below the next one, minus those KV compression evicted. */
+    int cellsInUse() { return cached.size() - (int) evictedTokens(); }
+
+    /** Tokens KV compression evicted from the cache in the current generation (0 without compression). */
+    long evictedTokens() { return compressor == null ? 0 : compressor.evicted(); }
 
     /** Generates a continuation of {@code prompt}, streaming tokens to {@code listener}. */
     public GenerationResult generate(String prompt, GenerationOptions options, TokenListener listener) {
@@ -124,7 +134,7 @@ public final class Session implements AutoCloseable {
         if (listener == null) throw new IllegalArgumentException("listener is null (use TokenListener.NONE)");
         checkOpen();
         model.tokenizer().checkTokens(prompt);
-        if (prompt.length >= contextSize) {
+        if (compressor == null && prompt.length >= contextSize) {
             throw new ContextOverflowException("prompt has " + prompt.length + " tokens but the context holds " + contextSize
                     + " (one more is needed to generate)");
         }
@@ -144,23 +154,16 @@ public final class Session implements AutoCloseable {
     private GenerationResult run(int[] prompt, GenerationOptions o, TokenListener listener) {
         long t0 = System.nanoTime();
         Tokenizer tok = model.tokenizer();
-        // Reuse the longest common prefix; the last prompt token is always decoded again to get its logits.
-        int keep = cached.commonPrefix(prompt);
-        if (keep == prompt.length) keep--;
-        if (!TokenflowNative.tf_memory_seq_rm(handle, 0, keep, -1)) {
-            TokenflowNative.tf_memory_clear(handle);
-            keep = 0;
-        }
-        cached.truncate(keep);
-        int[] rest = Arrays.copyOfRange(prompt, keep, prompt.length);
-        int rc = TokenflowNative.tf_session_decode(handle, rest, rest.length, keep, 0, true);
+        long ingested = ingest(prompt);
+        int keep = (int) (ingested >>> 32);
+        int rc = (int) ingested;
         long tPrompt = System.nanoTime();
         if (rc == TokenflowNative.TF_ERR_ABORTED) {
             return new GenerationResult("", new int[0], StopReason.CANCELLED,
-                    new GenerationStats(prompt.length, keep, 0, Double.NaN, 0, 0, ms(t0, tPrompt), java.util.Optional.empty()));
+                    new GenerationStats(prompt.length, keep, 0, Double.NaN, 0, 0, ms(t0, tPrompt), java.util.Optional.empty(),
+                            kvStats()));
         }
         check(rc, "prompt decode");
-        cached.addAll(rest);
 
         Emitter out = new Emitter(tok, o, listener);
         long seed = o.seed() == GenerationOptions.RANDOM_SEED ? (System.nanoTime() & 0x7FFFFFFFL) : o.seed();
@@ -189,7 +192,89 @@ public final class Session implements AutoCloseable {
         double pp = (prompt.length - keep) / Math.max(1e-9, (tPrompt - t0) / 1e9);
         double tg = n > 1 && tFirst != 0 ? (n - 1) / Math.max(1e-9, (tEnd - tFirst) / 1e9) : 0;
         return new GenerationResult(out.text(), out.tokens(), out.reason(),
-                new GenerationStats(prompt.length, keep, n, ttft, pp, tg, ms(t0, tEnd), java.util.Optional.ofNullable(spec)));
+                new GenerationStats(prompt.length, keep, n, ttft, pp, tg, ms(t0, tEnd), java.util.Optional.ofNullable(spec),
+                        kvStats()));
+    }
+
+
+    /**
+     * Puts {@code prompt} into the cache: a compressing session prefills it afresh (chunked, compressed); otherwise
+     * the longest cached prefix is reused. Returns (prompt tokens reused) << 32 | (native code of the decode).
+     */
+    private long ingest(int[] prompt) {
+        int keep;
+        int rc;
+        if (compressor != null) {
+            // A compressed cache no longer holds the prompt's prefix: prefill afresh.
+            TokenflowNative.tf_memory_clear(handle);
+            cached.truncate(0);
+            compressor.reset();
+            keep = 0;
+            Tokenizer tok = model.tokenizer();
+            String tail = tok.decode(Arrays.copyOfRange(prompt, Math.max(0, prompt.length - 64), prompt.length));
+            rc = compressor.prefill(prompt, tail);
+        } else {
+            // Reuse the longest common prefix; the last prompt token is always decoded again to get its logits.
+            keep = cached.commonPrefix(prompt);
+            if (keep == prompt.length) keep--;
+            if (!TokenflowNative.tf_memory_seq_rm(handle, 0, keep, -1)) {
+                TokenflowNative.tf_memory_clear(handle);
+                keep = 0;
+            }
+            cached.truncate(keep);
+            int[] rest = Arrays.copyOfRange(prompt, keep, prompt.length);
+            rc = TokenflowNative.tf_session_decode(handle, rest, rest.length, keep, 0, true);
+            if (rc == TokenflowNative.TF_OK) cached.addAll(rest);
+        }
+        return ((long) keep << 32) | (rc & 0xFFFFFFFFL);
+    }
+
+    /**
+     * Replaces what the cache holds by {@code prompt} as {@link #generate} would (compressing it when the session's
+     * options ask for KV compression, reusing a cached prefix otherwise) and returns the logits of its last token
+     * (a copy). With {@link #evaluate} after it, this measures what compression changes (see KvFidelityBench).
+     */
+    public float[] prefill(int[] prompt) {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt has no tokens");
+        checkOpen();
+        model.tokenizer().checkTokens(prompt);
+        if (compressor == null && prompt.length > contextSize) {
+            throw new ContextOverflowException("prompt has " + prompt.length + " tokens but the context holds " + contextSize);
+        }
+        running.lock();
+        try {
+            checkOpen();
+            int rc = (int) ingest(prompt.clone());
+            check(rc, "prompt decode");
+            return lastLogits();
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /**
+     * Positions held in the KV cache for this session's sequence, ascending, as llama.cpp's cache reports them. Without
+     * KV compression they are 0 .. cachedTokens()-1; with it, evicted prompt positions are missing.
+     */
+    public int[] cachedPositions() {
+        checkOpen();
+        running.lock();
+        try {
+            checkOpen();
+            int n = TokenflowNative.tf_session_kv_cells(handle, 0, null, 0);
+            check(n, "kv cells");
+            int[] pos = new int[n];
+            check(TokenflowNative.tf_session_kv_cells(handle, 0, pos, n), "kv cells");
+            return pos;
+        } finally {
+            running.unlock();
+        }
+    }
+
+    /** The current generation's KV figures, or empty without KV compression. */
+    public java.util.Optional<io.tokenflow.kv.KvStats> kvStats() {
+        checkOpen();
+        return compressor == null ? java.util.Optional.empty() : java.util.Optional.of(compressor.stats(cached.size()));
     }
 
     /** One token per step: sample from the last logits, emit, decode it. */
@@ -200,7 +285,7 @@ public final class Session implements AutoCloseable {
             check(next, "sample");
             if (firstTokenAt[0] == 0) firstTokenAt[0] = System.nanoTime();
             if (!out.emit(next)) return;
-            if (pos >= contextSize) { out.end(StopReason.CONTEXT_FULL); return; }
+            if (pos - evictedTokens() >= contextSize) { out.end(StopReason.CONTEXT_FULL); return; }
             int rc = decodeOne(next, pos);
             if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); return; }
             check(rc, "decode");
@@ -274,8 +359,8 @@ public final class Session implements AutoCloseable {
     }
 
     private void decodeLocked(int[] tokens) {
-        if (cached.size() + tokens.length > contextSize) {
-            throw new ContextOverflowException((cached.size() + tokens.length) + " tokens do not fit in the context of " + contextSize);
+        if (cellsInUse() + tokens.length > contextSize) {
+            throw new ContextOverflowException((cellsInUse() + tokens.length) + " tokens do not fit in the context of " + contextSize);
         }
         int rc = tokens.length == 1 ? decodeOne(tokens[0], cached.size())
                 : TokenflowNative.tf_session_decode(handle, tokens, tokens.length, cached.size(), 0, true);
@@ -300,14 +385,18 @@ public final class Session implements AutoCloseable {
         try {
             checkOpen();
             decodeLocked(tokens);
-            FloatPointer p = TokenflowNative.tf_session_logits(handle);
-            if (p == null || p.isNull()) throw new NativeException("no logits: " + TokenflowNative.lastError());
-            float[] logits = new float[model.info().vocabularySize()];
-            p.capacity(logits.length).get(logits);
-            return logits;
+            return lastLogits();
         } finally {
             running.unlock();
         }
+    }
+
+    private float[] lastLogits() {
+        FloatPointer p = TokenflowNative.tf_session_logits(handle);
+        if (p == null || p.isNull()) throw new NativeException("no logits: " + TokenflowNative.lastError());
+        float[] logits = new float[model.info().vocabularySize()];
+        p.capacity(logits.length).get(logits);
+        return logits;
     }
 
     /** Empties the KV cache. */
@@ -318,6 +407,7 @@ public final class Session implements AutoCloseable {
             checkOpen();
             TokenflowNative.tf_memory_clear(handle);
             cached.truncate(0);
+            if (compressor != null) compressor.reset();
         } finally {
             running.unlock();
         }

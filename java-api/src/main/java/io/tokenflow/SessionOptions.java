@@ -1,5 +1,6 @@
 package io.tokenflow;
 
+import io.tokenflow.kv.KvCompression;
 import java.util.Objects;
 
 /**
@@ -13,9 +14,12 @@ import java.util.Objects;
  * @param flashAttention flash attention mode
  * @param kvCacheType element type of K and V
  * @param sequences parallel sequences the cache holds (speculative trees use more than one)
+ * @param kvCompression how prompts are compressed into the cache ({@link KvCompression#none()}: never); a
+ *        compressing session prefills every prompt afresh (no prefix reuse) and can hold prompts longer than the
+ *        context (chunked prefill, compressing between chunks)
  */
 public record SessionOptions(int contextSize, int batchSize, int microBatchSize, int threads, int batchThreads,
-        FlashAttention flashAttention, KvCacheType kvCacheType, int sequences) {
+        FlashAttention flashAttention, KvCacheType kvCacheType, int sequences, KvCompression kvCompression) {
 
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
@@ -28,6 +32,10 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         if (sequences < 1 || sequences > 256) throw new IllegalArgumentException("sequences must be in [1, 256], got " + sequences);
         Objects.requireNonNull(flashAttention, "flashAttention");
         Objects.requireNonNull(kvCacheType, "kvCacheType");
+        Objects.requireNonNull(kvCompression, "kvCompression");
+        if (kvCompression.enabled() && (kvCacheType != KvCacheType.F16 && kvCacheType != KvCacheType.F32)) {
+            throw new IllegalArgumentException("KV compression scores an F16 or F32 K cache; " + kvCacheType + " is not supported");
+        }
         if (flashAttention == FlashAttention.OFF && (kvCacheType == KvCacheType.Q8_0 || kvCacheType == KvCacheType.Q4_0)) {
             throw new IllegalArgumentException("a quantized KV cache (" + kvCacheType + ") needs flash attention (AUTO or ON)");
         }
@@ -39,7 +47,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
 
     public Builder toBuilder() {
         return new Builder().contextSize(contextSize).batchSize(batchSize).microBatchSize(microBatchSize).threads(threads)
-                .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences);
+                .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences).kvCompression(kvCompression);
     }
 
     public static final class Builder {
@@ -51,6 +59,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         private FlashAttention flashAttention = FlashAttention.AUTO;
         private KvCacheType kvCacheType = KvCacheType.F16;
         private int sequences = 1;
+        private KvCompression kvCompression = KvCompression.none();
 
         public Builder contextSize(int n) { contextSize = n; return this; }
         public Builder batchSize(int n) { batchSize = n; return this; }
@@ -61,8 +70,11 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         public Builder flashAttention(FlashAttention f) { flashAttention = f; return this; }
         public Builder kvCacheType(KvCacheType t) { kvCacheType = t; return this; }
         public Builder sequences(int n) { sequences = n; return this; }
+        /** KV-cache compression of prompts, e.g. {@code KvCompression.parse("windowkv:0.12")}. */
+        public Builder kvCompression(KvCompression c) { kvCompression = c; return this; }
         public SessionOptions build() {
-            return new SessionOptions(contextSize, batchSize, microBatchSize, threads, batchThreads, flashAttention, kvCacheType, sequences);
+            return new SessionOptions(contextSize, batchSize, microBatchSize, threads, batchThreads, flashAttention, kvCacheType,
+                    sequences, kvCompression);
         }
     }
 }

@@ -63,7 +63,8 @@ final class SpeculativeLoop {
         Drafter drafter = session.drafter(options.speculation());
         AcceptanceProfile profile = session.profile(options.speculation());
         SpeculationStats.Accumulator stats = SpeculationStats.accumulator(drafter.name());
-        int contextSize = session.contextSize();
+        // Positions run past the cell count by what KV compression evicted.
+        int contextSize = session.contextSize() + (int) session.evictedTokens();
 
         // The first token comes from the prompt's logits, exactly as in plain decoding.
         int root = TokenflowNative.tf_sampler_sample(sampler, handle);

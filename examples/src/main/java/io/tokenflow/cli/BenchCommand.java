@@ -10,6 +10,7 @@ import io.tokenflow.Model;
 import io.tokenflow.ModelInfo;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
+import io.tokenflow.kv.KvCompression;
 import io.tokenflow.speculative.Speculation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -63,6 +64,11 @@ final class BenchCommand implements Callable<Integer> {
                     + "with this speculation policy: none|ngram|lookahead|recycling|auto (default: ${DEFAULT-VALUE}).")
     String specPolicy;
 
+    @Option(names = "--kv", paramLabel = "POLICY:BUDGET",
+            description = "Also compare generation after a KV-compressed prefill (e.g. windowkv:0.12) with the full cache: "
+                    + "prefill time, KV memory, generation speed (random prompt of -p tokens, -n generated).")
+    String kvSpec;
+
     @Option(names = "--draft-budget", paramLabel = "N", defaultValue = "-1",
             description = "Drafted tokens per step for --spec: -1 sizes trees from measured decode cost (default), else fixed.")
     int draftBudget;
@@ -81,6 +87,8 @@ final class BenchCommand implements Callable<Integer> {
         Speculation policy = OptionValues.build(() -> Speculation.parse(specPolicy), java.util.Map.of());
         if (draftBudget < -1 || draftBudget > 255) throw CliException.usage("--draft-budget must be -1, 0 or 1..255, got " + draftBudget);
         if (policy != Speculation.NONE && nGen == 0) throw CliException.usage("--spec needs -n > 0");
+        KvCompression kv = kvSpec == null ? null : OptionValues.build(() -> KvCompression.parse(kvSpec), java.util.Map.of());
+        if (kv != null && (nGen == 0 || nPrompt == 0)) throw CliException.usage("--kv needs -p > 0 and -n > 0");
         if (llamaBench != null && !llamaBench.toFile().isFile()) {
             throw CliException.usage("llama-bench not found: " + llamaBench);
         }
@@ -90,6 +98,7 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchResult> ours = new ArrayList<>();
         List<BenchResult> theirs = null;
         SpecResult specResult = null;
+        KvResult kvResult = null;
         ModelInfo info;
         try (Model model = ModelLoading.load(common, io)) {
             info = model.info();
@@ -136,6 +145,7 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
                 if (policy != Speculation.NONE) specResult = measureSpeculation(status, model, nThreads, policy);
+                if (kv != null) kvResult = measureKv(status, model, nThreads, kv);
             } finally {
                 status.clear();
             }
@@ -143,10 +153,12 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             ObjectNode o = jsonObject(info, nThreads, ours, theirs);
             if (specResult != null) o.set("spec", specResult.toJson());
+            if (kvResult != null) o.set("kv", kvResult.toJson());
             Json.print(io.out(), o);
         } else {
             printTables(io.out(), info, nThreads, ours, theirs);
             if (specResult != null) specResult.print(io.out());
+            if (kvResult != null) kvResult.print(io.out());
         }
         return ExitCodes.OK;
     }
@@ -280,6 +292,72 @@ final class BenchCommand implements Callable<Integer> {
         }
         return new SpecResult(policy, prompts.size(), nGen, plain[0] / plain[1], sped[0] / sped[1],
                 steps == 0 ? 0 : (double) accepted / steps);
+    }
+
+    /** Full cache, then the compressed one, on the same random prompt: prefill, KV memory, generation speed. */
+    private KvResult measureKv(StatusLine status, Model model, int nThreads, KvCompression kv) {
+        int[] prompt = new int[nPrompt];
+        java.util.Random random = new java.util.Random(7);
+        int vocab = model.info().vocabularySize();
+        for (int i = 0; i < prompt.length; i++) prompt[i] = random.nextInt(vocab);
+        KvRun[] runs = new KvRun[2];
+        for (int mode = 0; mode < 2; mode++) {
+            KvCompression c = mode == 0 ? KvCompression.none() : kv;
+            SessionOptions so = SessionOptions.builder().contextSize(nPrompt + nGen + 16).batchSize(BATCH).microBatchSize(MICRO_BATCH)
+                    .threads(nThreads).kvCacheType(KvCacheType.F16).flashAttention(FlashAttention.AUTO).kvCompression(c).build();
+            status.show("bench: " + (mode == 0 ? "full cache" : "--kv " + c));
+            try (Session s = model.newSession(so)) {
+                GenerationOptions o = GenerationOptions.builder().maxTokens(nGen).temperature(0).ignoreEos(true).build();
+                s.generate(prompt, o, io.tokenflow.TokenListener.NONE);  // warm-up (JIT, caches)
+                GenerationResult r = s.generate(prompt, o, io.tokenflow.TokenListener.NONE);
+                long bytesPerCell = Math.max(1, model.info().layerCount() * 2L * model.info().embeddingLength()
+                        * model.info().kvHeadCount() / Math.max(1, model.info().headCount()) * 2);
+                long cells = r.stats().kv().map(k -> k.cellsUsed()).orElse((long) nPrompt + nGen - 1);
+                long bytes = r.stats().kv().map(k -> k.bytesUsed()).orElse(cells * bytesPerCell);
+                runs[mode] = new KvRun(cells, bytes, r.stats().ttftMillis(), r.stats().generationTokensPerSecond(),
+                        r.stats().kv().map(k -> k.scoringTimeMs()).orElse(0.0));
+            }
+        }
+        return new KvResult(kv, nPrompt, nGen, runs[0], runs[1]);
+    }
+
+    private record KvRun(long cells, long bytes, double prefillMs, double tgTps, double scoringMs) {
+        ObjectNode toJson() {
+            ObjectNode o = Json.object();
+            o.put("kv_cells_used", cells);
+            o.put("kv_bytes_used", bytes);
+            Json.number(o, "prefill_ms", prefillMs);
+            Json.number(o, "scoring_ms", scoringMs);
+            Json.number(o, "tg_tokens_per_s", tgTps);
+            return o;
+        }
+    }
+
+    private record KvResult(KvCompression kv, int promptTokens, int genTokens, KvRun full, KvRun compressed) {
+        ObjectNode toJson() {
+            ObjectNode o = Json.object();
+            o.put("kv_policy", kv.toString());
+            o.put("prompt_tokens", promptTokens);
+            o.put("generated_tokens", genTokens);
+            o.set("full", full.toJson());
+            o.set("compressed", compressed.toJson());
+            Json.number(o, "kv_bytes_ratio", (double) compressed.bytes / Math.max(1, full.bytes));
+            Json.number(o, "tg_speedup", compressed.tgTps / full.tgTps);
+            return o;
+        }
+
+        void print(PrintWriter out) {
+            out.println();
+            Table t = new Table("cache", "cells:", "KV memory:", "prefill ms:", "scoring ms:", "tg t/s:");
+            t.row("full", full.cells, Units.bytes(full.bytes), String.format(Locale.ROOT, "%.1f", full.prefillMs),
+                    "-", String.format(Locale.ROOT, "%.2f", full.tgTps));
+            t.row("--kv " + kv, compressed.cells, Units.bytes(compressed.bytes), String.format(Locale.ROOT, "%.1f", compressed.prefillMs),
+                    String.format(Locale.ROOT, "%.1f", compressed.scoringMs), String.format(Locale.ROOT, "%.2f", compressed.tgTps));
+            t.print(out);
+            out.printf(Locale.ROOT, "KV memory %.1f%% of the full cache; generation %.2fx the full cache's speed%n",
+                    100.0 * compressed.bytes / Math.max(1, full.bytes), compressed.tgTps / full.tgTps);
+            out.flush();
+        }
     }
 
     /** Plain vs speculative greedy generation over the built-in prompts. */

@@ -3,6 +3,7 @@ package io.tokenflow.cli;
 import io.tokenflow.FlashAttention;
 import io.tokenflow.KvCacheType;
 import io.tokenflow.SessionOptions;
+import io.tokenflow.kv.KvCompression;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -28,6 +29,12 @@ final class ContextOptions {
             description = "Flash attention: auto, on, off (default: ${DEFAULT-VALUE}).")
     FlashAttention flashAttention;
 
+    @Option(names = "--kv", paramLabel = "POLICY[:BUDGET][,KEY=VALUE...]",
+            description = "KV-cache compression of the prompt: none, streaming, snapkv, windowkv, with a budget in tokens "
+                    + "(512) or as a fraction of the prompt (0.12 or 12%%), e.g. windowkv:0.12; options: sinks, obs, kernel, "
+                    + "pool=avg|max, w, task=auto|qa|other, groups, beta (default: none).")
+    String kv;
+
     private static final Map<String, String> NAMES = Map.of("contextSize", "--ctx-size", "batchSize", "--batch-size", "threads", "--threads", "batchThreads", "--threads");
 
     SessionOptions toOptions() {
@@ -35,6 +42,7 @@ final class ContextOptions {
             SessionOptions.Builder b = SessionOptions.builder().contextSize(contextSize).batchSize(batchSize)
                     .kvCacheType(kvType).flashAttention(flashAttention);
             if (threads != null) b.threads(threads);
+            if (kv != null) b.kvCompression(KvCompression.parse(kv));
             return b.build();
         }, NAMES);
     }

@@ -113,6 +113,15 @@ final class GenerateCommand implements Callable<Integer> {
             ArrayNode hits = st.putArray("depth_hit_rate");
             for (double h : sp.depthHitRate()) hits.add(h);
         });
+        s.kv().ifPresent(kv -> {
+            st.put("kv_policy", kv.policy());
+            st.put("kv_cells_used", kv.cellsUsed());
+            st.put("kv_cells_full", kv.cellsFull());
+            st.put("kv_bytes_used", kv.bytesUsed());
+            st.put("kv_bytes_full", kv.bytesFull());
+            st.put("evicted_tokens", kv.evictedTokens());
+            Json.number(st, "kv_scoring_ms", kv.scoringTimeMs());
+        });
         return o;
     }
 
@@ -126,6 +135,9 @@ final class GenerateCommand implements Callable<Integer> {
                         + "first token after %.1f ms, total %.1f ms, stop: %s%n",
                 s.promptTokens(), s.cachedPromptTokens(), s.promptTokensPerSecond(), s.generatedTokens(),
                 s.generationTokensPerSecond(), s.ttftMillis(), s.totalMillis(), stopReason(r));
+        s.kv().ifPresent(kv -> err.printf(Locale.ROOT, "tokenflow: kv %s: %d of %d cells (%s of %s), %d evicted, scoring %.1f ms%n",
+                kv.policy(), kv.cellsUsed(), kv.cellsFull(), Units.bytes(kv.bytesUsed()), Units.bytes(kv.bytesFull()),
+                kv.evictedTokens(), kv.scoringTimeMs()));
         err.flush();
     }
 }

@@ -9,12 +9,6 @@ import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
 import io.tokenflow.Tokenflow;
 import io.tokenflow.speculative.Speculation;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -22,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import javax.imageio.ImageIO;
 
 /**
  * Speedup versus tree size (a benchmark program): for each policy and draft budget, the acceptance measured on a
@@ -139,51 +132,12 @@ public final class TreeSizeSweep {
         return cost;
     }
 
-    /** A small line chart: x = budget (log2 scale), y = speedup; a grey line at 1x. */
+    /** Projected speedup vs budget, one line per policy, a grey line at 1x. */
     static void plot(double[][] y, Path png, String title) throws IOException {
-        int w = 900, h = 560, left = 80, right = 170, top = 60, bottom = 70;
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        double ymax = 1.5;
-        for (double[] row : y) for (double v : row) ymax = Math.max(ymax, v * 1.1);
-        int pw = w - left - right, ph = h - top - bottom;
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-        g.drawString(title, left, 30);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        g.drawLine(left, top + ph, left + pw, top + ph);
-        g.drawLine(left, top, left, top + ph);
-        for (int b = 0; b < BUDGETS.length; b++) {
-            int x = left + pw * b / (BUDGETS.length - 1);
-            g.drawLine(x, top + ph, x, top + ph + 5);
-            g.drawString(Integer.toString(BUDGETS[b]), x - 6, top + ph + 20);
-        }
-        g.drawString("drafted nodes per step (tree budget)", left + pw / 2 - 110, h - 20);
-        for (double t = 0; t <= ymax; t += 0.5) {
-            int yy = top + ph - (int) (ph * t / ymax);
-            g.drawLine(left - 5, yy, left, yy);
-            g.drawString(String.format(Locale.ROOT, "%.1fx", t), left - 45, yy + 5);
-        }
-        g.setColor(Color.GRAY);
-        int one = top + ph - (int) (ph / ymax);
-        g.drawLine(left, one, left + pw, one);
-        Color[] colors = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44), new Color(214, 39, 40)};
-        g.setStroke(new BasicStroke(2.5f));
-        for (int p = 0; p < y.length; p++) {
-            g.setColor(colors[p % colors.length]);
-            for (int b = 0; b + 1 < BUDGETS.length; b++) {
-                int x0 = left + pw * b / (BUDGETS.length - 1), x1 = left + pw * (b + 1) / (BUDGETS.length - 1);
-                int y0 = top + ph - (int) (ph * y[p][b] / ymax), y1 = top + ph - (int) (ph * y[p][b + 1] / ymax);
-                g.drawLine(x0, y0, x1, y1);
-            }
-            g.fillRect(left + pw + 20, top + 20 + 25 * p, 14, 14);
-            g.drawString(POLICIES[p].toString(), left + pw + 40, top + 32 + 25 * p);
-        }
-        g.dispose();
-        Files.createDirectories(png.toAbsolutePath().getParent());
-        ImageIO.write(img, "png", png.toFile());
+        List<String> x = new ArrayList<>();
+        for (int b : BUDGETS) x.add(Integer.toString(b));
+        List<String> series = new ArrayList<>();
+        for (Speculation p : POLICIES) series.add(p.toString());
+        LinePlot.write(png, title, "drafted nodes per step (tree budget)", x, series, y, 0, 1.5, 0.5, "%.1fx", 1.0);
     }
 }

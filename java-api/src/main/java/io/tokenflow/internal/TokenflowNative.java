@@ -110,7 +110,7 @@ public final class TokenflowNative {
             @Cast("char*") byte[] buf, int bufLen);
 
     public static native TfSession tf_session_new(TfModel model, int nCtx, int nBatch, int nUbatch, int nThreads,
-            int nThreadsBatch, int flashAttn, int typeK, int typeV, int nSeqMax);
+            int nThreadsBatch, int flashAttn, int typeK, int typeV, int nSeqMax, @Cast("bool") boolean kvTaps);
     public static native void tf_session_free(TfSession session);
     public static native int tf_session_n_ctx(TfSession session);
     public static native int tf_session_n_batch(TfSession session);
@@ -131,6 +131,17 @@ public final class TokenflowNative {
     public static native @Cast("bool") boolean tf_memory_seq_rm(TfSession session, int seq, int p0, int p1);
     public static native void tf_memory_clear(TfSession session);
     public static native int tf_memory_pos_max(TfSession session, int seq);
+
+    public static native int tf_session_kv_arm(TfSession session, int[] layers, int nLayers, int nThreads);
+    public static native int tf_session_kv_disarm(TfSession session);
+    public static native double tf_session_kv_score_ms(TfSession session);
+    public static native int tf_session_kv_scores(TfSession session, int slot, int seq, int posEnd, int[] outPos,
+            float[] outScores, int cap, int[] outNHead);
+    public static native int tf_session_kv_cells(TfSession session, int seq, int[] outPos, int cap);
+    public static native long tf_session_kv_cell_bytes(TfSession session);
+    public static native int tf_window_aggregate(@Cast("const float*") float[] scores, long nHead, long nTokens,
+            long rowStride, int w, int mode, float[] out);
+    public static native int tf_pool1d(@Cast("const float*") float[] in, long n, int kernel, int mode, float[] out);
 
     public static native TfSampler tf_sampler_new(TfModel model, float temperature, int topK, float topP,
             float minP, float repeatPenalty, int repeatLastN, int seed);

@@ -1,0 +1,75 @@
+// Internal to libtokenflow: the handle structs and error helpers shared by the facade's source files.
+#ifndef TOKENFLOW_FACADE_INTERNAL_H
+#define TOKENFLOW_FACADE_INTERNAL_H
+
+#include "ggml-cpu.h"
+#include "kv_tap.h"
+#include "llama.h"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tfi {
+
+inline thread_local std::string g_last_error;
+
+// Record msg as this thread's last error and return code (or NULL).
+inline int32_t fail(int32_t code, const std::string & msg) {
+    g_last_error = msg;
+    return code;
+}
+
+template <typename T> T * fail_null(const std::string & msg) {
+    g_last_error = msg;
+    return nullptr;
+}
+
+// llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
+constexpr uint32_t kMaxSeq = 256;
+// Largest draft tree: sequence ids 1..255 are its paths (0 is the main sequence).
+constexpr int32_t kMaxTree = 256;
+
+} // namespace tfi
+
+struct tf_model {
+    llama_model * model = nullptr;
+    const llama_vocab * vocab = nullptr;
+    ~tf_model() { if (model) llama_model_free(model); }
+};
+
+struct tf_session {
+    tf_model * owner = nullptr;
+    llama_context * ctx = nullptr;
+    int32_t type_k = 1;  // ggml_type of the KV cache
+    int32_t type_v = 1;
+    // Persistent CPU thread pools (as llama-bench uses): without them ggml starts threads on every decode,
+    // which costs more than a whole decode step of a small model.
+    ggml_threadpool * pool = nullptr;
+    ggml_threadpool * pool_batch = nullptr;
+    std::atomic<bool> abort{false};
+    bool has_logits = false;
+    // One batch of n_batch tokens, reused by every decode call (no allocation per generated token).
+    llama_batch batch{};
+    bool batch_ready = false;
+    // Token trees: a batch whose tokens may carry up to kMaxTree sequence ids, allocated on first use.
+    llama_batch tree_batch{};
+    bool tree_ready = false;
+    std::vector<int32_t> tree_tokens, tree_parents, tree_depth;
+    std::vector<int32_t> tree_leaf_seq;  // per node: one leaf sequence id below it
+    int32_t tree_pos0 = -1;
+    int32_t tree_n_leaves = 0;
+    // KV compression: attention taps (installed as cb_eval only when the session asked for them).
+    std::unique_ptr<tfi::kv_tap> tap;
+    ~tf_session() {
+        if (tree_ready) llama_batch_free(tree_batch);
+        if (batch_ready) llama_batch_free(batch);
+        if (ctx) llama_free(ctx);
+        if (pool_batch) ggml_threadpool_free(pool_batch);
+        if (pool) ggml_threadpool_free(pool);
+    }
+};
+
+#endif // TOKENFLOW_FACADE_INTERNAL_H

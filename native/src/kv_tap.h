@@ -1,0 +1,45 @@
+// Internal to libtokenflow: taps on each layer's attention during one decode call, feeding the
+// observation-window scoring kernel of tfkernels (KV-cache compression).
+#ifndef TOKENFLOW_KV_TAP_H
+#define TOKENFLOW_KV_TAP_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct ggml_tensor;
+
+namespace tfi {
+
+// State of the attention taps of one session. Installed as llama.cpp's cb_eval: while armed, the scheduler
+// stops after each wanted layer's attention node and hands it to on_node(), which scores the query rows of
+// that micro-batch against every key cell where the tensors live (host: tfk_window_scores; CUDA:
+// tfk_window_scores_cuda), without copying the cache.
+struct kv_tap {
+    bool armed = false;
+    int32_t n_threads = 1;
+    std::vector<int32_t> layers;        // layers to score, in slot order
+    // Results of the last armed decode: per slot, n_head x n_kv floats (head-major), summed over every query
+    // row the decode call computed (all of its micro-batches).
+    int32_t n_head = 0;
+    int32_t n_kv = 0;
+    std::vector<float> scores;
+    std::vector<uint8_t> scored;        // per slot: 1 once the layer was seen
+    double ms = 0.0;                    // time spent in the scoring kernel
+    int32_t error = 0;                  // first tfk_status != 0 met (0 = none)
+    std::string error_text;
+    void * dev_out = nullptr;           // device scratch for the CUDA path (n_head * n_kv floats)
+    size_t dev_out_bytes = 0;
+
+    ~kv_tap();
+    void arm(const int32_t * layer_ids, int32_t n, int32_t threads);
+    // ask == true: does the caller want node t? ask == false: t has been computed, score it.
+    bool on_node(ggml_tensor * t, bool ask);
+};
+
+// The cb_eval trampoline (user data: the kv_tap).
+bool kv_tap_eval(ggml_tensor * t, bool ask, void * user);
+
+} // namespace tfi
+
+#endif // TOKENFLOW_KV_TAP_H
