@@ -36,6 +36,17 @@ uint16_t f2h(float f) {  // round to nearest even; finite inputs and -inf
     return static_cast<uint16_t>(sign | h);
 }
 
+// The 1-minute load average (/proc/loadavg), to record how contended the machine was; -1 if unknown.
+double load_average() {
+    std::FILE * f = std::fopen("/proc/loadavg", "r");
+    double l = -1.0;
+    if (f != nullptr) {
+        if (std::fscanf(f, "%lf", &l) != 1) l = -1.0;
+        std::fclose(f);
+    }
+    return l;
+}
+
 struct Shape {
     const char * name;
     int64_t d, n_head, n_head_kv, n_rows, n_kv;
@@ -67,8 +78,9 @@ int main(int argc, char ** argv) {
         {"d64-8k", 64, 32, 8, 32, 8192},
         {"d128-4k", 128, 32, 8, 16, 4096},
     };
-    std::printf("tfk_window_scores_bench: CPU %s, %u hardware threads\n\n", cpu_model().c_str(),
-                std::thread::hardware_concurrency());
+    const double load_before = load_average();
+    std::printf("tfk_window_scores_bench: CPU %s, %u hardware threads, load average %.2f\n\n", cpu_model().c_str(),
+                std::thread::hardware_concurrency(), load_before);
 
     std::mt19937 rng(777u);
     std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -170,11 +182,16 @@ int main(int argc, char ** argv) {
                     std::max(c1->max_rel_err, c2->max_rel_err), a->best_ms, p->best_ms);
     }
 
+    const double load_after = load_average();
+    std::printf("load average before %.2f, after %.2f (other processes compete for the cores when it exceeds the thread count)\n",
+                load_before, load_after);
+
     std::FILE * f = open_output(out_path);
     if (f == nullptr) return 2;
     std::fprintf(f, "{\n  \"benchmark\": \"tfk_window_scores_bench\",\n");
-    std::fprintf(f, "  \"machine\": {\"cpu\": \"%s\", \"hardware_threads\": %u, \"compiler\": \"%s\", \"avx2\": %s},\n",
-                 json_escape(cpu_model()).c_str(), std::thread::hardware_concurrency(), json_escape(__VERSION__).c_str(),
+    std::fprintf(f, "  \"machine\": {\"cpu\": \"%s\", \"hardware_threads\": %u, \"load_average_before\": %.2f, \"load_average_after\": %.2f, \"compiler\": \"%s\", \"avx2\": %s},\n",
+                 json_escape(cpu_model()).c_str(), std::thread::hardware_concurrency(), load_before, load_after,
+                 json_escape(__VERSION__).c_str(),
 #if defined(__AVX2__)
                  "true"
 #else
