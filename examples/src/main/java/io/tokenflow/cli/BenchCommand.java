@@ -89,6 +89,7 @@ final class BenchCommand implements Callable<Integer> {
         if (policy != Speculation.NONE && nGen == 0) throw CliException.usage("--spec needs -n > 0");
         KvCompression kv = kvSpec == null ? null : OptionValues.build(() -> KvCompression.parse(kvSpec), java.util.Map.of());
         if (kv != null && (nGen == 0 || nPrompt == 0)) throw CliException.usage("--kv needs -p > 0 and -n > 0");
+        if (kv != null) OptionValues.build(() -> kv.resolveBudget(nPrompt), java.util.Map.of());
         if (llamaBench != null && !llamaBench.toFile().isFile()) {
             throw CliException.usage("llama-bench not found: " + llamaBench);
         }
@@ -301,29 +302,39 @@ final class BenchCommand implements Callable<Integer> {
         int vocab = model.info().vocabularySize();
         for (int i = 0; i < prompt.length; i++) prompt[i] = random.nextInt(vocab);
         KvRun[] runs = new KvRun[2];
+        int fullContext = nPrompt + nGen + 16;
+        // The compressed session gets a cache sized for the budget (plus room for a prefill chunk and the
+        // generated tokens), not for the prompt: that is the point of compressing.
+        int budget = kv.resolveBudget(nPrompt);
+        int smallContext = Math.min(fullContext, budget + nGen + Math.max(256, kv.effectiveObservationWindow() + 64));
         for (int mode = 0; mode < 2; mode++) {
             KvCompression c = mode == 0 ? KvCompression.none() : kv;
-            SessionOptions so = SessionOptions.builder().contextSize(nPrompt + nGen + 16).batchSize(BATCH).microBatchSize(MICRO_BATCH)
+            int ctx = mode == 0 ? fullContext : smallContext;
+            SessionOptions so = SessionOptions.builder().contextSize(ctx).batchSize(BATCH).microBatchSize(MICRO_BATCH)
                     .threads(nThreads).kvCacheType(KvCacheType.F16).flashAttention(FlashAttention.AUTO).kvCompression(c).build();
             status.show("bench: " + (mode == 0 ? "full cache" : "--kv " + c));
             try (Session s = model.newSession(so)) {
                 GenerationOptions o = GenerationOptions.builder().maxTokens(nGen).temperature(0).ignoreEos(true).build();
-                s.generate(prompt, o, io.tokenflow.TokenListener.NONE);  // warm-up (JIT, caches)
+                // Warm-up (JIT, caches): the full-cache run on a short prompt, so that big models do not prefill twice;
+                // the compressed run repeats its prompt when it is short (a short prompt may be below the budget's minimum).
+                if (mode == 0) s.generate(java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), o, io.tokenflow.TokenListener.NONE);
+                else if (prompt.length <= 512) s.generate(prompt, o, io.tokenflow.TokenListener.NONE);
                 GenerationResult r = s.generate(prompt, o, io.tokenflow.TokenListener.NONE);
                 long bytesPerCell = Math.max(1, model.info().layerCount() * 2L * model.info().embeddingLength()
                         * model.info().kvHeadCount() / Math.max(1, model.info().headCount()) * 2);
                 long cells = r.stats().kv().map(k -> k.cellsUsed()).orElse((long) nPrompt + nGen - 1);
                 long bytes = r.stats().kv().map(k -> k.bytesUsed()).orElse(cells * bytesPerCell);
-                runs[mode] = new KvRun(cells, bytes, r.stats().ttftMillis(), r.stats().generationTokensPerSecond(),
+                runs[mode] = new KvRun(s.contextSize(), cells, bytes, r.stats().ttftMillis(), r.stats().generationTokensPerSecond(),
                         r.stats().kv().map(k -> k.scoringTimeMs()).orElse(0.0));
             }
         }
         return new KvResult(kv, nPrompt, nGen, runs[0], runs[1]);
     }
 
-    private record KvRun(long cells, long bytes, double prefillMs, double tgTps, double scoringMs) {
+    private record KvRun(int context, long cells, long bytes, double prefillMs, double tgTps, double scoringMs) {
         ObjectNode toJson() {
             ObjectNode o = Json.object();
+            o.put("context", context);
             o.put("kv_cells_used", cells);
             o.put("kv_bytes_used", bytes);
             Json.number(o, "prefill_ms", prefillMs);
@@ -348,10 +359,10 @@ final class BenchCommand implements Callable<Integer> {
 
         void print(PrintWriter out) {
             out.println();
-            Table t = new Table("cache", "cells:", "KV memory:", "prefill ms:", "scoring ms:", "tg t/s:");
-            t.row("full", full.cells, Units.bytes(full.bytes), String.format(Locale.ROOT, "%.1f", full.prefillMs),
+            Table t = new Table("cache", "context:", "cells:", "KV memory:", "prefill ms:", "scoring ms:", "tg t/s:");
+            t.row("full", full.context, full.cells, Units.bytes(full.bytes), String.format(Locale.ROOT, "%.1f", full.prefillMs),
                     "-", String.format(Locale.ROOT, "%.2f", full.tgTps));
-            t.row("--kv " + kv, compressed.cells, Units.bytes(compressed.bytes), String.format(Locale.ROOT, "%.1f", compressed.prefillMs),
+            t.row("--kv " + kv, compressed.context, compressed.cells, Units.bytes(compressed.bytes), String.format(Locale.ROOT, "%.1f", compressed.prefillMs),
                     String.format(Locale.ROOT, "%.1f", compressed.scoringMs), String.format(Locale.ROOT, "%.2f", compressed.tgTps));
             t.print(out);
             out.printf(Locale.ROOT, "KV memory %.1f%% of the full cache; generation %.2fx the full cache's speed%n",

@@ -184,6 +184,40 @@ class CliTest {
     }
 
     @Test
+    void generateKvJsonReportsTheCache() throws IOException {
+        String prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
+                + "One day, she saw a big, red ball under a tree. Her friend Tom came and said, can I play too?";
+        Run r = run("generate", "-m", stories().toString(), "-t", "1", "-n", "12", "--temp", "0", "--kv", "windowkv:0.5",
+                "--json", "-p", prompt);
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode st = r.json().path("stats");
+        assertThat(st.path("kv_policy").asText()).isEqualTo("windowkv");
+        int promptTokens = st.path("prompt_tokens").asInt();
+        long used = st.path("kv_cells_used").asLong();
+        long full = st.path("kv_cells_full").asLong();
+        assertThat(full).isEqualTo(promptTokens + 11);
+        assertThat(used).isLessThanOrEqualTo(promptTokens / 2 + 11).isGreaterThan(0);
+        assertThat(st.path("evicted_tokens").asLong()).isEqualTo(full - used);
+        assertThat(st.path("kv_bytes_used").asLong()).isLessThan(st.path("kv_bytes_full").asLong());
+        // Bad budgets are usage errors with the reason.
+        Run bad = run("generate", "-m", stories().toString(), "--kv", "windowkv:1.5", "-p", "Hi");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err()).contains("1.5");
+    }
+
+    @Test
+    void benchKvComparesWithTheFullCache() throws IOException {
+        Run r = run("bench", "-m", stories().toString(), "-t", "1", "-p", "128", "-n", "8", "-r", "1", "--kv", "snapkv:0.5", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode kv = Json.MAPPER.readTree(r.out()).path("kv");
+        assertThat(kv.path("kv_policy").asText()).startsWith("snapkv");
+        assertThat(kv.path("full").path("kv_cells_used").asLong()).isEqualTo(135);
+        assertThat(kv.path("compressed").path("kv_cells_used").asLong()).isEqualTo(64 + 7);
+        assertThat(kv.path("kv_bytes_ratio").asDouble()).isBetween(0.45, 0.6);
+        assertThat(kv.path("compressed").path("tg_tokens_per_s").asDouble()).isPositive();
+    }
+
+    @Test
     void benchJsonGivesPositiveSpeeds() throws IOException {
         Run r = run("bench", "-m", stories().toString(), "-t", "1", "-p", "32", "-n", "8", "-r", "1", "--json");
         assertThat(r.code()).as(r.err()).isZero();
