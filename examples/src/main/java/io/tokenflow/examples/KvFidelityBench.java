@@ -125,7 +125,7 @@ public final class KvFidelityBench {
             for (double b : BUDGETS) x.add(String.format(Locale.ROOT, "%.0f%%", b * 100));
             LinePlot.write(Path.of(prefix + ".png"), "Top-1 agreement with the full cache, " + modelPath.getFileName()
                     + " (" + promptTokens + "-token prompts)", "KV budget (fraction of the prompt)", x, Arrays.asList(POLICIES),
-                    top1, 0, 1.0, 0.1, "%.1f", 1.0);
+                    top1, 0.9, 1.0, 0.02, "%.2f", 1.0);
             System.out.println("\nwrote " + jsonOut + " and " + prefix + ".png");
         }
     }

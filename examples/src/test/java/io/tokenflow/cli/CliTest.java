@@ -218,6 +218,22 @@ class CliTest {
     }
 
     @Test
+    void evalJsonGivesAccuracyWithIntervals() throws IOException {
+        Run r = run("eval", "-m", stories().toString(), "-t", "1", "--task", "passkey", "--samples", "3", "--lengths", "64,96", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.json();
+        assertThat(j.path("task").asText()).isEqualTo("passkey");
+        assertThat(j.path("samples").asInt()).isEqualTo(6);
+        double acc = j.path("accuracy").asDouble();
+        assertThat(acc).isBetween(0.0, 1.0);
+        assertThat(j.path("ci95").get(0).asDouble()).isLessThanOrEqualTo(acc);
+        assertThat(j.path("ci95").get(1).asDouble()).isGreaterThanOrEqualTo(acc);
+        assertThat(j.path("lengths")).hasSize(2);
+        assertThat(j.path("lengths").get(1).path("length").asInt()).isEqualTo(96);
+        assertThat(run("eval", "-m", stories().toString(), "--task", "bogus").code()).isEqualTo(2);
+    }
+
+    @Test
     void benchJsonGivesPositiveSpeeds() throws IOException {
         Run r = run("bench", "-m", stories().toString(), "-t", "1", "-p", "32", "-n", "8", "-r", "1", "--json");
         assertThat(r.code()).as(r.err()).isZero();
