@@ -188,8 +188,11 @@ typedef struct tf_trainer tf_trainer;
 const char * tf_trainer_last_error(void);
 
 // model_path: a GGUF with F32 weights, loaded without mmap (its weights are updated in memory).
-// n_ctx: window length, a multiple of 256. n_gpu_layers as for tf_model_load (0 = CPU).
-tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, int32_t n_threads, int32_t n_gpu_layers);
+// n_ctx: window length (tokens per optimizer step), a multiple of 256. n_ubatch: micro-batch (0 = n_ctx), divides
+// n_ctx; micro-batches accumulate gradients, and a later one sees the earlier ones' cached K/V without gradient
+// through them (so documents should not cross micro-batch boundaries). n_gpu_layers as for tf_model_load.
+tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, uint32_t n_ubatch, int32_t n_threads,
+                            int32_t n_gpu_layers);
 void     tf_trainer_free(tf_trainer * trainer);
 uint32_t tf_trainer_n_ctx(const tf_trainer * trainer);
 int32_t  tf_trainer_n_vocab(const tf_trainer * trainer);

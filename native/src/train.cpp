@@ -2,9 +2,10 @@
 // (llama_opt_init / llama_opt_epoch). See the "training" section of include/tokenflow.h for the contract.
 //
 // One optimizer step is one window of n_ctx tokens (inputs t[0..n_ctx), labels t[1..n_ctx]), one sequence: the
-// batch size in tokens is n_ctx. llama.cpp clears the KV cache before every window and runs the whole window as
-// one micro-batch (n_batch = n_ubatch = n_ctx), so the gradient of every position flows through the attention of
-// every earlier position of its window. The learning rate of each step comes from a schedule (warm-up, then
+// batch size in tokens is n_ctx. llama.cpp clears the KV cache before every window and runs it as n_ctx / n_ubatch
+// micro-batches whose gradients are accumulated (ggml-opt's opt_period). A micro-batch attends the cached keys and
+// values of the earlier ones, but no gradient flows back into them: with n_ubatch < n_ctx, pack documents so that
+// none crosses a micro-batch boundary, and the window is a batch of independent sequences. The learning rate of each step comes from a schedule (warm-up, then
 // constant / cosine / linear decay) evaluated here in the optimizer-parameters callback that ggml calls before
 // every optimizer step.
 #include "tokenflow.h"
@@ -145,7 +146,8 @@ extern "C" {
 
 const char * tf_trainer_last_error(void) { return g_train_error.c_str(); }
 
-tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, int32_t n_threads, int32_t n_gpu_layers) {
+tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, uint32_t n_ubatch, int32_t n_threads,
+                            int32_t n_gpu_layers) {
     g_train_error.clear();
     if (model_path == nullptr) { train_fail(TF_ERR_ARG, "model path is null"); return nullptr; }
     if (n_ctx < 256 || n_ctx > kMaxCtx || n_ctx % 256 != 0) {
@@ -153,6 +155,11 @@ tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, int32_t n_t
         return nullptr;
     }
     if (n_threads < 1 || n_threads > 1024) { train_fail(TF_ERR_ARG, "n_threads must be in [1, 1024]"); return nullptr; }
+    if (n_ubatch == 0) n_ubatch = n_ctx;
+    if (n_ubatch < 16 || n_ubatch > n_ctx || n_ctx % n_ubatch != 0) {
+        train_fail(TF_ERR_ARG, "n_ubatch must divide n_ctx and be >= 16");
+        return nullptr;
+    }
     {
         std::FILE * f = std::fopen(model_path, "rb");
         if (f == nullptr) { train_fail(TF_ERR_ARG, std::string("cannot read ") + model_path); return nullptr; }
@@ -171,8 +178,8 @@ tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, int32_t n_t
 
         llama_context_params cp = llama_context_default_params();
         cp.n_ctx = n_ctx;
-        cp.n_batch = n_ctx;   // one window = one batch = one micro-batch: gradients see the whole window
-        cp.n_ubatch = n_ctx;
+        cp.n_batch = n_ctx;     // one window = one batch = one optimizer step
+        cp.n_ubatch = n_ubatch; // n_ctx / n_ubatch micro-batches accumulate their gradients
         cp.n_seq_max = 1;
         cp.n_threads = n_threads;
         cp.n_threads_batch = n_threads;

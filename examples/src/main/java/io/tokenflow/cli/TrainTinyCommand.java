@@ -58,7 +58,8 @@ final class TrainTinyCommand implements Callable<Integer> {
     @Option(names = "--heads", paramLabel = "N", description = "Override: heads.") Integer heads;
     @Option(names = "--ffn", paramLabel = "N", description = "Override: feed-forward width.") Integer ffn;
     @Option(names = "--vocab", paramLabel = "N", description = "Override: vocabulary size.") Integer vocab;
-    @Option(names = "--context", paramLabel = "N", description = "Override: context (multiple of 256).") Integer context;
+    @Option(names = "--context", paramLabel = "N", description = "Override: context of the model (sequence length).") Integer context;
+    @Option(names = "--batch-tokens", paramLabel = "N", description = "Override: tokens per optimizer step (multiple of 256 and of the context).") Integer batchTokens;
     @Option(names = "--lr", paramLabel = "X", description = "Override: peak learning rate.") Double lr;
     @Option(names = "--lr-min", paramLabel = "X", description = "Override: final learning rate.") Double lrMin;
     @Option(names = "--warmup", paramLabel = "N", description = "Override: warm-up steps.") Long warmup;
@@ -143,7 +144,7 @@ final class TrainTinyCommand implements Callable<Integer> {
             LrSchedule ns = new LrSchedule(kind, max, min, Math.min(warmup != null ? warmup : s.warmupSteps(), n), n,
                     s.beta1(), beta2 != null ? beta2 : s.beta2(), wd != null ? wd : s.weightDecay());
             return new TrainRecipe(b.name(), or(layers, b.layers()), or(width, b.width()), or(heads, b.heads()),
-                    or(ffn, b.ffn()), or(vocab, b.vocabSize()), or(context, b.context()), initStd != null ? initStd : b.initStd(),
+                    or(ffn, b.ffn()), or(vocab, b.vocabSize()), or(context, b.context()), or(batchTokens, b.batchTokens()), initStd != null ? initStd : b.initStd(),
                     embedStd != null ? embedStd : b.embeddingStd(), ns, n, seed != null ? seed : b.seed(),
                     mix != null ? parseMix(mix) : b.mix(), stages != null ? parseStages(stages) : b.stages(),
                     or(evalEvery, b.evalEvery()), b.evalWindows(), or(retrievalSamples, b.retrievalSamples()));

@@ -162,8 +162,8 @@ public final class TokenflowNative {
     }
 
     public static native @Cast("const char*") BytePointer tf_trainer_last_error();
-    public static native TfTrainer tf_trainer_new(String modelPath, @Cast("uint32_t") int nCtx, int nThreads,
-            int nGpuLayers);
+    public static native TfTrainer tf_trainer_new(String modelPath, @Cast("uint32_t") int nCtx,
+            @Cast("uint32_t") int nUbatch, int nThreads, int nGpuLayers);
     public static native void tf_trainer_free(TfTrainer trainer);
     public static native @Cast("uint32_t") int tf_trainer_n_ctx(TfTrainer trainer);
     public static native int tf_trainer_n_vocab(TfTrainer trainer);

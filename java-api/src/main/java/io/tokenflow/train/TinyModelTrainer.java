@@ -60,6 +60,8 @@ public final class TinyModelTrainer {
     private final Listener listener;
     private BpeVocabulary vocab;
     private Map<String, TaskGenerator> generators;
+    private LengthMeasure measure;
+    private double dataSeconds;
 
     public TinyModelTrainer(TrainRecipe recipe, Path dir, int threads, Listener listener) {
         if (recipe == null || dir == null || listener == null) throw new IllegalArgumentException("null argument");
@@ -102,10 +104,11 @@ public final class TinyModelTrainer {
             writeInitialModel(dir.resolve("init.gguf"));
         }
         generators = generators();
+        measure = cachedTokenMeasure(vocab);
         int[] val = validationWindows();
         Path start = resuming ? checkpoint : dir.resolve("init.gguf");
         EvalPoint last = null;
-        try (Trainer trainer = Trainer.open(start, recipe.context(), threads);
+        try (Trainer trainer = Trainer.open(start, recipe.batchTokens(), recipe.context(), threads, 0);
              Writer lossCsv = csv(dir.resolve("loss.csv"), "step,loss,accuracy,lr,tokens_per_s,seconds", resuming, startStep - 1);
              Writer evalCsv = csv(dir.resolve("eval.csv"), evalHeader(), resuming, startStep)) {
             trainer.schedule(recipe.schedule());
@@ -120,12 +123,14 @@ public final class TinyModelTrainer {
             long step = startStep;
             double tps = 0;
             while (step < recipe.steps() && seconds < maxSeconds) {
+                long t0 = System.nanoTime();
                 int[] window = window(step);
                 long t = System.nanoTime();
+                dataSeconds += (t - t0) / 1e9;
                 Trainer.Step s = trainer.step(window);
                 double dt = (System.nanoTime() - t) / 1e9;
                 seconds += dt;
-                tps = tps == 0 ? recipe.context() / dt : 0.95 * tps + 0.05 * recipe.context() / dt;
+                tps = tps == 0 ? recipe.batchTokens() / dt : 0.95 * tps + 0.05 * recipe.batchTokens() / dt;
                 step++;
                 lossCsv.write(String.format(Locale.ROOT, "%d,%.5f,%.5f,%.6g,%.1f,%.2f%n", s.step(), s.loss(), s.accuracy(), s.lr(), tps, seconds));
                 listener.step(s, recipe.steps(), tps, seconds);
@@ -178,6 +183,23 @@ public final class TinyModelTrainer {
         return new BpeTrainer(recipe.vocabSize()).train(docs);
     }
 
+    /** Token counts of short strings (filler sentences, names, list items recur) are remembered. */
+    private static LengthMeasure cachedTokenMeasure(BpeVocabulary vocab) {
+        Map<String, Integer> cache = new java.util.HashMap<>();
+        return text -> {
+            if (text.length() > 120) return vocab.encode(text).length;
+            Integer n = cache.get(text);
+            if (n == null) {
+                n = vocab.encode(text).length;
+                if (cache.size() < 200_000) cache.put(text, n);
+            }
+            return n;
+        };
+    }
+
+    /** Seconds spent generating training windows (not counted as training time). */
+    public double dataSeconds() { return dataSeconds; }
+
     private String pick(SplittableRandom r) {
         double total = recipe.mix().values().stream().mapToDouble(Double::doubleValue).sum();
         double u = r.nextDouble() * total;
@@ -198,19 +220,29 @@ public final class TinyModelTrainer {
                 .build().write(path);
     }
 
-    /** Training window {@code step}: context + 1 tokens. */
+    /**
+     * Training window {@code step}: batchTokens + 1 tokens, made of batchTokens / context sequences of context
+     * tokens, each packed with whole documents (the last one cut), so that no document crosses a sequence.
+     */
     int[] window(long step) {
         TrainRecipe.Stage stage = recipe.stageAt(step);
-        LengthMeasure measure = LengthMeasure.tokens(vocab);
-        int[] out = new int[recipe.context() + 1];
-        int n = 0;
-        for (int j = 0; n < out.length; j++) {
-            SplittableRandom r = new SplittableRandom(recipe.seed() * 0x9E3779B97F4A7C15L ^ (step * 4096 + j) * 0xBF58476D1CE4E5B9L);
-            String family = pick(r);
-            int len = r.nextInt(stage.minTokens(), stage.maxTokens() + 1);
-            TaskSample doc = generators.get(family).sample(recipe.seed(), Split.TRAIN, step * 4096 + j, len, measure);
-            n = append(out, n, doc.text());
+        int c = recipe.context();
+        int[] out = new int[recipe.batchTokens() + 1];
+        int[] seq = new int[c];
+        int j = 0;
+        for (int k = 0; k < recipe.batchTokens() / c; k++) {
+            int n = 0;
+            while (n < c) {
+                SplittableRandom r = new SplittableRandom(recipe.seed() * 0x9E3779B97F4A7C15L ^ (step * 4096 + j) * 0xBF58476D1CE4E5B9L);
+                String family = pick(r);
+                int len = r.nextInt(stage.minTokens(), stage.maxTokens() + 1);
+                TaskSample doc = generators.get(family).sample(recipe.seed(), Split.TRAIN, step * 4096 + j, len, measure);
+                n = append(seq, n, doc.text());
+                j++;
+            }
+            System.arraycopy(seq, 0, out, k * c, c);
         }
+        out[out.length - 1] = vocab.bos();
         return out;
     }
 
@@ -222,22 +254,27 @@ public final class TinyModelTrainer {
         return n;
     }
 
-    /** Held-out windows: documents of the held-out split, lengths of the last stage. */
+    /** Held-out windows, packed like training windows from held-out documents with the last stage's lengths. */
     private int[] validationWindows() {
         TrainRecipe.Stage stage = recipe.stages().get(recipe.stages().size() - 1);
-        LengthMeasure measure = LengthMeasure.tokens(vocab);
-        int w = recipe.context() + 1;
+        int w = recipe.batchTokens() + 1;
+        int c = recipe.context();
         int[] out = new int[recipe.evalWindows() * w];
+        int[] seq = new int[c];
+        long j = 0;
         for (int k = 0; k < recipe.evalWindows(); k++) {
-            int[] win = new int[w];
-            int n = 0;
-            for (int j = 0; n < w; j++) {
-                SplittableRandom r = new SplittableRandom(~recipe.seed() ^ (k * 4096L + j) * 0x94D049BB133111EBL);
-                String family = pick(r);
-                int len = r.nextInt(stage.minTokens(), stage.maxTokens() + 1);
-                n = append(win, n, generators.get(family).sample(recipe.seed(), Split.HELD_OUT, k * 4096L + j, len, measure).text());
+            for (int q = 0; q < recipe.batchTokens() / c; q++) {
+                int n = 0;
+                while (n < c) {
+                    SplittableRandom r = new SplittableRandom(~recipe.seed() ^ j * 0x94D049BB133111EBL);
+                    String family = pick(r);
+                    int len = r.nextInt(stage.minTokens(), stage.maxTokens() + 1);
+                    n = append(seq, n, generators.get(family).sample(recipe.seed(), Split.HELD_OUT, j, len, measure).text());
+                    j++;
+                }
+                System.arraycopy(seq, 0, out, k * w + q * c, c);
             }
-            System.arraycopy(win, 0, out, k * w, w);
+            out[k * w + w - 1] = vocab.bos();
         }
         return out;
     }
@@ -248,8 +285,8 @@ public final class TinyModelTrainer {
     private Map<String, Object[]> probes() {
         Map<String, Object[]> p = new LinkedHashMap<>();
         int c = recipe.context();
-        for (int len : new int[] {c / 4, c / 2, c - 16}) p.put("passkey@" + len, new Object[] {new PasskeyTask(), len});
-        for (int len : new int[] {c / 2, c - 16}) p.put("kv8@" + len, new Object[] {new KvRecallTask(8), len});
+        for (int len : new int[] {c / 4, c / 2, c - 8}) p.put("passkey@" + len, new Object[] {new PasskeyTask(), len});
+        for (int len : new int[] {c / 2, c - 8}) p.put("kv8@" + len, new Object[] {new KvRecallTask(8), len});
         return p;
     }
 
@@ -263,6 +300,7 @@ public final class TinyModelTrainer {
         Trainer.Evaluation e = trainer.evaluate(val);
         Map<String, Double> retrieval = recipe.retrievalSamples() > 0 ? retrieval(weights) : Map.of();
         EvalPoint p = new EvalPoint(step, seconds, e.loss(), e.accuracy(), retrieval);
+        if (step > 0) listener.message(String.format(Locale.ROOT, "data generation so far: %.1f s", dataSeconds));
         listener.evaluated(p);
         return p;
     }
@@ -270,7 +308,6 @@ public final class TinyModelTrainer {
     /** Exact-match rates of greedy answers on held-out probes, by the model at {@code weights}. */
     public Map<String, Double> retrieval(Path weights) {
         Map<String, Double> out = new LinkedHashMap<>();
-        LengthMeasure measure = LengthMeasure.tokens(vocab);
         try (Model model = Model.load(weights, ModelOptions.defaults());
              Session session = model.newSession(SessionOptions.builder().contextSize(recipe.context()).threads(threads).build())) {
             for (Map.Entry<String, Object[]> e : probes().entrySet()) {

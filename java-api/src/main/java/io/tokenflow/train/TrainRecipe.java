@@ -15,7 +15,9 @@ import java.util.Properties;
  * @param ffn          feed-forward width
  * @param vocabSize    BPE vocabulary size, control tokens included (digits are never merged, see
  *                     {@link TinyModelTrainer})
- * @param context      training window and the model's context length (a multiple of 256)
+ * @param context      the model's context: every training sequence (and document) fits in it
+ * @param batchTokens  tokens per optimizer step: {@code batchTokens / context} independent sequences of
+ *                     {@code context} tokens (a multiple of context and of 256)
  * @param initStd      std of the attention / FFN input matrices and the output matrix; residual projections
  *                     get {@code initStd / sqrt(2 * layers)}
  * @param embeddingStd std of the token embedding (fixed during training: llama.cpp does not train it)
@@ -28,7 +30,7 @@ import java.util.Properties;
  * @param retrievalSamples held-out pass key / kv-recall samples per length at each evaluation
  */
 public record TrainRecipe(String name, int layers, int width, int heads, int ffn, int vocabSize, int context,
-                          double initStd, double embeddingStd, LrSchedule schedule, long steps, long seed,
+                          int batchTokens, double initStd, double embeddingStd, LrSchedule schedule, long steps, long seed,
                           Map<String, Double> mix, List<Stage> stages, int evalEvery, int evalWindows,
                           int retrievalSamples) {
 
@@ -46,7 +48,10 @@ public record TrainRecipe(String name, int layers, int width, int heads, int ffn
         }
         if (ffn < 1) throw new IllegalArgumentException("ffn must be >= 1");
         if (vocabSize < BpeTrainer.MIN_VOCAB) throw new IllegalArgumentException("vocabSize must be >= " + BpeTrainer.MIN_VOCAB);
-        if (context < 256 || context % 256 != 0) throw new IllegalArgumentException("context must be a multiple of 256");
+        if (context < 16) throw new IllegalArgumentException("context must be >= 16");
+        if (batchTokens < 256 || batchTokens % 256 != 0 || batchTokens % context != 0) {
+            throw new IllegalArgumentException("batchTokens must be a multiple of 256 and of context");
+        }
         if (!(initStd > 0) || !(embeddingStd > 0)) throw new IllegalArgumentException("init std must be > 0");
         if (steps < 1) throw new IllegalArgumentException("steps must be >= 1");
         if (schedule == null) throw new IllegalArgumentException("schedule is null");
@@ -72,7 +77,7 @@ public record TrainRecipe(String name, int layers, int width, int heads, int ffn
      * The default tiny model (see docs/MODELS.md for how it was found): 2 layers, width 128, context 256.
      */
     public static TrainRecipe tiny() {
-        return new TrainRecipe("tokenflow-tiny", 2, 128, 4, 384, 512, 256, 0.02, 1.0,
+        return new TrainRecipe("tokenflow-tiny", 2, 128, 4, 384, 512, 256, 1024, 0.02, 1.0,
                 LrSchedule.cosine(2e-3, 2e-4, 100, 3000), 3000, 1,
                 Map.of("passkey", 3.0, "kv-recall", 3.0, "copy", 2.0, "story", 2.0),
                 List.of(new Stage(500, 40, 100), new Stage(Long.MAX_VALUE, 60, 250)), 250, 8, 40);
@@ -80,18 +85,18 @@ public record TrainRecipe(String name, int layers, int width, int heads, int ffn
 
     /** Seconds-scale smoke run for tests: 1 layer, width 32. */
     public static TrainRecipe smoke() {
-        return new TrainRecipe("tokenflow-smoke", 1, 32, 2, 64, 300, 256, 0.02, 1.0,
+        return new TrainRecipe("tokenflow-smoke", 1, 32, 2, 64, 300, 256, 256, 0.02, 1.0,
                 LrSchedule.cosine(3e-3, 1e-3, 5, 40), 40, 7,
                 Map.of("story", 1.0, "passkey", 1.0), List.of(new Stage(Long.MAX_VALUE, 30, 120)), 40, 2, 0);
     }
 
     public TrainRecipe withSteps(long n) {
-        return new TrainRecipe(name, layers, width, heads, ffn, vocabSize, context, initStd, embeddingStd, schedule, n,
+        return new TrainRecipe(name, layers, width, heads, ffn, vocabSize, context, batchTokens, initStd, embeddingStd, schedule, n,
                 seed, mix, stages, evalEvery, evalWindows, retrievalSamples);
     }
 
     public TrainRecipe withSeed(long s) {
-        return new TrainRecipe(name, layers, width, heads, ffn, vocabSize, context, initStd, embeddingStd, schedule,
+        return new TrainRecipe(name, layers, width, heads, ffn, vocabSize, context, batchTokens, initStd, embeddingStd, schedule,
                 steps, s, mix, stages, evalEvery, evalWindows, retrievalSamples);
     }
 
@@ -105,6 +110,7 @@ public record TrainRecipe(String name, int layers, int width, int heads, int ffn
         p.setProperty("ffn", "" + ffn);
         p.setProperty("vocab", "" + vocabSize);
         p.setProperty("context", "" + context);
+        p.setProperty("batch.tokens", "" + batchTokens);
         p.setProperty("init.std", "" + initStd);
         p.setProperty("init.embedding.std", "" + embeddingStd);
         p.setProperty("lr", schedule.kind() + " max=" + schedule.lrMax() + " min=" + schedule.lrMin() + " warmup="

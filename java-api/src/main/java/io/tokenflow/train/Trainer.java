@@ -51,23 +51,29 @@ public final class Trainer implements AutoCloseable {
         this.vocabSize = TokenflowNative.tf_trainer_n_vocab(handle);
     }
 
-    /** CPU only. */
+    /** CPU only, one micro-batch per window. */
     public static Trainer open(Path model, int contextLength, int threads) {
-        return open(model, contextLength, threads, 0);
+        return open(model, contextLength, contextLength, threads, 0);
     }
 
     /**
-     * @param contextLength window length, a multiple of 256 (llama.cpp pads contexts to 256)
+     * @param contextLength window length = tokens per optimizer step, a multiple of 256 (llama.cpp pads contexts)
+     * @param microBatch    divides contextLength: the window runs as micro-batches whose gradients accumulate; a
+     *                      later one attends the earlier ones' keys/values without gradient through them, so keep
+     *                      each document inside one micro-batch
      * @param gpuLayers     layers to offload (0 = CPU, -1 = all)
      * @throws InvalidModelException the file is not a GGUF whose weights are all F32
      * @throws ModelLoadException llama.cpp could not load it or create the training context
      */
-    public static Trainer open(Path model, int contextLength, int threads, int gpuLayers) {
+    public static Trainer open(Path model, int contextLength, int microBatch, int threads, int gpuLayers) {
         if (model == null) throw new IllegalArgumentException("model path is null");
         if (contextLength < 256 || contextLength > 65536 || contextLength % 256 != 0) {
             throw new IllegalArgumentException("contextLength must be a multiple of 256 in [256, 65536]: " + contextLength);
         }
         if (threads < 1 || threads > 1024) throw new IllegalArgumentException("threads must be in [1, 1024]");
+        if (microBatch < 16 || microBatch > contextLength || contextLength % microBatch != 0) {
+            throw new IllegalArgumentException("microBatch must divide contextLength and be >= 16: " + microBatch);
+        }
         if (!Files.isRegularFile(model) || !Files.isReadable(model)) throw new ModelLoadException("cannot read " + model);
         GgufFile gguf = GgufFile.read(model);
         for (GgufTensorInfo t : gguf.tensors()) {
@@ -76,7 +82,7 @@ public final class Trainer implements AutoCloseable {
             }
         }
         Tokenflow.init();
-        TfTrainer h = TokenflowNative.tf_trainer_new(model.toAbsolutePath().toString(), contextLength, threads, gpuLayers);
+        TfTrainer h = TokenflowNative.tf_trainer_new(model.toAbsolutePath().toString(), contextLength, microBatch, threads, gpuLayers);
         if (h == null || h.isNull()) {
             throw new ModelLoadException("cannot train " + model + ": " + TokenflowNative.lastTrainerError());
         }

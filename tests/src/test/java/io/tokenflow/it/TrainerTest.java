@@ -33,7 +33,7 @@ class TrainerTest {
             public void evaluated(TinyModelTrainer.EvalPoint p) { evals.add(p.valLoss()); }
         };
         Path dir = tmp.resolve("run");
-        TinyModelTrainer.Result half = new TinyModelTrainer(recipe.withSteps(recipe.steps()), dir, 1, l).run(false, 1e9);
+        TinyModelTrainer.Result half = new TinyModelTrainer(recipe, dir, 1, l).run(false, 1e9);
         assertThat(half.finished()).isTrue();
         assertThat(evals).hasSize(2);
         assertThat(evals.get(1)).as("held-out loss after %d steps vs at init", recipe.steps()).isLessThan(evals.get(0) - 0.5);
@@ -69,6 +69,7 @@ class TrainerTest {
         assertThatThrownBy(() -> Trainer.open(f16, 256, 1)).isInstanceOf(InvalidModelException.class);
         assertThatThrownBy(() -> Trainer.open(tmp.resolve("missing.gguf"), 256, 1)).isInstanceOf(ModelLoadException.class);
         assertThatThrownBy(() -> Trainer.open(f32, 100, 1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Trainer.open(f32, 512, 100, 1, 0)).isInstanceOf(IllegalArgumentException.class);
         try (Trainer t = Trainer.open(f32, 256, 1)) {
             assertThatThrownBy(() -> t.step(new int[10])).isInstanceOf(IllegalArgumentException.class);
             int[] w = new int[257];
