@@ -57,7 +57,8 @@ public record TrainRecipe(String name, int layers, int width, int heads, int ffn
         if (schedule == null) throw new IllegalArgumentException("schedule is null");
         schedule = schedule.withTotalSteps(steps);
         if (mix == null || mix.isEmpty()) throw new IllegalArgumentException("empty mix");
-        mix = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(mix));
+        // sorted: Map.of iterates in a per-JVM random order, and the family draw depends on the order
+        mix = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(mix));
         if (stages == null || stages.isEmpty()) throw new IllegalArgumentException("no stages");
         stages = List.copyOf(stages);
         if (evalEvery < 1 || evalWindows < 1 || retrievalSamples < 0) throw new IllegalArgumentException("bad eval settings");
@@ -74,11 +75,12 @@ public record TrainRecipe(String name, int layers, int width, int heads, int ffn
     public double residualStd() { return initStd / Math.sqrt(2.0 * layers); }
 
     /**
-     * The default tiny model (see docs/MODELS.md for how it was found): 2 layers, width 128, context 256.
+     * The current default (trial t3a in docs/MODELS.md; it does NOT meet the quality bars yet): 2 layers, width 128,
+     * context 256, 1024 tokens per step, warm-up 150 then cosine 1e-3 -> 1e-4, AdamW betas 0.9 / 0.99.
      */
     public static TrainRecipe tiny() {
         return new TrainRecipe("tokenflow-tiny", 2, 128, 4, 384, 512, 256, 1024, 0.02, 1.0,
-                LrSchedule.cosine(2e-3, 2e-4, 100, 3000), 3000, 1,
+                new LrSchedule(LrSchedule.Kind.COSINE, 1e-3, 1e-4, 150, 1500, 0.9, 0.99, 0.0), 1500, 1,
                 Map.of("passkey", 3.0, "kv-recall", 3.0, "copy", 2.0, "story", 2.0),
                 List.of(new Stage(500, 40, 100), new Stage(Long.MAX_VALUE, 60, 250)), 250, 8, 40);
     }

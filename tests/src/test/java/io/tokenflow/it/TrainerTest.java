@@ -61,6 +61,25 @@ class TrainerTest {
     }
 
     @Test
+    void sameRecipeSameLosses() throws Exception {
+        TrainRecipe recipe = TrainRecipe.smoke().withSteps(10);
+        TinyModelTrainer.Listener quiet = new TinyModelTrainer.Listener() {};
+        new TinyModelTrainer(recipe, tmp.resolve("a"), 1, quiet).run(false, 1e9);
+        new TinyModelTrainer(recipe, tmp.resolve("b"), 1, quiet).run(false, 1e9);
+        assertThat(lossColumns(tmp.resolve("a/loss.csv"))).isEqualTo(lossColumns(tmp.resolve("b/loss.csv")));
+        assertThat(Files.readString(tmp.resolve("a/vocab.txt"))).isEqualTo(Files.readString(tmp.resolve("b/vocab.txt")));
+    }
+
+    private static List<String> lossColumns(Path csv) throws Exception {
+        List<String> out = new ArrayList<>();
+        for (String l : Files.readAllLines(csv)) {
+            String[] f = l.split(",");
+            out.add(f[0] + "," + f[1] + "," + f[2] + "," + f[3]);
+        }
+        return out;
+    }
+
+    @Test
     void badInputIsRejected() throws Exception {
         Path f32 = tmp.resolve("f32.gguf");
         SyntheticLlama.builder().layers(1).width(32).heads(2).kvHeads(2).ffn(64).vocabSize(300).build().write(f32);
