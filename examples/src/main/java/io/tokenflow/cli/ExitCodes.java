@@ -8,6 +8,8 @@ final class ExitCodes {
     static final int RUNTIME = 1;
     /** A usage failure: unknown option, missing or invalid argument value. */
     static final int USAGE = 2;
+    /** A long job stopped at its time budget and can be resumed (train-tiny). */
+    static final int INCOMPLETE = 3;
 
     private ExitCodes() {}
 }

@@ -50,6 +50,10 @@ public final class SyntheticLlama {
     private final long seed;
     private final Map<String, GgufValue> tokenizer;
     private final boolean tokenizerCopied;
+    private final double weightStd;
+    private final double embeddingStd;
+    private final double outputStd;
+    private final double residualStd;
 
     private SyntheticLlama(Builder b, Map<String, GgufValue> tokenizer, int vocabSize) {
         this.name = b.name;
@@ -64,6 +68,10 @@ public final class SyntheticLlama {
         this.seed = b.seed;
         this.tokenizer = tokenizer;
         this.tokenizerCopied = b.copiedTokenizer != null;
+        this.weightStd = b.weightStd;
+        this.embeddingStd = b.embeddingStd;
+        this.outputStd = b.outputStd;
+        this.residualStd = b.residualStd;
     }
 
     public static Builder builder() { return new Builder(); }
@@ -85,6 +93,10 @@ public final class SyntheticLlama {
         Builder b = new Builder().name(name).layers(layers).width(width).heads(heads).kvHeads(kvHeads).ffn(ffn)
                 .vocabSize(vocabSize).contextLength(contextLength).tensorType(tensorType).seed(seed);
         b.copiedTokenizer = tokenizerCopied ? tokenizer : null;
+        b.weightStd = weightStd;
+        b.embeddingStd = embeddingStd;
+        b.outputStd = outputStd;
+        b.residualStd = residualStd;
         return b;
     }
 
@@ -109,6 +121,18 @@ public final class SyntheticLlama {
     public GgmlType tensorType() { return tensorType; }
 
     public long seed() { return seed; }
+
+    /**
+     * Standard deviation of a weight tensor's normal initialisation: {@code token_embd} the embedding std,
+     * {@code output} the output std, the residual projections ({@code attn_output}, {@code ffn_down}) the
+     * residual std, every other matrix the weight std (all 0.02 unless set); norms are 1.
+     */
+    public double initStd(String tensorName) {
+        if (tensorName.equals("token_embd.weight")) return embeddingStd;
+        if (tensorName.equals("output.weight")) return outputStd;
+        if (tensorName.endsWith("attn_output.weight") || tensorName.endsWith("ffn_down.weight")) return residualStd;
+        return weightStd;
+    }
 
     public int headDim() { return width / heads; }
 
@@ -144,11 +168,12 @@ public final class SyntheticLlama {
                 // one generator per tensor, seeded by its name: a tensor's values do not depend on the others
                 SplittableRandom random = new SplittableRandom(seed * 0x9E37_79B9_7F4A_7C15L + t.name().hashCode());
                 boolean norm = t.dims().length == 1; // the only 1-D tensors are the norm weights
+                float scale = (float) (initStd(t.name()) / WEIGHT_STDDEV);
                 int perChunk = CHUNK_BYTES / t.type().typeSize();
                 for (long left = t.elementCount(); left > 0; ) {
                     int n = (int) Math.min(left, perChunk);
                     chunk.clear();
-                    fill(chunk, t.type(), n, norm, random);
+                    fill(chunk, t.type(), n, norm, scale, random);
                     writer.writeTensorData(chunk.flip());
                     left -= n;
                     done += (long) n * t.type().typeSize();
@@ -162,7 +187,7 @@ public final class SyntheticLlama {
      * Writes {@code n} values: ones for norms, else weights drawn from the normal quantile table, four per 64-bit
      * random number (a lookup per value keeps generation well above disk speed).
      */
-    private static void fill(ByteBuffer out, GgmlType type, int n, boolean norm, SplittableRandom random) {
+    private static void fill(ByteBuffer out, GgmlType type, int n, boolean norm, float scale, SplittableRandom random) {
         if (norm) {
             for (int i = 0; i < n; i++) {
                 out.putFloat(1f);
@@ -170,6 +195,14 @@ public final class SyntheticLlama {
             return;
         }
         long bits = 0;
+        if (scale != 1f) {
+            for (int i = 0; i < n; i++) {
+                bits = (i & 3) == 0 ? random.nextLong() : bits >>> 16;
+                float v = WEIGHTS_F32[(int) bits & 0xFFFF] * scale;
+                if (type == GgmlType.F32) out.putFloat(v); else out.putShort(Half.fromFloat(v));
+            }
+            return;
+        }
         if (type == GgmlType.F32) {
             for (int i = 0; i < n; i++) {
                 bits = (i & 3) == 0 ? random.nextLong() : bits >>> 16;
@@ -240,8 +273,26 @@ public final class SyntheticLlama {
         private GgmlType tensorType = GgmlType.F32;
         private long seed;
         private Map<String, GgufValue> copiedTokenizer;
+        private double weightStd = WEIGHT_STDDEV;
+        private double embeddingStd = WEIGHT_STDDEV;
+        private double outputStd = WEIGHT_STDDEV;
+        private double residualStd = WEIGHT_STDDEV;
 
         private Builder() {}
+
+        /**
+         * Initialisation scales (see {@link SyntheticLlama#initStd}): the attention/FFN input matrices, the token
+         * embedding, the output matrix and the residual projections. All default to 0.02.
+         */
+        public Builder initStd(double weights, double embedding, double output, double residual) {
+            require(weights > 0 && embedding > 0 && output > 0 && residual > 0 && weights < 100 && embedding < 100
+                    && output < 100 && residual < 100, "init std must be in (0, 100)");
+            this.weightStd = weights;
+            this.embeddingStd = embedding;
+            this.outputStd = output;
+            this.residualStd = residual;
+            return this;
+        }
 
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
