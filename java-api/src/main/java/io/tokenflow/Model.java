@@ -41,6 +41,19 @@ public final class Model implements AutoCloseable {
         this.tokenizer = new Tokenizer(this);
     }
 
+    /**
+     * Loads the small model packaged in the tokenflow jar (see {@link DefaultModel}; today stories260K, a
+     * TinyStories model): readable text with no download.
+     */
+    public static Model loadDefault() {
+        return load(DefaultModel.path(), ModelOptions.defaults());
+    }
+
+    /** {@link #loadDefault()} with options. */
+    public static Model loadDefault(ModelOptions options) {
+        return load(DefaultModel.path(), options);
+    }
+
     /** Loads with default options. */
     public static Model load(Path path) {
         return load(path, ModelOptions.defaults());

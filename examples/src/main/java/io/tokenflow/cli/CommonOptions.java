@@ -9,18 +9,18 @@ final class CommonOptions {
     static final String DEFAULT_MODEL = "TOKENFLOW_DEFAULT_MODEL";
 
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL",
-            description = "GGUF model file (default: $" + DEFAULT_MODEL + ").")
+            description = "GGUF model file (default: $" + DEFAULT_MODEL + ", else the small model packaged in tokenflow).")
     Path model;
 
     @Option(names = {"-v", "--verbose"},
             description = "Show llama.cpp's log and tokenflow's debug lines on stderr, and stack traces of errors.")
     boolean verbose;
 
-    /** The model to load: {@code -m}, else {@value #DEFAULT_MODEL}; a usage error when neither is given. */
+    /** The model to load: {@code -m}, else {@value #DEFAULT_MODEL}, else the model packaged in the jar. */
     Path modelPath() {
         if (model != null) return model;
         String fallback = System.getProperty(DEFAULT_MODEL, System.getenv(DEFAULT_MODEL));
         if (fallback != null && !fallback.isBlank()) return Path.of(fallback.trim());
-        throw CliException.usage("a model is needed: pass -m MODEL.gguf (or set " + DEFAULT_MODEL + ")");
+        return io.tokenflow.DefaultModel.path();
     }
 }

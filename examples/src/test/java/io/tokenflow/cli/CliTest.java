@@ -112,13 +112,18 @@ class CliTest {
     }
 
     @Test
-    void noModelIsAUsageError() {
+    void withoutModelThePackagedDefaultGeneratesReadableText() throws IOException {
         assumeTrue(System.getenv(CommonOptions.DEFAULT_MODEL) == null
                 && System.getProperty(CommonOptions.DEFAULT_MODEL) == null, "a default model is configured");
-        Run r = run("generate", "-p", "hi");
-        assertThat(r.code()).isEqualTo(2);
-        assertThat(r.errLines()).hasSize(1);
-        assertThat(r.err()).contains("a model is needed");
+        Run r = run("generate", "-t", "1", "-n", "24", "--temp", "0", "--json", "Once upon a time");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.json();
+        assertThat(j.path("model").asText()).startsWith("default-");
+        assertThat(j.path("tokens")).hasSize(24);
+        // Readable: mostly letters and spaces, several words.
+        String text = j.path("text").asText();
+        assertThat(text.split("\\s+").length).isGreaterThan(8);
+        assertThat(text.chars().filter(c -> Character.isLetter(c) || c == ' ').count()).isGreaterThan(text.length() * 8L / 10);
     }
 
     @Test
