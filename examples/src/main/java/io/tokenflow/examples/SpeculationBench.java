@@ -33,6 +33,12 @@ import java.util.Map;
  * <p>Usage: {@code SpeculationBench MODEL [N] [BUDGET] [OUT.json] [COST_MODEL|-] [LLAMA_BIN_DIR]}
  */
 public final class SpeculationBench {
+    static final String[] PEERS = {"llama-lookup", "llama-lookahead"};
+    /** llama-lookup's default draft length (its "n_draft" line). */
+    static final int LOOKUP_DRAFT = 3;
+    /** Fewest tokens llama-lookahead's default W=15, N=5, G=15 decodes per step: 1 + W(N-1). */
+    static final int LOOKAHEAD_BATCH = 61;
+
     private SpeculationBench() {}
 
     public static void main(String[] args) throws IOException {
@@ -49,6 +55,7 @@ public final class SpeculationBench {
         Speculation[] policies = Speculation.values();
         StringBuilder json = new StringBuilder("{\"model\":\"" + model.getFileName() + "\",\"tokens\":" + n + ",\"budget\":" + budget + ",\"sets\":{");
         Map<String, double[]> acceptedBySet = new LinkedHashMap<>();
+        Map<String, Map<String, double[]>> peerStats = new LinkedHashMap<>();
         try (Model m = Model.load(model)) {
             SessionOptions so = SessionOptions.builder().contextSize(1024).threads(1).kvCacheType(KvCacheType.F32)
                     .flashAttention(FlashAttention.OFF).build();
@@ -79,8 +86,10 @@ public final class SpeculationBench {
                     }
                 }
                 if (args.length > 5) {
-                    for (String tool : new String[] {"llama-lookup", "llama-lookahead"}) {
-                        double tps = peer(Path.of(args[5]), tool, model, set.getValue(), n);
+                    for (String tool : PEERS) {
+                        double[] stats = peer(Path.of(args[5]), tool, model, set.getValue(), n);
+                        peerStats.computeIfAbsent(set.getKey(), k -> new LinkedHashMap<>()).put(tool, stats);
+                        double tps = stats[0];
                         System.out.printf(Locale.ROOT, "| %s | %s (llama.cpp) | %.1f | %.2fx | - |%n", set.getKey(), tool, tps,
                                 tps / plainTps);
                         json.append(String.format(Locale.ROOT, ",\"%s\":{\"tokens_per_s\":%.2f,\"speedup\":%.4f}", tool, tps, tps / plainTps));
@@ -92,7 +101,7 @@ public final class SpeculationBench {
         }
         json.append('}');
         if (args.length > 4 && !args[4].equals("-")) {
-            double[] cost = costCurve(Path.of(args[4]), budget + 1);
+            double[] cost = costCurve(Path.of(args[4]), budget + 1, LOOKUP_DRAFT + 1, LOOKAHEAD_BATCH);
             System.out.printf(Locale.ROOT, "%nPROJECTED on %s: measured batch cost %.1f ms (1 token) vs %.1f ms (%d tokens)%n",
                     Path.of(args[4]).getFileName(), cost[0] * 1e3, cost[1] * 1e3, budget + 1);
             System.out.printf(Locale.ROOT, "| prompt set | policy | projected speedup |%n|---|---|---:|%n");
@@ -107,7 +116,45 @@ public final class SpeculationBench {
                     first = false;
                 }
             }
-            json.append("}}");
+            json.append("}");
+            if (!peerStats.isEmpty()) {
+                // llama.cpp's peers, projected the same way from their own acceptance counts on the real model:
+                // llama-lookup decodes 1 + (drafted this step) tokens per step (n_draft = 3), costed by linear
+                // interpolation between cost(1) and cost(4); llama-lookahead (W=15, N=5, G=15) decodes at least
+                // 1 + W(N-1) = 61 tokens per step (more when it verifies n-grams: this lower bound favours it).
+                System.out.printf(Locale.ROOT, "%n| prompt set | llama.cpp peer | accepted/step | projected speedup | best tokenflow / best peer |%n|---|---|---:|---:|---:|%n");
+                json.append(",\"peers\":{");
+                boolean firstPeer = true;
+                for (Map.Entry<String, Map<String, double[]>> e : peerStats.entrySet()) {
+                    double bestOurs = 0;
+                    for (int p = 1; p < policies.length; p++) {
+                        bestOurs = Math.max(bestOurs, (acceptedBySet.get(e.getKey())[p] + 1) * cost[0] / cost[1]);
+                    }
+                    double bestPeer = 0;
+                    double[] peerSpeed = new double[PEERS.length];
+                    for (int t = 0; t < PEERS.length; t++) {
+                        double[] st = e.getValue().get(PEERS[t]);
+                        double steps = st[1] - st[2];
+                        double seconds = PEERS[t].equals("llama-lookup")
+                                ? steps * cost[0] + st[3] * (cost[2] - cost[0]) / LOOKUP_DRAFT
+                                : steps * cost[3];
+                        peerSpeed[t] = st[1] * cost[0] / seconds;
+                        bestPeer = Math.max(bestPeer, peerSpeed[t]);
+                    }
+                    for (int t = 0; t < PEERS.length; t++) {
+                        double[] st = e.getValue().get(PEERS[t]);
+                        System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.2fx | %s |%n", e.getKey(), PEERS[t],
+                                st[2] / Math.max(1, st[1] - st[2]), peerSpeed[t],
+                                t == 0 ? String.format(Locale.ROOT, "%.2fx", bestOurs / bestPeer) : "");
+                        json.append(firstPeer ? "" : ",").append(String.format(Locale.ROOT,
+                                "\"%s/%s\":{\"n_predict\":%.0f,\"n_accept\":%.0f,\"n_drafted\":%.0f,\"projected_speedup\":%.4f}",
+                                e.getKey(), PEERS[t], st[1], st[2], st[3], peerSpeed[t]));
+                        firstPeer = false;
+                    }
+                }
+                json.append("}");
+            }
+            json.append("}");
         }
         json.append('}');
         Files.createDirectories(out.toAbsolutePath().getParent());
@@ -134,21 +181,26 @@ public final class SpeculationBench {
         return new double[] {tokens / seconds, steps == 0 ? 0 : (double) accepted / steps};
     }
 
-    /** Tokens per second of a llama.cpp peer tool over the prompts (its own "decoded N tokens in T seconds"). */
-    private static double peer(Path bin, String tool, Path model, List<String> prompts, int n) throws IOException {
+    /**
+     * A llama.cpp peer tool over the prompts: {tokens per second (its own "decoded N tokens in T seconds"), and the
+     * sums of its n_predict, n_accept and n_drafted counters (0 where the tool prints none)}.
+     */
+    private static double[] peer(Path bin, String tool, Path model, List<String> prompts, int n) throws IOException {
         double seconds = 0;
         long tokens = 0;
+        double nPredict = 0, nAccept = 0, nDrafted = 0;
         java.util.regex.Pattern p = java.util.regex.Pattern.compile("decoded\\s+(\\d+) tokens in\\s+([0-9.]+) seconds");
         int skipped = 0;
         for (String prompt : prompts) {
             // llama.cpp's logger writes from a worker thread and sometimes loses its last lines at exit: retry.
             java.util.regex.Matcher mt = null;
+            String text = "";
             for (int attempt = 0; attempt < 3 && (mt == null || !mt.find()); attempt++) {
                 ProcessBuilder pb = new ProcessBuilder(bin.resolve(tool).toString(), "-m", model.toString(), "-p", prompt,
                         "-n", Integer.toString(n), "-t", "1", "--temp", "0", "-c", "1024").redirectErrorStream(true);
                 pb.environment().put("LD_LIBRARY_PATH", bin.toString());
                 Process proc = pb.start();
-                String text = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                text = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
                 try {
                     proc.waitFor();
                 } catch (InterruptedException e) {
@@ -163,21 +215,33 @@ public final class SpeculationBench {
             }
             tokens += Long.parseLong(mt.group(1));
             seconds += Double.parseDouble(mt.group(2));
+            nPredict += counter(text, "n_predict");
+            nAccept += counter(text, "n_accept");
+            nDrafted += counter(text, "n_drafted");
         }
         if (skipped > 0) System.err.printf(Locale.ROOT, "%s: %d prompt(s) printed no timing line, left out%n", tool, skipped);
-        return tokens / seconds;
+        return new double[] {tokens / seconds, nPredict, nAccept, nDrafted};
     }
 
-    /** Seconds to decode 1 and {@code b} tokens in one batch after a 64-token prefix (best of 3). */
-    private static double[] costCurve(Path model, int b) {
+    /** A "name = value" counter of llama.cpp's example tools (0 when absent). */
+    private static double counter(String text, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b" + name + "\\s*=\\s*(\\d+)").matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    /** Seconds to decode 1, then each of {@code sizes} tokens in one batch after a 64-token prefix (best of 3). */
+    private static double[] costCurve(Path model, int... more) {
         try (Model m = Model.load(model);
              Session s = m.newSession(SessionOptions.builder().contextSize(256).threads(2).build())) {
             int[] prefix = new int[64];
             for (int i = 0; i < prefix.length; i++) prefix[i] = 1 + i;
-            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
-            int[] sizes = {1, b};
+            int[] sizes = new int[more.length + 1];
+            sizes[0] = 1;
+            System.arraycopy(more, 0, sizes, 1, more.length);
+            double[] best = new double[sizes.length];
+            java.util.Arrays.fill(best, Double.MAX_VALUE);
             for (int rep = 0; rep < 3; rep++) {
-                for (int k = 0; k < 2; k++) {
+                for (int k = 0; k < sizes.length; k++) {
                     s.reset();
                     s.decode(prefix);
                     int[] batch = new int[sizes[k]];

@@ -154,6 +154,21 @@ class KvCompressionTest {
     }
 
     @Test
+    void speculationOverACompressedCacheStaysLossless() {
+        int[] prompt = story(300);
+        GenerationOptions plain = GenerationOptions.builder().maxTokens(120).temperature(0).ignoreEos(true).build();
+        try (Session a = stories.newSession(options(1024, "snapkv:0.3"));
+             Session b = stories.newSession(options(1024, "snapkv:0.3"))) {
+            GenerationResult want = a.generate(prompt, plain, io.tokenflow.TokenListener.NONE);
+            GenerationResult got = b.generate(prompt, plain.toBuilder().speculation(io.tokenflow.speculative.Speculation.LOOKAHEAD)
+                    .draftBudget(4).build(), io.tokenflow.TokenListener.NONE);
+            assertThat(got.tokens()).containsExactly(want.tokens());
+            assertThat(got.stats().speculation().orElseThrow().steps()).isLessThan(120);
+            assertThat(b.cachedPositions()).isEqualTo(a.cachedPositions());
+        }
+    }
+
+    @Test
     void badBudgetsAreRefused() {
         for (String bad : new String[] {"windowkv:0", "snapkv:-3", "streaming:1.5", "windowkv:0%", "snapkv:abc", "lru:0.5"}) {
             assertThatThrownBy(() -> KvCompression.parse(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
