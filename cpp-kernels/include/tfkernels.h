@@ -235,6 +235,30 @@ TFK_API int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_node
                                             int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
                                             int32_t * out_cand_ids, void * stream);
 
+// CUDA sample-and-match verification (tfk::tree_verify_sample_cuda): the same results as
+// tfk_tree_verify_sample_ref_f32 / tfk_tree_verify_sample_f32, bit for bit. logits and the four
+// outputs are DEVICE (or managed) memory; tokens, parents, sp and uniforms are HOST memory.
+// SYNCHRONOUS: the host runs the sampling arithmetic (glibc expf/logf, llama.cpp's summation order;
+// device expf differs), so the call synchronizes `stream` and returns with the outputs written
+// (work already queued on `stream`, e.g. the logits' producer, is waited for). temperature <= 0:
+// the greedy verification, also synchronized. Device work and transfers per call:
+//   - one tfk::topk_cuda over all rows with K = max(n_top, k_cand) entries per row, where n_top is
+//     top_k when 1 <= min(top_k, n_vocab) <= 64; n_vocab when n_vocab <= 64; 64 when only min_p is
+//     on; else 0. With n_top > 0 the n_nodes x K ids and values come back at once (<= 128 KiB);
+//   - each row the walk visits (at most depth + 1) is sampled on the host from those entries;
+//     when they cannot determine the result, that row alone is copied back (n_vocab floats) and
+//     sampled by the CPU sampler: always for top_p on the whole row (its softmax sums every token's
+//     expf in id order), for plain dist over the whole vocabulary and for top_k > 64, and for min_p
+//     alone when more than 64 tokens reach max + logf(min_p);
+//   - then the candidates (device to device) and path/len/bonus (host to device).
+// Validation: as tfk_tree_verify_sample_f32, same codes in the same order, before any CUDA call.
+// On an error return (TFK_ERR_BAD_LOGITS included) nothing has been written.
+TFK_API int tfk_tree_verify_sample_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                            const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                            const tfk_sampling_params * sp, const float * uniforms,
+                                            int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                            int32_t * out_cand_ids, void * stream);
+
 // ---------------------------------------------------------------------------------------------
 // KV-cache observation-window scoring (ALGORITHMS.md sections 6 WindowKV and 7 SnapKV).
 //
@@ -428,6 +452,11 @@ TFK_API int tree_verify_sample_cpu(const float * logits, int32_t n_nodes, int64_
                                    const tfk_sampling_params * sp, const float * uniforms,
                                    int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
                                    int32_t * out_cand_ids, int n_threads) noexcept;
+TFK_API int tree_verify_sample_cuda(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                    const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                    const tfk_sampling_params * sp, const float * uniforms,
+                                    int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                    int32_t * out_cand_ids, void * stream) noexcept;
 
 // KV-cache observation-window scoring; parameters and semantics as documented above tfk_window_scores.
 TFK_API int window_scores_ref (const tfk_attn_view * v, float * out, int accumulate) noexcept;

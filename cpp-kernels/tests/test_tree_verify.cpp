@@ -10,7 +10,9 @@
 //     b. ref == cpu exactly, including NaN/-inf/tie rows, wide top_k and the adaptive top_p path.
 //     (Bit-identity with llama.cpp's own samplers is checked against libllama itself by
 //     tests/llama_crosscheck.cpp, which the tokenflow build always enables.)
-//  3. Stochastic tree verification: cpu == ref for the same uniforms on random trees.
+//  3. Stochastic tree verification: cpu == ref (and, with a GPU, cuda == ref) for the same uniforms on
+//     random trees, including a grid over top_k 0/1/8/40/100, top_p 1/0.9/0.5, min_p 0/0.05,
+//     temperature 0.5/1/1.5 and greedy, with NaN/-inf/tie/flat rows.
 //  4. Losslessness: V = 8, root with 2 children (each with children): 200000 seeded verifications;
 //     the histogram of the FIRST emitted token must match p_root, and the second emitted token given
 //     that the first child was accepted must match that child's p: Pearson chi-square, rejected when
@@ -234,6 +236,47 @@ int run_greedy_cuda(const std::vector<float> & x, const Tree & t, int64_t n_voca
     tfk_cuda_free(d_bonus);
     tfk_cuda_free(d_cand);
     return e;
+}
+
+// The CUDA sample verification on device copies of x (outputs pre-filled with -7, read back).
+// flat: through the C entry instead of tfk::tree_verify_sample_cuda.
+int run_sample_cuda(const std::vector<float> & x, const Tree & t, int64_t n_vocab, int64_t stride, int32_t k,
+                    const tfk_sampling_params & sp, const std::vector<float> & uni, Out & o, bool flat = false) {
+    void *d_x = nullptr, *d_path = nullptr, *d_len = nullptr, *d_bonus = nullptr, *d_cand = nullptr;
+    int e = tfk_cuda_malloc(&d_x, x.size() * sizeof(float));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_path, o.path.size() * sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_len, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_bonus, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_malloc(&d_cand, o.cand.size() * sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_x, x.data(), x.size() * sizeof(float));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_path, o.path.data(), o.path.size() * sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_len, &o.len, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_bonus, &o.bonus, sizeof(int32_t));
+    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_cand, o.cand.data(), o.cand.size() * sizeof(int32_t));
+    int rc = e;
+    if (e == TFK_OK) {
+        const float * dx = static_cast<const float *>(d_x);
+        int32_t * dp = static_cast<int32_t *>(d_path);
+        int32_t * dl = static_cast<int32_t *>(d_len);
+        int32_t * db = static_cast<int32_t *>(d_bonus);
+        int32_t * dc = k > 0 ? static_cast<int32_t *>(d_cand) : nullptr;
+        rc = flat ? tfk_tree_verify_sample_cuda_f32(dx, t.n, n_vocab, stride, t.tokens.data(), t.parents.data(), k, &sp,
+                                                    uni.data(), dp, dl, db, dc, nullptr)
+                  : tfk::tree_verify_sample_cuda(dx, t.n, n_vocab, stride, t.tokens.data(), t.parents.data(), k, &sp,
+                                                 uni.data(), dp, dl, db, dc, nullptr);
+        // synchronous entry: the outputs are final on return (read back even on error: untouched)
+        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.path.data(), d_path, o.path.size() * sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.len, d_len, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.bonus, d_bonus, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.cand.data(), d_cand, o.cand.size() * sizeof(int32_t));
+        if (rc == TFK_OK) rc = e;
+    }
+    tfk_cuda_free(d_x);
+    tfk_cuda_free(d_path);
+    tfk_cuda_free(d_len);
+    tfk_cuda_free(d_bonus);
+    tfk_cuda_free(d_cand);
+    return rc;
 }
 
 // One greedy case: planted path; ref vs oracle vs planted; cpu/flat/cuda vs ref.
@@ -579,6 +622,107 @@ void sample_tree_case(Shape shape, int32_t n, int64_t V, int64_t stride, int32_t
                                                        uni.data(), flat_ref.path.data(), &flat_ref.len, &flat_ref.bonus,
                                                        k ? flat_ref.cand.data() : nullptr);
         EXPECT(rc == TFK_OK && rc2 == TFK_OK && flat == ref && flat_ref == ref, "flat sampling entries differ");
+        if (g_cuda) {
+            Out got(n, k);
+            rc = run_sample_cuda(x, t, V, stride, k, sp, uni, got, rep % 2 == 1);
+            EXPECT(rc == TFK_OK && got == ref, "sample_cuda %s n=%d V=%" PRId64 " k=%d %s: rc=%d (%s; %s) %s vs ref %s",
+                   shape_name(shape), n, V, k, params_str(sp).c_str(), rc, tfk_status_str(rc), tfk_cuda_last_error(),
+                   describe(got).c_str(), describe(ref).c_str());
+        }
+    }
+}
+
+// The sampling-parameter grid of the CUDA twin's test: top_k 0/1/8/40/100 x top_p 1/0.9/0.5 x
+// min_p 0/0.05 x temperature 0.5/1/1.5, plus greedy (temperature 0 and -1). On random trees with
+// rows whose first child is likely (descending), with NaN/-inf/tie rows mixed in: cpu == ref always,
+// cuda == ref (path, bonus, candidates, bit for bit) with a GPU.
+void test_sample_tree_grid() {
+    std::printf("stochastic tree verification, parameter grid: cpu%s == ref\n", g_cuda ? " + cuda" : "");
+    std::vector<tfk_sampling_params> grid;
+    for (float T : {0.5f, 1.0f, 1.5f})
+        for (int32_t top_k : {0, 1, 8, 40, 100})
+            for (float top_p : {1.0f, 0.9f, 0.5f})
+                for (float min_p : {0.0f, 0.05f}) grid.push_back({T, top_k, top_p, min_p});
+    grid.push_back({0.0f, 40, 0.9f, 0.05f});
+    grid.push_back({-1.0f, 0, 1.0f, 0.0f});
+    std::mt19937 rng(20250u);
+    const Shape shapes[] = {Shape::Random, Shape::Chain, Shape::Star, Shape::Bushy, Shape::Binary};
+    std::uniform_real_distribution<float> unif(0.0f, 1.0f);
+    int cases = 0, descended = 0, cuda_cases = 0;
+    for (int64_t V : {12, 64, 300, 5000}) {
+        for (const tfk_sampling_params & sp : grid) {
+            const int32_t n = (cases % 3 == 0) ? 1 : (cases % 3 == 1 ? 9 : 40);
+            const Shape shape = shapes[cases % 5];
+            const int32_t k = cases % 4 == 0 ? 0 : static_cast<int32_t>(std::min<int64_t>(cases % 4 == 1 ? 5 : 64, V));
+            const int64_t stride = V + (cases % 2) * 3;
+            const Tree t = make_tree(shape, n, V, 20, rng);
+            std::vector<float> x = make_logits(n, V, stride, rng);
+            // rows: 0 plain, 1 a few NaN / -inf, 2 quantized (ties), 3 flat (min_p keeps many tokens)
+            const int kind = (cases / 5) % 4;
+            std::uniform_int_distribution<int> pct(0, 99);
+            for (int32_t u = 0; u < n; ++u) {
+                float * row = x.data() + u * stride;
+                for (int64_t j = 0; j < V; ++j) {
+                    if (kind == 1 && pct(rng) < 5) row[j] = pct(rng) < 50 ? kQNaN : -kInf;
+                    if (kind == 2) row[j] = std::round(row[j] * 2.0f) / 2.0f;
+                    if (kind == 3) row[j] *= 0.01f;
+                }
+                const std::vector<int32_t> ch = children_of(t, u);
+                if (!ch.empty() && pct(rng) < 80) {
+                    float m = -kInf;
+                    for (int64_t j = 0; j < V; ++j)
+                        if (row[j] > m) m = row[j];
+                    row[t.tokens[ch[0]]] = m + (kind == 3 ? 0.02f : 3.0f);
+                }
+            }
+            std::vector<float> uni(n);
+            for (float & u : uni) {
+                u = unif(rng);
+                if (u >= 1.0f) u = 0.0f;
+            }
+            if (cases % 7 == 0) uni[0] = 0.0f;
+            Out ref(n, k), cpu(n, k);
+            int rc = tfk::tree_verify_sample_ref(x.data(), n, V, stride, t.tokens.data(), t.parents.data(), k, &sp,
+                                                 uni.data(), ref.path.data(), &ref.len, &ref.bonus,
+                                                 k ? ref.cand.data() : nullptr);
+            EXPECT(rc == TFK_OK, "grid: sample_ref rc=%d", rc);
+            if (ref.len > 1) ++descended;
+            rc = tfk::tree_verify_sample_cpu(x.data(), n, V, stride, t.tokens.data(), t.parents.data(), k, &sp, uni.data(),
+                                             cpu.path.data(), &cpu.len, &cpu.bonus, k ? cpu.cand.data() : nullptr, 2);
+            EXPECT(rc == TFK_OK && cpu == ref, "grid: sample_cpu V=%" PRId64 " n=%d kind %d %s: %s vs ref %s", V, n, kind,
+                   params_str(sp).c_str(), describe(cpu).c_str(), describe(ref).c_str());
+            if (g_cuda) {
+                Out got(n, k);
+                rc = run_sample_cuda(x, t, V, stride, k, sp, uni, got, cases % 2 == 1);
+                EXPECT(rc == TFK_OK && got == ref, "grid: sample_cuda V=%" PRId64 " n=%d k=%d kind %d %s: rc=%d (%s; %s) %s vs ref %s",
+                       V, n, k, kind, params_str(sp).c_str(), rc, tfk_status_str(rc), tfk_cuda_last_error(),
+                       describe(got).c_str(), describe(ref).c_str());
+                ++cuda_cases;
+            }
+            ++cases;
+        }
+    }
+    std::printf("  %d trees (%zu parameter sets x 4 vocabularies), %d accepted >= 1 draft token; %d compared on CUDA\n",
+                cases, grid.size(), descended, cuda_cases);
+    EXPECT(descended > 60, "grid: too few accepted drafts (%d)", descended);
+    if (g_cuda) {
+        // A sampled row without a finite maximum: TFK_ERR_BAD_LOGITS and nothing written, as on the CPU.
+        const int64_t V = 300;
+        const Tree t = make_tree(Shape::Chain, 4, V, 0, rng);
+        std::vector<float> x = make_logits(4, V, V, rng);
+        for (int64_t j = 0; j < V; ++j) x[j] = kQNaN;
+        const std::vector<float> uni(4, 0.5f);
+        for (const tfk_sampling_params & sp : {tfk_sampling_params{0.8f, 40, 0.9f, 0.05f},
+                                               tfk_sampling_params{1.0f, 0, 1.0f, 0.0f},
+                                               tfk_sampling_params{1.0f, 0, 1.0f, 0.05f}}) {
+            Out got(4, 8);
+            const int rc = run_sample_cuda(x, t, V, V, 8, sp, uni, got);
+            bool untouched = got.len == -7 && got.bonus == -7;
+            for (int32_t v : got.path) untouched = untouched && v == -7;
+            for (int32_t v : got.cand) untouched = untouched && v == -7;
+            EXPECT(rc == TFK_ERR_BAD_LOGITS && untouched, "sample_cuda on an all-NaN root row (%s): rc=%d, untouched %d",
+                   params_str(sp).c_str(), rc, untouched ? 1 : 0);
+        }
     }
 }
 
@@ -826,6 +970,9 @@ void test_errors() {
         got.push_back(tfk::tree_verify_sample_cpu(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand, 2));
         got.push_back(tfk_tree_verify_sample_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand, 2));
         got.push_back(tfk_tree_verify_sample_ref_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand));
+        // validation precedes any CUDA call: host pointers are fine even with a GPU
+        got.push_back(tfk::tree_verify_sample_cuda(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand, nullptr));
+        got.push_back(tfk_tree_verify_sample_cuda_f32(b.x, b.n, b.v, b.stride, b.tok, b.par, b.k, b.sp, b.uni, b.path, b.len, b.bonus, b.cand, nullptr));
         clean = clean && untouched();
         bool ok = true;
         std::string s;
@@ -902,6 +1049,14 @@ void test_errors() {
     if (!g_cuda) {
         const int r = tfk::tree_verify_greedy_cuda(x.data(), 4, V, V, tok, par, 4, path, &len, &bonus, cand, nullptr);
         EXPECT(r == TFK_ERR_NO_CUDA, "tree_verify_greedy_cuda without GPU: want %d got %d", TFK_ERR_NO_CUDA, r);
+        for (const tfk_sampling_params & sp : {good, tfk_sampling_params{0.0f, 0, 1.0f, 0.0f}}) {
+            const int r2 = tfk::tree_verify_sample_cuda(x.data(), 4, V, V, tok, par, 4, &sp, uni, path, &len, &bonus, cand,
+                                                        nullptr);
+            const int r3 = tfk_tree_verify_sample_cuda_f32(x.data(), 4, V, V, tok, par, 4, &sp, uni, path, &len, &bonus,
+                                                           cand, nullptr);
+            EXPECT(r2 == TFK_ERR_NO_CUDA && r3 == TFK_ERR_NO_CUDA, "tree_verify_sample_cuda without GPU: want %d got %d %d",
+                   TFK_ERR_NO_CUDA, r2, r3);
+        }
     }
 }
 
@@ -946,8 +1101,11 @@ int main() {
     test_sampler_vs_brute_force();
     test_sampler_ref_vs_cpu_special();
     test_sample_tree();
+    test_sample_tree_grid();
     test_lossless();
-    if (!g_cuda) std::printf("CUDA: skipped (no GPU): tfk_tree_verify_greedy_cuda_f32 checked for argument errors only\n");
+    if (!g_cuda)
+        std::printf("CUDA: skipped (no GPU): tfk_tree_verify_greedy_cuda_f32 and tfk_tree_verify_sample_cuda_f32 checked "
+                    "for argument errors only\n");
     std::printf("%d checks, %d failures\n", g_checks, g_failures);
     std::printf("%s\n", g_failures == 0 ? "PASS" : "FAIL");
     return g_failures == 0 ? 0 : 1;

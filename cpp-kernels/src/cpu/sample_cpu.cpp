@@ -8,6 +8,7 @@
 // The float/double arithmetic (expf, running sums, divisions) is the reference's, in the same order.
 #include "tfkernels.h"
 #include "common/topk_common.h"
+#include "common/sample_top.h"
 #include "common/tree_common.h"
 
 #include <algorithm>
@@ -249,6 +250,71 @@ int argmax_cpu(const float * row, int64_t n_vocab, int32_t * out) {
 }
 
 } // namespace
+
+namespace detail {
+
+// See common/sample_top.h. Each branch is the corresponding part of chain_cpu on data that equals
+// what chain_cpu would compute from the whole row.
+int sample_from_top(const int32_t * ids, const float * vals, int64_t n_top, int64_t n_vocab,
+                    const tfk_sampling_params & sp, double uniform, int32_t * out_token) {
+    // The first entry is the row maximum (-inf after clean() only if the row is all NaN): the value
+    // chain_cpu checks, whether it comes from take_top or from row_max.
+    const float top = clean(vals[0]);
+    if (!std::isfinite(top)) return TFK_ERR_BAD_LOGITS;
+    if (n_top == n_vocab) {
+        // Every token is present: rebuild the row bit for bit in id order and run the whole chain.
+        std::vector<float> row(static_cast<size_t>(n_vocab));
+        for (int64_t i = 0; i < n_vocab; ++i) row[static_cast<size_t>(ids[i])] = vals[i];
+        return chain_cpu(row.data(), n_vocab, sp, uniform, out_token, nullptr, nullptr, nullptr);
+    }
+    List l;
+    l.full = false;
+    const int64_t kk = sp.top_k > 0 ? std::min<int64_t>(sp.top_k, n_vocab) : 0;
+    if (kk > 0) {
+        // top_k: take_top's list is the first kk entries (a prefix of the top-n order).
+        if (kk > n_top) return kNeedRow;
+        l.sorted = true;
+        l.id.assign(ids, ids + kk);
+        l.logit.resize(static_cast<size_t>(kk));
+        for (int64_t i = 0; i < kk; ++i) l.logit[i] = clean(vals[i]);
+        if (sp.top_p < 1.0f) top_p_list(sp.top_p, l);
+        if (sp.min_p > 0.0f) min_p_step(nullptr, 0, 0.0f, sp.min_p, l);  // explicit list: row unused
+    } else {
+        // Only min_p on the whole row is decidable from the best entries: it keeps the tokens with
+        // logit >= max + logf(min_p) in id order. When the n_top-th best is below that bound, every
+        // token outside the entries is too (it is <= that value, or NaN, i.e. -inf here).
+        if (sp.top_p < 1.0f || !(sp.min_p > 0.0f)) return kNeedRow;
+        const float max_logit = std::max(-FLT_MAX, top);
+        const float min_logit = max_logit + logf(sp.min_p);
+        if (!(clean(vals[n_top - 1]) < min_logit)) return kNeedRow;
+        std::vector<std::pair<int32_t, float>> kept;
+        for (int64_t i = 0; i < n_top; ++i) {
+            const float x = clean(vals[i]);
+            if (x >= min_logit) kept.emplace_back(ids[i], x);
+        }
+        if (!kept.empty()) {
+            std::sort(kept.begin(), kept.end());  // id order (ids are distinct)
+            l.sorted = false;
+            for (const auto & kv : kept) {
+                l.id.push_back(kv.first);
+                l.logit.push_back(kv.second);
+            }
+        } else {
+            // Nothing reaches the bound (min_p > 1): min_p_step's take_top(row, 1) is the argmax.
+            l.sorted = true;
+            l.id.assign(1, ids[0]);
+            l.logit.assign(1, top);
+        }
+    }
+    std::vector<float> e;
+    const float * lg = l.logit.data();
+    const size_t sel = dist_step(l.id.size(), l.sorted, [lg](size_t i) { return lg[i]; }, sp.temperature, uniform, e,
+                                 nullptr);
+    *out_token = l.id[sel];
+    return TFK_OK;
+}
+
+} // namespace detail
 
 int sample_cpu(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
                int32_t * out_token) noexcept {

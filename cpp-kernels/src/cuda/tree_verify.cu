@@ -1,4 +1,6 @@
-// CUDA greedy tree verification, same results as tfk::tree_verify_greedy_ref.
+// CUDA tree verification, same results as tfk::tree_verify_{greedy,sample}_ref.
+//
+// Greedy (asynchronous):
 //  1. tfk::topk_cuda computes every row's top-K (K = max(1, k_cand)) on the device: the ids go to
 //     out_cand_ids when k_cand > 0, else to scratch; the values always to scratch.
 //  2. A one-block kernel walks the tree on the device: at node u, y = ids[u*K] (the argmax); each of
@@ -7,14 +9,34 @@
 //     value in the kernel parameters (2 KiB), so the host arrays can be reused at once.
 // Nothing is copied back and the host does not wait, except when stream-ordered allocation is
 // unavailable: then scratch comes from cudaMalloc and the stream is synchronized before cudaFree.
+//
+// Sample-and-match (synchronous): bit-exactness with llama.cpp's CPU sampler needs glibc's expf/logf
+// and llama.cpp's float/double summation order, so every floating-point step of the chain runs on
+// the host, with the CPU code (common/sample_top.h, tfk::sample_cpu); the device does the
+// order-insensitive selection only.
+//  1. One tfk::topk_cuda over all rows with K = max(n_top, k_cand), into scratch: n_top =
+//     detail::sample_top_count(n_vocab, sp, 64) best entries per row are what the chain needs when
+//     they determine it (top_k <= 64; n_vocab <= 64; min_p alone), k_cand the candidates.
+//  2. With n_top > 0: the n_nodes x K ids and value bits are copied back at once (<= 128 KiB).
+//  3. The walk runs on the host (detail::tree_sample_walk): each visited row is sampled from its
+//     entries (detail::sample_from_top); when they do not determine the result (top_p or plain dist
+//     on the whole row, top_k > 64, min_p keeping more than 64 tokens) that one row is copied back
+//     (n_vocab floats) and sampled by tfk::sample_cpu. The walk visits at most depth + 1 rows.
+//  4. On success: the candidates (a prefix of each row's K entries) are copied device to device into
+//     out_cand_ids, path/len/bonus host to device, and the stream is synchronized. On an error
+//     (TFK_ERR_BAD_LOGITS included) no output has been written.
 #include "tfkernels.h"
+#include "common/sample_top.h"
 #include "common/tree_common.h"
 #include "cuda/cuda_check.cuh"
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <new>
+#include <vector>
 
 namespace tfk {
 namespace {
@@ -110,7 +132,149 @@ int tree_verify_greedy_cuda(const float * logits, int32_t n_nodes, int64_t n_voc
     return TFK_OK;
 }
 
+namespace {
+
+// Stream-ordered scratch (cudaMallocAsync), or cudaMalloc when memory pools are unavailable; freed
+// by release() or the destructor (errors there are ignored: only on paths that already fail).
+struct Scratch {
+    cudaStream_t s = nullptr;
+    void * p = nullptr;
+    bool async = true;
+    explicit Scratch(cudaStream_t st) : s(st) {}
+    Scratch(const Scratch &) = delete;
+    Scratch & operator=(const Scratch &) = delete;
+    cudaError_t alloc(size_t bytes) {
+        if (cudaMallocAsync(&p, bytes, s) == cudaSuccess) return cudaSuccess;
+        (void) cudaGetLastError();
+        async = false;
+        p = nullptr;
+        return cudaMalloc(&p, bytes);
+    }
+    cudaError_t release() {
+        if (p == nullptr) return cudaSuccess;
+        cudaError_t e;
+        if (async) {
+            e = cudaFreeAsync(p, s);
+        } else {
+            e = cudaStreamSynchronize(s);
+            const cudaError_t e2 = cudaFree(p);
+            if (e == cudaSuccess) e = e2;
+        }
+        p = nullptr;
+        return e;
+    }
+    ~Scratch() { (void) release(); }
+};
+
+// tree_sample_walk's backend: candidates copied back once, rows copied back on demand.
+struct CudaRows {
+    const float * logits;      // device
+    int64_t n_vocab, row_stride;
+    int64_t K;                 // entries per row in h_ids/h_vals
+    cudaStream_t s;
+    const int32_t * h_ids;     // n_nodes x K, host
+    const float * h_vals;
+    std::vector<float> row_buf;
+    int top(int32_t u, const int32_t ** ids, const float ** vals) {
+        *ids = h_ids + static_cast<int64_t>(u) * K;
+        *vals = h_vals + static_cast<int64_t>(u) * K;
+        return TFK_OK;
+    }
+    int row(int32_t u, const float ** row) {
+        row_buf.resize(static_cast<size_t>(n_vocab));
+        TFK_CUDA_CHECK(cudaMemcpyAsync(row_buf.data(), logits + static_cast<int64_t>(u) * row_stride,
+                                       static_cast<size_t>(n_vocab) * sizeof(float), cudaMemcpyDeviceToHost, s));
+        TFK_CUDA_CHECK(cudaStreamSynchronize(s));
+        *row = row_buf.data();
+        return TFK_OK;
+    }
+};
+
+int sample_cuda_impl(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                     const int32_t * tokens, const int32_t * parents, int32_t k_cand, const tfk_sampling_params & sp,
+                     const float * uniforms, int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                     int32_t * out_cand_ids, cudaStream_t s) {
+    const int64_t n_top = detail::sample_top_count(n_vocab, sp, TFK_TOPK_MAX_K);
+    const int64_t K = std::max<int64_t>(n_top, k_cand);
+    const size_t n_out = static_cast<size_t>(n_nodes) * static_cast<size_t>(K);
+    Scratch scratch(s);
+    int32_t * d_ids = nullptr;
+    float * d_vals = nullptr;
+    std::vector<int32_t> h_ids;
+    std::vector<float> h_vals;
+    if (K > 0) {
+        TFK_CUDA_CHECK(scratch.alloc(n_out * (sizeof(float) + sizeof(int32_t))));
+        d_vals = static_cast<float *>(scratch.p);
+        d_ids = reinterpret_cast<int32_t *>(d_vals + n_out);
+        const int rc = topk_cuda(logits, n_nodes, n_vocab, row_stride, static_cast<int>(K), d_ids, d_vals, s);
+        if (rc != TFK_OK) return rc;
+        if (n_top > 0) {
+            h_ids.resize(n_out);
+            h_vals.resize(n_out);
+            TFK_CUDA_CHECK(cudaMemcpyAsync(h_ids.data(), d_ids, n_out * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
+            TFK_CUDA_CHECK(cudaMemcpyAsync(h_vals.data(), d_vals, n_out * sizeof(float), cudaMemcpyDeviceToHost, s));
+            TFK_CUDA_CHECK(cudaStreamSynchronize(s));
+        }
+    }
+    CudaRows be{logits, n_vocab, row_stride, K, s, h_ids.data(), h_vals.data(), {}};
+    int32_t path[TFK_TREE_MAX_NODES];
+    int32_t len = 0, bonus = 0;
+    const int rc = detail::tree_sample_walk(n_nodes, n_vocab, tokens, parents, sp, uniforms, n_top, be, path, &len,
+                                            &bonus);
+    if (rc != TFK_OK) return rc;
+    if (k_cand > 0)
+        TFK_CUDA_CHECK(cudaMemcpy2DAsync(out_cand_ids, static_cast<size_t>(k_cand) * sizeof(int32_t), d_ids,
+                                         static_cast<size_t>(K) * sizeof(int32_t),
+                                         static_cast<size_t>(k_cand) * sizeof(int32_t), static_cast<size_t>(n_nodes),
+                                         cudaMemcpyDeviceToDevice, s));
+    TFK_CUDA_CHECK(cudaMemcpyAsync(out_path, path, static_cast<size_t>(len) * sizeof(int32_t),
+                                   cudaMemcpyHostToDevice, s));
+    TFK_CUDA_CHECK(cudaMemcpyAsync(out_path_len, &len, sizeof(int32_t), cudaMemcpyHostToDevice, s));
+    TFK_CUDA_CHECK(cudaMemcpyAsync(out_bonus, &bonus, sizeof(int32_t), cudaMemcpyHostToDevice, s));
+    TFK_CUDA_CHECK(scratch.release());
+    TFK_CUDA_CHECK(cudaStreamSynchronize(s));  // the host sources above live on this stack frame
+    return TFK_OK;
+}
+
+} // namespace
+
+int tree_verify_sample_cuda(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                            const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                            const tfk_sampling_params * sp, const float * uniforms, int32_t * out_path,
+                            int32_t * out_path_len, int32_t * out_bonus, int32_t * out_cand_ids, void * stream) noexcept {
+    const int rc = detail::tree_sample_validate(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, sp,
+                                                uniforms, out_path, out_path_len, out_bonus, out_cand_ids);
+    if (rc != TFK_OK) return rc;
+    int dev = 0;
+    TFK_CUDA_CHECK(cudaGetDevice(&dev));
+    cudaStream_t s = static_cast<cudaStream_t>(stream);
+    if (sp->temperature <= 0.0f) {  // the greedy verification, made synchronous like the rest
+        const int rc2 = tree_verify_greedy_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, out_path,
+                                                out_path_len, out_bonus, out_cand_ids, stream);
+        if (rc2 != TFK_OK) return rc2;
+        TFK_CUDA_CHECK(cudaStreamSynchronize(s));
+        return TFK_OK;
+    }
+    try {
+        return sample_cuda_impl(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, *sp, uniforms, out_path,
+                                out_path_len, out_bonus, out_cand_ids, s);
+    } catch (const std::bad_alloc &) {
+        return TFK_ERR_NO_MEMORY;
+    } catch (...) {
+        return TFK_ERR_INTERNAL;
+    }
+}
+
 } // namespace tfk
+
+extern "C" int tfk_tree_verify_sample_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab,
+                                               int64_t row_stride, const int32_t * tokens, const int32_t * parents,
+                                               int32_t k_cand, const tfk_sampling_params * sp, const float * uniforms,
+                                               int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
+                                               int32_t * out_cand_ids, void * stream) {
+    return tfk::tree_verify_sample_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, sp, uniforms,
+                                        out_path, out_path_len, out_bonus, out_cand_ids, stream);
+}
 
 extern "C" int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab,
                                                int64_t row_stride, const int32_t * tokens, const int32_t * parents,
