@@ -66,12 +66,15 @@ final class SpeculativeLoop {
         // Positions run past the cell count by what KV compression evicted.
         int contextSize = session.contextSize() + (int) session.evictedTokens();
 
+        // Decide before the first token whether trees can pay at all (this may load the cost curve), so that set-up
+        // counts as time to first token, not as generation time.
+        boolean plainOnly = options.draftBudget() == GenerationOptions.AUTO_BUDGET && session.draftBudget(options, drafter) == 0;
         // The first token comes from the prompt's logits, exactly as in plain decoding.
         int root = TokenflowNative.tf_sampler_sample(sampler, handle);
         session.checkNative(root, "sample");
         firstTokenAt[0] = System.nanoTime();
         if (!out.emit(root)) return stats.build();
-        if (options.draftBudget() == GenerationOptions.AUTO_BUDGET && session.draftBudget(options, drafter) == 0) {
+        if (plainOnly) {
             // No tree pays for itself on this machine (and the acceptance profile cannot change without trees):
             // decode plainly, with no per-step drafting work at all.
             int rc = session.decodeNext(root);
