@@ -318,6 +318,12 @@ public final class Session implements AutoCloseable {
         return Math.min(sizer.choose(profile(o.speculation()), drafter), batchSize - 1);
     }
 
+    /** True when, by this machine's cost curve, no tree could pay even if every drafted chain were accepted as deep as it goes. */
+    boolean treesCannotPay(AcceptanceProfile profile) {
+        if (sizer == null) sizer = new TreeSizer(DecodeCostProbe.curve(this));
+        return sizer.choose(profile, b -> b) == 0;
+    }
+
     /** Decodes one token after the cache (the plain step of a speculative loop); returns the native code. */
     int decodeNext(int token) {
         int rc = decodeOne(token, cached.size());

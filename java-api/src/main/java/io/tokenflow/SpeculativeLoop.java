@@ -60,15 +60,19 @@ final class SpeculativeLoop {
     }
 
     SpeculationStats run(int[] prompt, long[] firstTokenAt) {
-        Drafter drafter = session.drafter(options.speculation());
         AcceptanceProfile profile = session.profile(options.speculation());
-        SpeculationStats.Accumulator stats = SpeculationStats.accumulator(drafter.name());
+        // Decide before the first token whether trees can pay at all (this may load the cost curve), so that set-up
+        // counts as time to first token, not as generation time. Cheapest check first: when not even a chain as deep
+        // as the budget could pay (the best any drafter can do), no drafter is created at all.
+        boolean auto = options.draftBudget() == GenerationOptions.AUTO_BUDGET;
+        boolean plainOnly = auto && session.treesCannotPay(profile);
+        Drafter drafter = plainOnly ? null : session.drafter(options.speculation());
+        if (!plainOnly && auto && session.draftBudget(options, drafter) == 0) plainOnly = true;
+        SpeculationStats.Accumulator stats = SpeculationStats.accumulator(
+                drafter != null ? drafter.name() : options.speculation().toString());
         // Positions run past the cell count by what KV compression evicted.
         int contextSize = session.contextSize() + (int) session.evictedTokens();
 
-        // Decide before the first token whether trees can pay at all (this may load the cost curve), so that set-up
-        // counts as time to first token, not as generation time.
-        boolean plainOnly = options.draftBudget() == GenerationOptions.AUTO_BUDGET && session.draftBudget(options, drafter) == 0;
         // The first token comes from the prompt's logits, exactly as in plain decoding.
         int root = TokenflowNative.tf_sampler_sample(sampler, handle);
         session.checkNative(root, "sample");
@@ -84,6 +88,7 @@ final class SpeculativeLoop {
             return stats.build();
         }
         TokenBuffer history = TokenBuffer.of(prompt).append(root);
+        boolean plainRest = false;
         drafter.startGeneration(prompt);
         int[] path = new int[DraftTree.MAX_NODES];
         int[] len = new int[1];
@@ -94,7 +99,14 @@ final class SpeculativeLoop {
                 int pos0 = session.cachedList().size();
                 if (pos0 >= contextSize) { out.end(StopReason.CONTEXT_FULL); break; }
                 long t0 = System.nanoTime();
-                int budget = Math.min(session.draftBudget(options, drafter), Math.max(0, contextSize - pos0 - 1));
+                int chosen = session.draftBudget(options, drafter);
+                if (auto && chosen == 0 && session.treesCannotPay(profile)) {
+                    // The acceptance profile changes only when trees run, so this verdict is final: finish plainly,
+                    // without per-step drafting work.
+                    plainRest = true;
+                    break;
+                }
+                int budget = Math.min(chosen, Math.max(0, contextSize - pos0 - 1));
                 DraftTree tree = budget > 0 ? drafter.draft(history, budget) : DraftTree.rootOnly(root);
                 if (tree.rootToken() != root || pos0 + tree.maxDepth() >= contextSize) tree = DraftTree.rootOnly(root);
                 long t1 = System.nanoTime();
@@ -159,6 +171,12 @@ final class SpeculativeLoop {
             drafter.endGeneration();
             if (idp != null) idp.close();
             if (valp != null) valp.close();
+        }
+        if (plainRest) {
+            int rc = session.decodeNext(root);
+            if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); return stats.build(); }
+            session.checkNative(rc, "decode");
+            session.plainLoop(session.cachedList().size(), out, sampler, firstTokenAt);
         }
         return stats.build();
     }
