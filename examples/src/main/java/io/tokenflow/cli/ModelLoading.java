@@ -2,16 +2,26 @@ package io.tokenflow.cli;
 
 import io.tokenflow.Model;
 import io.tokenflow.ModelOptions;
+import io.tokenflow.train.InductionModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Loads the model of a command: log routing, a progress bar on stderr, and errors that name the file. */
 final class ModelLoading {
+    /** {@code -m tokenflow:induction}: the hand-constructed retrieval model (see InductionModel), written once into the cache. */
+    static final String INDUCTION = "tokenflow:induction";
+
     private ModelLoading() {}
 
     static Model load(CommonOptions options, CliIo io) {
         Path path = options.modelPath();
-        if (SyntheticModels.isSynthetic(path.toString())) {
+        if (path.toString().equals(INDUCTION)) {
+            try {
+                path = InductionModel.cached();
+            } catch (java.io.IOException e) {
+                throw new CliException("could not write the induction model: " + e.getMessage(), ExitCodes.RUNTIME, e);
+            }
+        } else if (SyntheticModels.isSynthetic(path.toString())) {
             path = SyntheticModels.resolve(path.toString(), new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal())));
         }
         if (!Files.exists(path)) { // before touching native code: a typo needs no native library

@@ -1,14 +1,10 @@
 package io.tokenflow.examples;
 
-import io.tokenflow.train.BpeTrainer;
 import io.tokenflow.train.BpeVocabulary;
-import io.tokenflow.train.Corpus;
 import io.tokenflow.train.InductionModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Writes tokenflow's hand-constructed retrieval model ({@link InductionModel}) with a BPE vocabulary trained on the
@@ -27,10 +23,7 @@ public final class BuildInductionModel {
         Path out = Path.of(args[0]);
         int vocabSize = args.length > 1 ? Integer.parseInt(args[1]) : 512;
         long seed = args.length > 2 ? Long.parseLong(args[2]) : 1;
-        Corpus corpus = Corpus.standard(seed, 2000);
-        List<String> docs = new ArrayList<>();
-        for (String t : corpus.texts(1500)) docs.add(t.replaceAll("[0-9]", ""));
-        BpeVocabulary vocab = new BpeTrainer(vocabSize).train(docs);
+        BpeVocabulary vocab = InductionModel.standardVocabulary(vocabSize, seed);
         if (out.toAbsolutePath().getParent() != null) Files.createDirectories(out.toAbsolutePath().getParent());
         InductionModel.write(out, vocab, seed);
         System.out.println("wrote " + out + " (" + Files.size(out) + " bytes, vocabulary " + vocab.size() + ")");

@@ -65,6 +65,34 @@ public final class InductionModel {
 
     private InductionModel() {}
 
+    /** The vocabulary the model ships with: BPE on the standard task corpus with digits removed (numbers spelt digit by digit). */
+    public static BpeVocabulary standardVocabulary(int size, long seed) {
+        Corpus corpus = Corpus.standard(seed, 2000);
+        java.util.List<String> docs = new java.util.ArrayList<>();
+        for (String t : corpus.texts(1500)) docs.add(t.replaceAll("[0-9]", ""));
+        return new BpeTrainer(size).train(docs);
+    }
+
+    /**
+     * The standard retrieval model (512-token vocabulary, seed 1) as a file in {@code $TOKENFLOW_CACHE/models}
+     * (default {@code ~/.cache/tokenflow/models}), written on first use (about a second; deterministic).
+     */
+    public static synchronized Path cached() throws IOException {
+        String root = System.getenv().getOrDefault("TOKENFLOW_CACHE", System.getProperty("user.home") + "/.cache/tokenflow");
+        Path file = Path.of(root, "models", "tokenflow-induction-v1.gguf");
+        if (java.nio.file.Files.isRegularFile(file)) return file;
+        java.nio.file.Files.createDirectories(file.getParent());
+        Path part = java.nio.file.Files.createTempFile(file.getParent(), "induction-", ".part");
+        try {
+            write(part, standardVocabulary(512, 1), 1);
+            java.nio.file.Files.move(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            java.nio.file.Files.deleteIfExists(part);
+        }
+        return file;
+    }
+
     /** Writes the model with {@code vocab} as its tokenizer; {@code seed} draws the token vectors. */
     public static void write(Path out, BpeVocabulary vocab, long seed) throws IOException {
         int v = vocab.size();
