@@ -2,7 +2,6 @@ package io.tokenflow.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tokenflow.gguf.ByteLevelBpe;
 import io.tokenflow.gguf.GgufArray;
@@ -162,25 +161,5 @@ class BpeTrainerTest {
         assertThat(((GgufArray) kv.get("tokenizer.ggml.merges").value()).elements()).isEqualTo(vocab.merges());
         assertThat(kv.get("tokenizer.ggml.bos_token_id")).isEqualTo(GgufValue.uint32(vocab.bos()));
         assertThat(kv.get("tokenizer.ggml.eos_token_id")).isEqualTo(GgufValue.uint32(vocab.eos()));
-    }
-
-    /** {@code -Dtokenflow.train.speedMb=5}: trains 2048 tokens on that many MB of corpus and prints the time. */
-    @Test
-    void speed() {
-        int mb = Integer.getInteger("tokenflow.train.speedMb", 0);
-        assumeTrue(mb > 0, "set -Dtokenflow.train.speedMb to measure");
-        Corpus c = Corpus.standard(2, 6000);
-        List<String> texts = new ArrayList<>();
-        long chars = 0;
-        for (int i = 0; chars < mb * 1_000_000L; i++) {
-            String t = c.document(i).text();
-            texts.add(t);
-            chars += t.length();
-        }
-        long t0 = System.nanoTime();
-        BpeVocabulary v = new BpeTrainer(2048).train(texts);
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("trained %d tokens on %.1f MB (%d documents) in %.1f s%n", v.size(), chars / 1e6, texts.size(), s);
-        assertThat(s).isLessThan(60);
     }
 }
