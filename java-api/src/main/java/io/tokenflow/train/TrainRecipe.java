@@ -16,8 +16,13 @@ import java.util.Properties;
  * @param vocabSize    BPE vocabulary size, control tokens included (digits are never merged, see
  *                     {@link TinyModelTrainer})
  * @param context      the model's context: every training sequence (and document) fits in it
- * @param batchTokens  tokens per optimizer step: {@code batchTokens / context} independent sequences of
- *                     {@code context} tokens (a multiple of context and of 256)
+ * @param batchTokens  tokens per optimizer step: {@code batchTokens / context} sequences of {@code context}
+ *                     tokens (a multiple of context and of 256). They are NOT independent: llama.cpp runs the
+ *                     step as one window of batchTokens tokens (continuous positions, one KV cache), so a later
+ *                     sequence attends to the earlier ones' keys and values (without gradient through them).
+ *                     Trial t4 vs t5 in docs/MODELS.md: batchTokens = context (one sequence per step) trains far
+ *                     better and faster; keep it so unless llama.cpp's trainer learns to clear the cache per
+ *                     sequence.
  * @param initStd      std of the attention / FFN input matrices and the output matrix; residual projections
  *                     get {@code initStd / sqrt(2 * layers)}
  * @param embeddingStd std of the token embedding (fixed during training: llama.cpp does not train it)
