@@ -145,7 +145,7 @@ public final class TinyModelTrainer {
             }
             boolean finished = step >= recipe.steps();
             if (finished) {
-                Files.copy(checkpoint, modelPath(), StandardCopyOption.REPLACE_EXISTING);
+                writeFinalModel(checkpoint, modelPath(), recipe.context());
             }
             return new Result(step, finished, last, finished ? modelPath() : checkpoint, seconds);
         }
@@ -156,7 +156,7 @@ public final class TinyModelTrainer {
     private Map<String, TaskGenerator> generators() {
         Map<String, TaskGenerator> all = new LinkedHashMap<>();
         for (TaskGenerator g : List.of(new StoryGenerator(), new CopyTask(), new PasskeyTask(), new KvRecallTask(8),
-                new MultiNeedleTask())) {
+                new MultiNeedleTask(), new RepeatTask())) {
             all.put(g.family(), g);
         }
         Map<String, TaskGenerator> out = new LinkedHashMap<>();
@@ -281,12 +281,19 @@ public final class TinyModelTrainer {
 
     // --- evaluation -----------------------------------------------------------------------------------------
 
-    /** Retrieval probes: task name -> (family generator, prompt length in tokens). */
+    /**
+     * Retrieval probes: task name -> (family generator, prompt length in tokens, token-accuracy probe?). Exact-match
+     * probes report the share of samples answered exactly; ".tok" probes report the share of answer tokens that
+     * greedy decoding gets right with the earlier answer tokens given (teacher-forced), which shows partial
+     * progress (copying starting to work) before any sample is answered exactly.
+     */
     private Map<String, Object[]> probes() {
         Map<String, Object[]> p = new LinkedHashMap<>();
         int c = recipe.context();
-        for (int len : new int[] {c / 4, c / 2, c - 8}) p.put("passkey@" + len, new Object[] {new PasskeyTask(), len});
-        for (int len : new int[] {c / 2, c - 8}) p.put("kv8@" + len, new Object[] {new KvRecallTask(8), len});
+        for (int len : new int[] {c / 4, c / 2, c - 8}) p.put("passkey@" + len, new Object[] {new PasskeyTask(), len, false});
+        for (int len : new int[] {c / 2, c - 8}) p.put("kv8@" + len, new Object[] {new KvRecallTask(8), len, false});
+        p.put("passkey.tok@" + (c / 2), new Object[] {new PasskeyTask(), c / 2, true});
+        p.put("copy.tok@" + (c / 2), new Object[] {new CopyTask(), c / 2, true});
         return p;
     }
 
@@ -313,12 +320,20 @@ public final class TinyModelTrainer {
             for (Map.Entry<String, Object[]> e : probes().entrySet()) {
                 TaskGenerator g = (TaskGenerator) e.getValue()[0];
                 int len = (Integer) e.getValue()[1];
-                int ok = 0;
+                boolean tokens = (Boolean) e.getValue()[2];
+                long ok = 0, total = 0;
                 for (int i = 0; i < recipe.retrievalSamples(); i++) {
                     TaskSample s = g.sample(recipe.seed(), Split.HELD_OUT, 7_000_000L + i, len, measure);
-                    if (answersGreedily(session, s)) ok++;
+                    int[] score = answerScore(session, s);
+                    if (tokens) {
+                        ok += score[0];
+                        total += score[1];
+                    } else {
+                        if (score[1] > 0 && score[0] == score[1]) ok++;
+                        total++;
+                    }
                 }
-                out.put(e.getKey(), (double) ok / recipe.retrievalSamples());
+                out.put(e.getKey(), total == 0 ? 0.0 : (double) ok / total);
             }
         }
         return out;
@@ -326,6 +341,15 @@ public final class TinyModelTrainer {
 
     /** Whether greedy decoding after the prompt produces the answer's tokens (teacher-forced check, exact). */
     boolean answersGreedily(Session session, TaskSample s) {
+        int[] score = answerScore(session, s);
+        return score[1] > 0 && score[0] == score[1];
+    }
+
+    /**
+     * {correct, total}: how many of the answer's tokens are the greedy (argmax) prediction with the prompt and the
+     * earlier answer tokens given; total 0 if the sample does not fit the context.
+     */
+    int[] answerScore(Session session, TaskSample s) {
         int[] p = vocab.encode(s.prompt());
         int[] full = vocab.encode(s.text());
         int[] prompt = new int[p.length + 1];
@@ -333,20 +357,63 @@ public final class TinyModelTrainer {
         System.arraycopy(p, 0, prompt, 1, p.length);
         int[] answer = java.util.Arrays.copyOfRange(full, p.length, full.length);
         if (!java.util.Arrays.equals(java.util.Arrays.copyOf(full, p.length), p)) answer = vocab.encode(s.answer());
-        if (prompt.length + answer.length > recipe.context()) return false;
+        if (prompt.length + answer.length > recipe.context()) return new int[] {0, 0};
         session.reset();
         float[] logits = session.evaluate(prompt);
+        int correct = 0;
         for (int i = 0; i < answer.length; i++) {
-            if (argmax(logits) != answer[i]) return false;
+            if (argmax(logits) == answer[i]) correct++;
             if (i + 1 < answer.length) logits = session.evaluate(new int[] {answer[i]});
         }
-        return true;
+        return new int[] {correct, answer.length};
     }
 
     private static int argmax(float[] x) {
         int best = 0;
         for (int i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
         return best;
+    }
+
+    /**
+     * Copies the trainer's GGUF to {@code dst} with its metadata fixed: {@code <arch>.context_length} = the
+     * recipe's context (llama.cpp saves the training window), and special-token ids that llama.cpp wrote as unset
+     * (0xFFFFFFFF, which makes it warn on load) left out.
+     */
+    public static void writeFinalModel(Path src, Path dst, int context) throws IOException {
+        io.tokenflow.gguf.GgufFile in = io.tokenflow.gguf.GgufFile.read(src);
+        String arch = in.architecture();
+        Path tmp = dst.resolveSibling(dst.getFileName() + ".tmp");
+        try (io.tokenflow.gguf.GgufWriter w = io.tokenflow.gguf.GgufWriter.create(tmp);
+             java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(src, StandardOpenOption.READ)) {
+            for (Map.Entry<String, io.tokenflow.gguf.GgufValue> e : in.metadataEntries().entrySet()) {
+                String k = e.getKey();
+                io.tokenflow.gguf.GgufValue v = e.getValue();
+                if (k.equals("general.alignment")) continue;
+                if (k.startsWith("tokenizer.ggml.") && k.endsWith("_token_id") && v.value() instanceof Number n
+                        && (n.longValue() == 0xFFFFFFFFL || n.longValue() == -1)) {
+                    continue;
+                }
+                if (k.equals(arch + ".context_length")) v = io.tokenflow.gguf.GgufValue.uint32(context);
+                w.put(k, v);
+            }
+            for (io.tokenflow.gguf.GgufTensorInfo t : in.tensors()) w.addTensor(t.name(), t.type(), t.dims());
+            for (io.tokenflow.gguf.GgufTensorInfo t : in.tensors()) {
+                long pos = in.dataOffset() + t.offset();
+                long left = t.byteSize();
+                while (left > 0) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) Math.min(left, 1 << 20));
+                    while (b.hasRemaining()) {
+                        int r = ch.read(b, pos + b.position());
+                        if (r < 0) throw new IOException("truncated tensor data in " + src);
+                    }
+                    b.flip();
+                    w.writeTensorData(b);
+                    pos += b.limit();
+                    left -= b.limit();
+                }
+            }
+        }
+        Files.move(tmp, dst, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     // --- files ----------------------------------------------------------------------------------------------

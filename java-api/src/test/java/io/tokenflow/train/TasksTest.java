@@ -131,6 +131,17 @@ class TasksTest {
     }
 
     @Test
+    void repeatAnswerIsTheSequenceAgain() {
+        for (int i = 0; i < 150; i++) {
+            TaskSample s = new RepeatTask().sample(6, i % 2 == 0 ? Split.TRAIN : Split.HELD_OUT, i, 100 + 20 * i);
+            assertThat(s.prompt()).isEqualTo(RepeatTask.HEADER + s.answer() + RepeatTask.CUE);
+            assertThat(s.answer()).startsWith(" ").doesNotContain("\n");
+            assertThat(s.text().length()).isBetween(100 + 20 * i - 60, 100 + 20 * i + 80);
+            assertThat(Split.ofText(s.text())).isEqualTo(s.split());
+        }
+    }
+
+    @Test
     void storiesAreShortAndReadable() {
         StoryGenerator g = new StoryGenerator();
         int withDialogue = 0;
