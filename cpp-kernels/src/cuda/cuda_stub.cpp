@@ -18,11 +18,6 @@ bool cuda_available() noexcept { return false; }
 
 extern "C" {
 
-int tfk_topk_cuda_f32(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
-                      int32_t * out_ids, float * out_vals, void * stream) {
-    return tfk::topk_cuda(logits, n_rows, n_cols, row_stride, k, out_ids, out_vals, stream);
-}
-
 int tfk_cuda_available(void) { return 0; }
 
 const char * tfk_cuda_last_error(void) { return "tfkernels was built without CUDA (TF_CUDA=OFF)"; }
@@ -66,23 +61,6 @@ int tree_verify_sample_cuda(const float * logits, int32_t n_nodes, int64_t n_voc
 
 } // namespace tfk
 
-extern "C" int tfk_tree_verify_sample_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab,
-                                               int64_t row_stride, const int32_t * tokens, const int32_t * parents,
-                                               int32_t k_cand, const tfk_sampling_params * sp, const float * uniforms,
-                                               int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
-                                               int32_t * out_cand_ids, void * stream) {
-    return tfk::tree_verify_sample_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, sp, uniforms,
-                                        out_path, out_path_len, out_bonus, out_cand_ids, stream);
-}
-
-extern "C" int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab,
-                                               int64_t row_stride, const int32_t * tokens, const int32_t * parents,
-                                               int32_t k_cand, int32_t * out_path, int32_t * out_path_len,
-                                               int32_t * out_bonus, int32_t * out_cand_ids, void * stream) {
-    return tfk::tree_verify_greedy_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, out_path,
-                                        out_path_len, out_bonus, out_cand_ids, stream);
-}
-
 // KV-cache scoring: validates (so error codes agree across builds), then TFK_ERR_NO_CUDA.
 #include "common/kv_common.h"
 
@@ -105,20 +83,3 @@ int pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, 
 }
 
 } // namespace tfk
-
-extern "C" {
-
-int tfk_window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, void * stream) {
-    return tfk::window_scores_cuda(v, out, accumulate, stream);
-}
-
-int tfk_window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int w,
-                              int mode, float * out, void * stream) {
-    return tfk::window_aggregate_cuda(scores, n_head, n_tokens, row_stride, w, mode, out, stream);
-}
-
-int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * stream) {
-    return tfk::pool1d_cuda(in, n, kernel, mode, out, stream);
-}
-
-} // extern "C"

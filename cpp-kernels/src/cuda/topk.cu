@@ -187,11 +187,6 @@ using tfk::fail;
 
 extern "C" {
 
-int tfk_topk_cuda_f32(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
-                      int32_t * out_ids, float * out_vals, void * stream) {
-    return tfk::topk_cuda(logits, n_rows, n_cols, row_stride, k, out_ids, out_vals, stream);
-}
-
 int tfk_cuda_available(void) {
     int n = 0;
     const cudaError_t e = cudaGetDeviceCount(&n);

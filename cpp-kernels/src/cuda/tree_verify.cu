@@ -266,20 +266,3 @@ int tree_verify_sample_cuda(const float * logits, int32_t n_nodes, int64_t n_voc
 }
 
 } // namespace tfk
-
-extern "C" int tfk_tree_verify_sample_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab,
-                                               int64_t row_stride, const int32_t * tokens, const int32_t * parents,
-                                               int32_t k_cand, const tfk_sampling_params * sp, const float * uniforms,
-                                               int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
-                                               int32_t * out_cand_ids, void * stream) {
-    return tfk::tree_verify_sample_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, sp, uniforms,
-                                        out_path, out_path_len, out_bonus, out_cand_ids, stream);
-}
-
-extern "C" int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab,
-                                               int64_t row_stride, const int32_t * tokens, const int32_t * parents,
-                                               int32_t k_cand, int32_t * out_path, int32_t * out_path_len,
-                                               int32_t * out_bonus, int32_t * out_cand_ids, void * stream) {
-    return tfk::tree_verify_greedy_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, out_path,
-                                        out_path_len, out_bonus, out_cand_ids, stream);
-}

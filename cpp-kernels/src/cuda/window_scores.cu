@@ -416,20 +416,3 @@ int pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, 
 }
 
 } // namespace tfk
-
-extern "C" {
-
-int tfk_window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, void * stream) {
-    return tfk::window_scores_cuda(v, out, accumulate, stream);
-}
-
-int tfk_window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int w,
-                              int mode, float * out, void * stream) {
-    return tfk::window_aggregate_cuda(scores, n_head, n_tokens, row_stride, w, mode, out, stream);
-}
-
-int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * stream) {
-    return tfk::pool1d_cuda(in, n, kernel, mode, out, stream);
-}
-
-} // extern "C"

@@ -54,8 +54,7 @@ final class DecodeCostProbe {
     }
 
     private static Path cacheFile(String key) {
-        String root = System.getenv().getOrDefault("TOKENFLOW_CACHE", System.getProperty("user.home") + "/.cache/tokenflow");
-        return Path.of(root, "cost-curves", Integer.toHexString(key.hashCode()) + ".txt");
+        return Tokenflow.cacheDir().resolve("cost-curves").resolve(Integer.toHexString(key.hashCode()) + ".txt");
     }
 
     private static Optional<double[]> load(String key) {

@@ -41,8 +41,7 @@ public final class DefaultModel {
         Properties p = describe();
         String sha = p.getProperty("sha256");
         long size = Long.parseLong(p.getProperty("size"));
-        String root = System.getenv().getOrDefault("TOKENFLOW_CACHE", System.getProperty("user.home") + "/.cache/tokenflow");
-        Path target = Path.of(root, "models", "default-" + sha.substring(0, 12) + ".gguf");
+        Path target = Tokenflow.cacheDir().resolve("models").resolve("default-" + sha.substring(0, 12) + ".gguf");
         try {
             if (Files.isRegularFile(target) && Files.size(target) == size) return target;
             Files.createDirectories(target.getParent());

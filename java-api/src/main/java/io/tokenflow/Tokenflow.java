@@ -15,6 +15,15 @@ public final class Tokenflow {
 
     private Tokenflow() {}
 
+    /**
+     * tokenflow's cache folder: {@code $TOKENFLOW_CACHE}, else {@code ~/.cache/tokenflow} (models written on demand,
+     * measured decode-cost curves; the build scripts keep llama.cpp there too).
+     */
+    public static Path cacheDir() {
+        String root = System.getenv("TOKENFLOW_CACHE");
+        return root != null && !root.isBlank() ? Path.of(root) : Path.of(System.getProperty("user.home"), ".cache", "tokenflow");
+    }
+
     /** Loads the native libraries and initialises llama.cpp (idempotent; called by every entry point). */
     public static void init() {
         if (initialised) return;

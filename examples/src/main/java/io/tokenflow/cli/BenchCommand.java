@@ -320,12 +320,16 @@ final class BenchCommand implements Callable<Integer> {
                 if (mode == 0) s.generate(java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 64)), o, io.tokenflow.TokenListener.NONE);
                 else if (prompt.length <= 512) s.generate(prompt, o, io.tokenflow.TokenListener.NONE);
                 GenerationResult r = s.generate(prompt, o, io.tokenflow.TokenListener.NONE);
-                long bytesPerCell = Math.max(1, model.info().layerCount() * 2L * model.info().embeddingLength()
-                        * model.info().kvHeadCount() / Math.max(1, model.info().headCount()) * 2);
+                // The full cache's bytes come from the compressed run's own stats (bytesFull: what an uncompressed
+                // cache holds for the same tokens), so both figures use llama.cpp's cell size.
                 long cells = r.stats().kv().map(k -> k.cellsUsed()).orElse((long) nPrompt + nGen - 1);
-                long bytes = r.stats().kv().map(k -> k.bytesUsed()).orElse(cells * bytesPerCell);
+                long bytes = r.stats().kv().map(k -> k.bytesUsed()).orElse(0L);
                 runs[mode] = new KvRun(s.contextSize(), cells, bytes, r.stats().ttftMillis(), r.stats().generationTokensPerSecond(),
                         r.stats().kv().map(k -> k.scoringTimeMs()).orElse(0.0));
+                if (mode == 1) {
+                    long fullBytes = r.stats().kv().orElseThrow().bytesFull();
+                    runs[0] = new KvRun(runs[0].context(), runs[0].cells(), fullBytes, runs[0].prefillMs(), runs[0].tgTps(), 0.0);
+                }
             }
         }
         return new KvResult(kv, nPrompt, nGen, runs[0], runs[1]);

@@ -35,8 +35,7 @@ final class SyntheticModels {
         if (preset == null) {
             throw CliException.usage("unknown synthetic model '" + name + "'; choose one of " + PRESETS.keySet());
         }
-        String cacheRoot = System.getenv().getOrDefault("TOKENFLOW_CACHE", System.getProperty("user.home") + "/.cache/tokenflow");
-        Path file = Path.of(cacheRoot, "models", "synthetic-" + name + ".gguf");
+        Path file = io.tokenflow.Tokenflow.cacheDir().resolve("models").resolve("synthetic-" + name + ".gguf");
         SyntheticLlama spec = preset.get();
         try {
             if (Files.isRegularFile(file) && Files.size(file) == spec.fileSizeBytes()) return file;

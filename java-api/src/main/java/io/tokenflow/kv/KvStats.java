@@ -29,24 +29,14 @@ public record KvStats(String policy, long cellsUsed, long cellsFull, long bytesU
         }
     }
 
-    /** Stats from cell counts, every cell costing {@code bytesPerCell} (see {@link #bytesPerCell}). */
+    /**
+     * Stats from cell counts, every cell costing {@code bytesPerCell} (K and V of all layers, as libtokenflow's
+     * tf_session_kv_cell_bytes reports it).
+     */
     public static KvStats of(String policy, long cellsUsed, long cellsFull, long bytesPerCell, long evictedTokens, double scoringTimeMs) {
         if (bytesPerCell < 0) throw new IllegalArgumentException("bytesPerCell must be >= 0, got " + bytesPerCell);
         return new KvStats(policy, cellsUsed, cellsFull, Math.multiplyExact(cellsUsed, bytesPerCell),
                 Math.multiplyExact(cellsFull, bytesPerCell), evictedTokens, scoringTimeMs);
-    }
-
-    /**
-     * Bytes one KV cell takes: a cell holds a token's K and V in every layer, so
-     * {@code nLayer x (kBytesPerLayerCell + vBytesPerLayerCell)}, where a layer's K bytes per cell are
-     * n_embd_k_gqa elements of the cache type (e.g. 1024 x 2 for F16; ggml_row_size for quantized types).
-     */
-    public static long bytesPerCell(int nLayer, long kBytesPerLayerCell, long vBytesPerLayerCell) {
-        if (nLayer < 0 || kBytesPerLayerCell < 0 || vBytesPerLayerCell < 0) {
-            throw new IllegalArgumentException("nLayer and bytes must be >= 0, got " + nLayer + ", " + kBytesPerLayerCell + ", "
-                    + vBytesPerLayerCell);
-        }
-        return Math.multiplyExact(nLayer, Math.addExact(kBytesPerLayerCell, vBytesPerLayerCell));
     }
 
     public long bytesSaved() { return bytesFull - bytesUsed; }

@@ -78,8 +78,7 @@ public final class InductionModel {
      * (default {@code ~/.cache/tokenflow/models}), written on first use (about a second; deterministic).
      */
     public static synchronized Path cached() throws IOException {
-        String root = System.getenv().getOrDefault("TOKENFLOW_CACHE", System.getProperty("user.home") + "/.cache/tokenflow");
-        Path file = Path.of(root, "models", "tokenflow-induction-v1.gguf");
+        Path file = io.tokenflow.Tokenflow.cacheDir().resolve("models").resolve("tokenflow-induction-v1.gguf");
         if (java.nio.file.Files.isRegularFile(file)) return file;
         java.nio.file.Files.createDirectories(file.getParent());
         Path part = java.nio.file.Files.createTempFile(file.getParent(), "induction-", ".part");

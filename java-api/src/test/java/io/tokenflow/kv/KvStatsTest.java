@@ -8,20 +8,8 @@ import org.junit.jupiter.api.Test;
 class KvStatsTest {
 
     @Test
-    void bytesPerCell() {
-        // Llama-3-8B, F16: 32 layers, n_embd_k_gqa = n_embd_v_gqa = 1024 -> 2 KiB each per layer.
-        assertThat(KvStats.bytesPerCell(32, 2048, 2048)).isEqualTo(131072);
-        // TinyLlama, F32 V, F16 K: 22 layers, 256 elements.
-        assertThat(KvStats.bytesPerCell(22, 512, 1024)).isEqualTo(22 * 1536);
-        assertThat(KvStats.bytesPerCell(0, 10, 10)).isZero();
-        assertThatThrownBy(() -> KvStats.bytesPerCell(-1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> KvStats.bytesPerCell(1, -1, 1)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> KvStats.bytesPerCell(Integer.MAX_VALUE, Long.MAX_VALUE / 2, 1)).isInstanceOf(ArithmeticException.class);
-    }
-
-    @Test
     void savedAndFraction() {
-        long cell = KvStats.bytesPerCell(32, 2048, 2048);
+        long cell = 131072;  // Llama-3-8B, F16: 32 layers x (2 KiB K + 2 KiB V)
         KvStats s = KvStats.of("windowkv", 1024 + 100, 7950 + 100, cell, 6926, 12.5);
         assertThat(s.bytesUsed()).isEqualTo(1124L * 131072);
         assertThat(s.bytesFull()).isEqualTo(8050L * 131072);

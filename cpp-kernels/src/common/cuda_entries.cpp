@@ -1,0 +1,41 @@
+// The C entry points of the CUDA twins: thin forwarders to tfk::*_cuda, compiled in every build. With TF_CUDA=ON
+// the tfk:: functions come from src/cuda/*.cu; without it from src/cuda/cuda_stub.cpp (validate, then
+// TFK_ERR_NO_CUDA), so both builds export the same symbols with the same error codes.
+#include "tfkernels.h"
+
+extern "C" {
+
+int tfk_topk_cuda_f32(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
+                      int32_t * out_ids, float * out_vals, void * stream) {
+    return tfk::topk_cuda(logits, n_rows, n_cols, row_stride, k, out_ids, out_vals, stream);
+}
+
+int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                    const int32_t * tokens, const int32_t * parents, int32_t k_cand, int32_t * out_path,
+                                    int32_t * out_path_len, int32_t * out_bonus, int32_t * out_cand_ids, void * stream) {
+    return tfk::tree_verify_greedy_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, out_path,
+                                        out_path_len, out_bonus, out_cand_ids, stream);
+}
+
+int tfk_tree_verify_sample_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+                                    const int32_t * tokens, const int32_t * parents, int32_t k_cand,
+                                    const tfk_sampling_params * sp, const float * uniforms, int32_t * out_path,
+                                    int32_t * out_path_len, int32_t * out_bonus, int32_t * out_cand_ids, void * stream) {
+    return tfk::tree_verify_sample_cuda(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, sp, uniforms,
+                                        out_path, out_path_len, out_bonus, out_cand_ids, stream);
+}
+
+int tfk_window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, void * stream) {
+    return tfk::window_scores_cuda(v, out, accumulate, stream);
+}
+
+int tfk_window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int w,
+                              int mode, float * out, void * stream) {
+    return tfk::window_aggregate_cuda(scores, n_head, n_tokens, row_stride, w, mode, out, stream);
+}
+
+int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * stream) {
+    return tfk::pool1d_cuda(in, n, kernel, mode, out, stream);
+}
+
+} // extern "C"
