@@ -1,6 +1,7 @@
 package io.tokenflow;
 
 import io.tokenflow.internal.TokenflowNative;
+import io.tokenflow.kv.KvCompression;
 import io.tokenflow.internal.TokenflowNative.TfSession;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,6 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class DecodeCostProbe {
     static final int MAX_N = 32;
+    /** Tokens in the scratch cache before the probe batches (attention over a short history, as in a chat). */
+    static final int PREFIX = 64;
     private static final Map<String, double[]> CACHE = new ConcurrentHashMap<>();
 
     private DecodeCostProbe() {}
@@ -87,12 +90,28 @@ final class DecodeCostProbe {
         return curve;
     }
 
+    /**
+     * Measures in a scratch session of its own (same threads, KV type and flash attention; no compression), never in
+     * the caller's: decoding probe batches there would overwrite the logits the caller's next token is sampled from.
+     */
     private static double[] measure(Session session) {
+        SessionOptions probe = session.options().toBuilder().contextSize(PREFIX + MAX_N + 1).kvCompression(KvCompression.none())
+                .build();
+        try (Session scratch = session.model().newSession(probe)) {
+            int vocab = session.model().info().vocabularySize();
+            int[] prefix = new int[PREFIX];
+            for (int i = 0; i < PREFIX; i++) prefix[i] = (i * 31 + 7) % vocab;
+            scratch.decode(prefix);
+            return measureAfter(scratch, vocab);
+        } catch (RuntimeException e) {
+            return new double[MAX_N]; // not measurable here (e.g. no memory for a second context): caller assumes linear
+        }
+    }
+
+    private static double[] measureAfter(Session session, int vocab) {
         TfSession h = session.nativeHandle();
         int pos0 = session.cachedList().size();
-        int room = session.contextSize() - pos0 - 1;
-        int vocab = session.model().info().vocabularySize();
-        int maxN = Math.min(MAX_N, room);
+        int maxN = Math.min(MAX_N, session.contextSize() - pos0 - 1);
         double[] measured = new double[MAX_N + 1];
         for (int n = 1; n <= maxN; n *= 2) {
             int[] tokens = new int[n];

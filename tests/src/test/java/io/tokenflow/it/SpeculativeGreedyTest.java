@@ -102,6 +102,25 @@ class SpeculativeGreedyTest {
         }
     }
 
+    /**
+     * The first hardware-sized generation for a model measures its decode-cost curve. That measurement once ran in
+     * the caller's cache after the prompt and overwrote the prompt's logits ("no logits" on a fresh machine; every
+     * later run read the curve from disk). A copy of the model at a new path has no cached curve.
+     */
+    @Test
+    void firstAutoSizedGenerationOfAModelMatchesPlain(@TempDir Path dir) throws Exception {
+        Path copy = dir.resolve("fresh-curve.gguf");
+        java.nio.file.Files.copy(ItEnv.stories(), copy);
+        try (Model m = Model.load(copy); Session plain = m.newSession(f32(512)); Session spec = m.newSession(f32(512))) {
+            String p = "Once upon a time, Lily found a ball.";
+            int[] want = plain.generate(p, GenerationOptions.builder().maxTokens(40).ignoreEos(true).build()).tokens();
+            GenerationResult r = spec.generate(p, GenerationOptions.builder().maxTokens(40).ignoreEos(true)
+                    .speculation(Speculation.AUTO).build());
+            assertThat(r.tokens()).containsExactly(want);
+            assertThat(spec.cachedTokens()).as("the probe left nothing in the caller's cache").isEqualTo(plain.cachedTokens());
+        }
+    }
+
     @Test
     void matchesPlainGreedyOnASyntheticModel(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("synthetic.gguf");
