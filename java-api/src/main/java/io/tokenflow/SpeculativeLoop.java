@@ -100,9 +100,10 @@ final class SpeculativeLoop {
                 if (pos0 >= contextSize) { out.end(StopReason.CONTEXT_FULL); break; }
                 long t0 = System.nanoTime();
                 int chosen = session.draftBudget(options, drafter);
-                if (auto && chosen == 0 && session.treesCannotPay(profile)) {
-                    // The acceptance profile changes only when trees run, so this verdict is final: finish plainly,
-                    // without per-step drafting work.
+                if (auto && chosen == 0) {
+                    // The choice depends only on the cost curve, the drafter's shape and the acceptance profile, and
+                    // the profile changes only when trees run: this verdict is final for the generation. Finish
+                    // plainly, without per-step drafting work.
                     plainRest = true;
                     break;
                 }
