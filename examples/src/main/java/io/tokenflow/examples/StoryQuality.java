@@ -1,5 +1,8 @@
 package io.tokenflow.examples;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tokenflow.GenerationOptions;
 import io.tokenflow.GenerationResult;
 import io.tokenflow.Model;
@@ -61,27 +64,23 @@ public final class StoryQuality {
         for (String sm : samples) System.out.println("  sample: " + sm.replace('\n', ' '));
         for (String bad : invalid) System.out.println("  invalid: " + bad.replace('\n', ' '));
         if (out != null) {
-            StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
-                    "{\"model\":\"%s\",\"stories\":%d,\"temperature\":%.2f,\"sentences\":%d,\"valid\":%d,\"fraction\":%.4f,\"ci95\":[%.4f,%.4f],\"clean_stories\":%d,\"samples\":[",
-                    model.getFileName(), n, temp, sentences, valid, (double) valid / sentences, ci[0], ci[1], clean));
-            for (int i = 0; i < samples.size(); i++) json.append(i == 0 ? "" : ",").append(quote(samples.get(i)));
-            json.append("]}\n");
+            ObjectMapper mapper = new ObjectMapper();
+            ObjectNode o = mapper.createObjectNode();
+            o.put("model", model.getFileName().toString());
+            o.put("stories", n);
+            o.put("temperature", temp);
+            o.put("sentences", sentences);
+            o.put("valid", valid);
+            o.put("fraction", (double) valid / sentences);
+            o.putArray("ci95").add(ci[0]).add(ci[1]);
+            o.put("clean_stories", clean);
+            ArrayNode sa = o.putArray("samples");
+            samples.forEach(sa::add);
+            ArrayNode ia = o.putArray("invalid_examples");
+            invalid.forEach(ia::add);
             Files.createDirectories(out.toAbsolutePath().getParent());
-            Files.writeString(out, json);
+            Files.writeString(out, mapper.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
             System.out.println("wrote " + out);
         }
-    }
-
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                default -> { if (c < 0x20) b.append(String.format("\\u%04x", (int) c)); else b.append(c); }
-            }
-        }
-        return b.append('"').toString();
     }
 }

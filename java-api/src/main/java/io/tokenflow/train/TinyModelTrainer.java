@@ -113,9 +113,8 @@ public final class TinyModelTrainer {
              Writer evalCsv = csv(dir.resolve("eval.csv"), evalHeader(), resuming, startStep)) {
             trainer.schedule(recipe.schedule());
             trainer.resumeAt(startStep);
-            listener.message(String.format(Locale.ROOT, "model: %d layers, width %d, %,d parameters (%,d trained), context %d",
-                    recipe.layers(), recipe.width(), trainer.parameterCount(),
-                    trainer.parameterCount() - (long) recipe.width() * vocab.size(), recipe.context()));
+            listener.message(String.format(Locale.ROOT, "model: %d layers, width %d, %,d parameters (all trained), context %d",
+                    recipe.layers(), recipe.width(), trainer.parameterCount(), recipe.context()));
             if (!resuming) {
                 last = evaluate(trainer, val, 0, seconds, start);
                 writeEval(evalCsv, last);

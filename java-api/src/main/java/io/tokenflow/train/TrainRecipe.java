@@ -25,7 +25,8 @@ import java.util.Properties;
  *                     sequence.
  * @param initStd      std of the attention / FFN input matrices and the output matrix; residual projections
  *                     get {@code initStd / sqrt(2 * layers)}
- * @param embeddingStd std of the token embedding (fixed during training: llama.cpp does not train it)
+ * @param embeddingStd std of the token embedding's initialisation (trained since llama.cpp patch 0002; before
+ *                     it, llama.cpp kept it fixed)
  * @param schedule     learning rate schedule; its total is {@code steps}
  * @param steps        optimizer steps (one window of {@code context} tokens each)
  * @param mix          task family -> weight ("story", "copy", "passkey", "kv-recall", "multi-needle")
@@ -90,6 +91,19 @@ public record TrainRecipe(String name, int layers, int width, int heads, int ffn
                 new LrSchedule(LrSchedule.Kind.COSINE, 5e-4, 5e-5, 300, 13000, 0.9, 0.99, 0.0), 13000, 1,
                 Map.of("copy", 4.0, "passkey", 4.0, "kv-recall", 2.0, "story", 1.0),
                 List.of(new Stage(Long.MAX_VALUE, 30, 250)), 2000, 8, 20);
+    }
+
+    /**
+     * The packaged default model's recipe: a story writer (docs/MODELS.md, trials s1-s5). 4 layers, width 128, 4
+     * heads, ffn 384, 768-token vocabulary (about all the story grammar's words are whole tokens), context 256, one
+     * 256-token window per step, warm-up 500 then cosine 1.2e-4 -> 1.2e-5 over 24,000 steps (6.1M tokens, ~30 min on
+     * one thread), stories only; the token embedding (init std 1.0) is trained too (llama.cpp patch 0002). Retrieval
+     * is the constructed {@link InductionModel}'s job (the trials of {@link #tiny()} never produced it).
+     */
+    public static TrainRecipe stories() {
+        return new TrainRecipe("tokenflow-stories", 4, 128, 4, 384, 768, 256, 256, 0.02, 1.0,
+                new LrSchedule(LrSchedule.Kind.COSINE, 1.2e-4, 1.2e-5, 500, 24000, 0.9, 0.99, 0.0), 24000, 1,
+                Map.of("story", 1.0), List.of(new Stage(Long.MAX_VALUE, 30, 250)), 2000, 8, 0);
     }
 
     /** Seconds-scale smoke run for tests: 1 layer, width 32. */

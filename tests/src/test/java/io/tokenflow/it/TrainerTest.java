@@ -41,6 +41,22 @@ class TrainerTest {
         try (Model m = Model.load(half.model())) {
             assertThat(m.info().vocabularySize()).isEqualTo(recipe.vocabSize());
         }
+        // Every weight trained, the token embedding included (llama.cpp patch 0002; unpatched, it stays as initialised).
+        for (String t : List.of("token_embd.weight", "output.weight", "blk.0.attn_q.weight")) {
+            assertThat(tensor(half.model(), t)).as(t).isNotEqualTo(tensor(dir.resolve("init.gguf"), t));
+        }
+    }
+
+    /** A F32 tensor's raw bytes. */
+    static byte[] tensor(Path file, String name) throws java.io.IOException {
+        io.tokenflow.gguf.GgufFile f = io.tokenflow.gguf.GgufFile.read(file);
+        io.tokenflow.gguf.GgufTensorInfo t = f.tensor(name).orElseThrow();
+        assertThat(t.type()).isEqualTo(GgmlType.F32);
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) t.byteSize());
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            ch.read(buf, f.dataOffset() + t.offset());
+        }
+        return buf.array();
     }
 
     @Test
