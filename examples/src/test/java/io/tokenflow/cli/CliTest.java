@@ -115,7 +115,7 @@ class CliTest {
     void withoutModelThePackagedDefaultGeneratesReadableText() throws IOException {
         assumeTrue(System.getenv(CommonOptions.DEFAULT_MODEL) == null
                 && System.getProperty(CommonOptions.DEFAULT_MODEL) == null, "a default model is configured");
-        Run r = run("generate", "-t", "1", "-n", "24", "--temp", "0", "--json", "Once upon a time");
+        Run r = run("generate", "-t", "1", "-n", "24", "--temp", "0", "--ignore-eos", "--json", "Once upon a time");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = r.json();
         assertThat(j.path("model").asText()).startsWith("default-");
