@@ -211,30 +211,57 @@ std::string describe(const Out & o) {
     return s + "] bonus " + std::to_string(o.bonus);
 }
 
+// Device copies of the logits and of an Out (its pre-filled values included, so outputs a call leaves untouched
+// read back unchanged); freed on scope exit.
+class DeviceOut {
+  public:
+    DeviceOut() = default;
+    DeviceOut(const DeviceOut &) = delete;
+    DeviceOut & operator=(const DeviceOut &) = delete;
+    ~DeviceOut() {
+        for (void * p : {x_, path_, len_, bonus_, cand_}) tfk_cuda_free(p);
+    }
+
+    int upload(const std::vector<float> & x, const Out & o) {
+        int e = tfk_cuda_malloc(&x_, x.size() * sizeof(float));
+        if (e == TFK_OK) e = tfk_cuda_malloc(&path_, o.path.size() * sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_malloc(&len_, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_malloc(&bonus_, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_malloc(&cand_, o.cand.size() * sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(x_, x.data(), x.size() * sizeof(float));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(path_, o.path.data(), o.path.size() * sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(len_, &o.len, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(bonus_, &o.bonus, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(cand_, o.cand.data(), o.cand.size() * sizeof(int32_t));
+        return e;
+    }
+
+    int download(Out & o) const {
+        int e = tfk_cuda_memcpy_d2h(o.path.data(), path_, o.path.size() * sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.len, len_, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.bonus, bonus_, sizeof(int32_t));
+        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.cand.data(), cand_, o.cand.size() * sizeof(int32_t));
+        return e;
+    }
+
+    const float * x() const { return static_cast<const float *>(x_); }
+    int32_t * path() const { return static_cast<int32_t *>(path_); }
+    int32_t * len() const { return static_cast<int32_t *>(len_); }
+    int32_t * bonus() const { return static_cast<int32_t *>(bonus_); }
+    int32_t * cand(int32_t k) const { return k > 0 ? static_cast<int32_t *>(cand_) : nullptr; }
+
+  private:
+    void *x_ = nullptr, *path_ = nullptr, *len_ = nullptr, *bonus_ = nullptr, *cand_ = nullptr;
+};
+
 int run_greedy_cuda(const std::vector<float> & x, const Tree & t, int64_t n_vocab, int64_t stride, int32_t k, Out & o) {
-    void *d_x = nullptr, *d_path = nullptr, *d_len = nullptr, *d_bonus = nullptr, *d_cand = nullptr;
-    int e = tfk_cuda_malloc(&d_x, x.size() * sizeof(float));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_path, o.path.size() * sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_len, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_bonus, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_cand, o.cand.size() * sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_x, x.data(), x.size() * sizeof(float));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_cand, o.cand.data(), o.cand.size() * sizeof(int32_t));
+    DeviceOut d;
+    int e = d.upload(x, o);
     if (e == TFK_OK)
-        e = tfk::tree_verify_greedy_cuda(static_cast<const float *>(d_x), t.n, n_vocab, stride, t.tokens.data(),
-                                         t.parents.data(), k, static_cast<int32_t *>(d_path), static_cast<int32_t *>(d_len),
-                                         static_cast<int32_t *>(d_bonus), k > 0 ? static_cast<int32_t *>(d_cand) : nullptr,
-                                         nullptr);
+        e = tfk::tree_verify_greedy_cuda(d.x(), t.n, n_vocab, stride, t.tokens.data(), t.parents.data(), k, d.path(),
+                                         d.len(), d.bonus(), d.cand(k), nullptr);
     if (e == TFK_OK) e = tfk_cuda_synchronize(nullptr);
-    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.path.data(), d_path, o.path.size() * sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.len, d_len, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.bonus, d_bonus, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.cand.data(), d_cand, o.cand.size() * sizeof(int32_t));
-    tfk_cuda_free(d_x);
-    tfk_cuda_free(d_path);
-    tfk_cuda_free(d_len);
-    tfk_cuda_free(d_bonus);
-    tfk_cuda_free(d_cand);
+    if (e == TFK_OK) e = d.download(o);
     return e;
 }
 
@@ -242,41 +269,16 @@ int run_greedy_cuda(const std::vector<float> & x, const Tree & t, int64_t n_voca
 // flat: through the C entry instead of tfk::tree_verify_sample_cuda.
 int run_sample_cuda(const std::vector<float> & x, const Tree & t, int64_t n_vocab, int64_t stride, int32_t k,
                     const tfk_sampling_params & sp, const std::vector<float> & uni, Out & o, bool flat = false) {
-    void *d_x = nullptr, *d_path = nullptr, *d_len = nullptr, *d_bonus = nullptr, *d_cand = nullptr;
-    int e = tfk_cuda_malloc(&d_x, x.size() * sizeof(float));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_path, o.path.size() * sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_len, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_bonus, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_malloc(&d_cand, o.cand.size() * sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_x, x.data(), x.size() * sizeof(float));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_path, o.path.data(), o.path.size() * sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_len, &o.len, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_bonus, &o.bonus, sizeof(int32_t));
-    if (e == TFK_OK) e = tfk_cuda_memcpy_h2d(d_cand, o.cand.data(), o.cand.size() * sizeof(int32_t));
-    int rc = e;
-    if (e == TFK_OK) {
-        const float * dx = static_cast<const float *>(d_x);
-        int32_t * dp = static_cast<int32_t *>(d_path);
-        int32_t * dl = static_cast<int32_t *>(d_len);
-        int32_t * db = static_cast<int32_t *>(d_bonus);
-        int32_t * dc = k > 0 ? static_cast<int32_t *>(d_cand) : nullptr;
-        rc = flat ? tfk_tree_verify_sample_cuda_f32(dx, t.n, n_vocab, stride, t.tokens.data(), t.parents.data(), k, &sp,
-                                                    uni.data(), dp, dl, db, dc, nullptr)
-                  : tfk::tree_verify_sample_cuda(dx, t.n, n_vocab, stride, t.tokens.data(), t.parents.data(), k, &sp,
-                                                 uni.data(), dp, dl, db, dc, nullptr);
-        // synchronous entry: the outputs are final on return (read back even on error: untouched)
-        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.path.data(), d_path, o.path.size() * sizeof(int32_t));
-        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.len, d_len, sizeof(int32_t));
-        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(&o.bonus, d_bonus, sizeof(int32_t));
-        if (e == TFK_OK) e = tfk_cuda_memcpy_d2h(o.cand.data(), d_cand, o.cand.size() * sizeof(int32_t));
-        if (rc == TFK_OK) rc = e;
-    }
-    tfk_cuda_free(d_x);
-    tfk_cuda_free(d_path);
-    tfk_cuda_free(d_len);
-    tfk_cuda_free(d_bonus);
-    tfk_cuda_free(d_cand);
-    return rc;
+    DeviceOut d;
+    const int e = d.upload(x, o);
+    if (e != TFK_OK) return e;
+    const int rc = flat ? tfk_tree_verify_sample_cuda_f32(d.x(), t.n, n_vocab, stride, t.tokens.data(), t.parents.data(), k,
+                                                          &sp, uni.data(), d.path(), d.len(), d.bonus(), d.cand(k), nullptr)
+                        : tfk::tree_verify_sample_cuda(d.x(), t.n, n_vocab, stride, t.tokens.data(), t.parents.data(), k,
+                                                       &sp, uni.data(), d.path(), d.len(), d.bonus(), d.cand(k), nullptr);
+    // synchronous entry: the outputs are final on return (read back even on error: untouched)
+    const int back = d.download(o);
+    return rc != TFK_OK ? rc : back;
 }
 
 // One greedy case: planted path; ref vs oracle vs planted; cpu/flat/cuda vs ref.

@@ -1,12 +1,12 @@
 package io.tokenflow;
 
+import io.tokenflow.internal.AtomicFiles;
 import io.tokenflow.internal.TokenflowNative;
 import io.tokenflow.kv.KvCompression;
 import io.tokenflow.internal.TokenflowNative.TfSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -83,7 +83,7 @@ final class DecodeCostProbe {
             for (double c : curve) sb.append(c).append('\n');
             Path tmp = Files.createTempFile(f.getParent(), "curve", ".tmp");
             Files.writeString(tmp, sb);
-            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.replace(tmp, f);
         } catch (IOException | RuntimeException e) {
             // a cache that cannot be written only costs a re-measurement next time
         }

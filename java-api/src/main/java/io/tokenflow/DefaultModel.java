@@ -1,9 +1,9 @@
 package io.tokenflow;
 
+import io.tokenflow.internal.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -58,11 +58,7 @@ public final class DefaultModel {
                 if (!got.equals(sha)) {
                     throw new ModelLoadException("the packaged default model is damaged: sha256 " + got + ", expected " + sha);
                 }
-                try {
-                    Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
-                }
+                AtomicFiles.replace(part, target);
             } finally {
                 Files.deleteIfExists(part);
             }

@@ -1,11 +1,11 @@
 package io.tokenflow.cli;
 
+import io.tokenflow.internal.AtomicFiles;
 import io.tokenflow.gguf.SyntheticLlama;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -44,7 +44,7 @@ final class SyntheticModels {
             String label = "writing " + file.getFileName();
             spec.write(part, f -> status.progress(label, (float) f));
             status.done();
-            Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.replace(part, file);
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException("could not write synthetic model " + file + ": " + e.getMessage(), e);

@@ -1,13 +1,12 @@
 package io.tokenflow.speculative;
 
+import io.tokenflow.internal.AtomicFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.zip.CRC32;
 
@@ -94,11 +93,7 @@ public final class AdjacencyMatrix {
         Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
         try {
             Files.write(tmp, buf.array());
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFiles.replace(tmp, abs);
         } finally {
             Files.deleteIfExists(tmp);
         }

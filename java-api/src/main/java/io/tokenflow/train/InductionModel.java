@@ -84,8 +84,7 @@ public final class InductionModel {
         Path part = java.nio.file.Files.createTempFile(file.getParent(), "induction-", ".part");
         try {
             write(part, standardVocabulary(512, 1), 1);
-            java.nio.file.Files.move(part, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            io.tokenflow.internal.AtomicFiles.replace(part, file);
         } finally {
             java.nio.file.Files.deleteIfExists(part);
         }

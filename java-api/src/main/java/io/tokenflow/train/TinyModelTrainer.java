@@ -1,5 +1,6 @@
 package io.tokenflow.train;
 
+import io.tokenflow.internal.AtomicFiles;
 import io.tokenflow.Model;
 import io.tokenflow.ModelOptions;
 import io.tokenflow.Session;
@@ -13,7 +14,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -412,7 +412,7 @@ public final class TinyModelTrainer {
                 }
             }
         }
-        Files.move(tmp, dst, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.replace(tmp, dst);
     }
 
     // --- files ----------------------------------------------------------------------------------------------
@@ -454,7 +454,7 @@ public final class TinyModelTrainer {
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             p.store(w, null);
         }
-        Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.replace(tmp, path);
     }
 
     private static Properties readProps(Path path) throws IOException {
