@@ -11,6 +11,7 @@ import io.tokenflow.speculative.Speculation;
 import io.tokenflow.speculative.SpeculationStats;
 import io.tokenflow.speculative.TreeSizer;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -314,14 +315,20 @@ public final class Session implements AutoCloseable {
     /** Drafted nodes for the next step: the fixed budget, or the hardware-aware choice; a tree fits one batch. */
     int draftBudget(GenerationOptions o, Drafter drafter) {
         if (o.draftBudget() != GenerationOptions.AUTO_BUDGET) return Math.min(o.draftBudget(), batchSize - 1);
-        if (sizer == null) sizer = new TreeSizer(DecodeCostProbe.curve(this));
-        return Math.min(sizer.choose(profile(o.speculation()), drafter), batchSize - 1);
+        return Math.min(sizer().choose(profile(o.speculation()), drafter), batchSize - 1);
+    }
+
+    private TreeSizer sizer() {
+        if (sizer == null) {
+            List<Double> given = options.batchCostSeconds();
+            sizer = new TreeSizer(given.isEmpty() ? DecodeCostProbe.curve(this) : given.stream().mapToDouble(Double::doubleValue).toArray());
+        }
+        return sizer;
     }
 
     /** True when, by this machine's cost curve, no tree could pay even if every drafted chain were accepted as deep as it goes. */
     boolean treesCannotPay(AcceptanceProfile profile) {
-        if (sizer == null) sizer = new TreeSizer(DecodeCostProbe.curve(this));
-        return sizer.choose(profile, b -> b) == 0;
+        return sizer().choose(profile, b -> b) == 0;
     }
 
     /** Decodes one token after the cache (the plain step of a speculative loop); returns the native code. */

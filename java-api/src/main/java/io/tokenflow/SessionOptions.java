@@ -1,6 +1,7 @@
 package io.tokenflow;
 
 import io.tokenflow.kv.KvCompression;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,9 +18,13 @@ import java.util.Objects;
  * @param kvCompression how prompts are compressed into the cache ({@link KvCompression#none()}: never); a
  *        compressing session prefills every prompt afresh (no prefix reuse) and can hold prompts longer than the
  *        context (chunked prefill, compressing between chunks)
+ * @param batchCostSeconds seconds to decode a batch of n tokens at index n - 1, for the hardware-aware draft budget
+ *        ({@code GenerationOptions.AUTO_BUDGET}): empty (the default) measures this machine once per model and
+ *        threads; a given curve plans trees for it instead (another machine's curve, a reproducible choice)
  */
 public record SessionOptions(int contextSize, int batchSize, int microBatchSize, int threads, int batchThreads,
-        FlashAttention flashAttention, KvCacheType kvCacheType, int sequences, KvCompression kvCompression) {
+        FlashAttention flashAttention, KvCacheType kvCacheType, int sequences, KvCompression kvCompression,
+        List<Double> batchCostSeconds) {
 
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
@@ -39,6 +44,14 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         if (flashAttention == FlashAttention.OFF && (kvCacheType == KvCacheType.Q8_0 || kvCacheType == KvCacheType.Q4_0)) {
             throw new IllegalArgumentException("a quantized KV cache (" + kvCacheType + ") needs flash attention (AUTO or ON)");
         }
+        Objects.requireNonNull(batchCostSeconds, "batchCostSeconds");
+        batchCostSeconds = List.copyOf(batchCostSeconds);
+        for (int i = 0; i < batchCostSeconds.size(); i++) {
+            double x = batchCostSeconds.get(i);
+            if (!(x > 0) || Double.isInfinite(x)) {
+                throw new IllegalArgumentException("batchCostSeconds[" + i + "] (a batch of " + (i + 1) + " tokens) must be finite and > 0, got " + x);
+            }
+        }
     }
 
     public static SessionOptions defaults() { return builder().build(); }
@@ -47,7 +60,8 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
 
     public Builder toBuilder() {
         return new Builder().contextSize(contextSize).batchSize(batchSize).microBatchSize(microBatchSize).threads(threads)
-                .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences).kvCompression(kvCompression);
+                .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences).kvCompression(kvCompression)
+                .batchCostSeconds(batchCostSeconds);
     }
 
     public static final class Builder {
@@ -60,6 +74,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         private KvCacheType kvCacheType = KvCacheType.F16;
         private int sequences = 1;
         private KvCompression kvCompression = KvCompression.none();
+        private List<Double> batchCostSeconds = List.of();
 
         public Builder contextSize(int n) { contextSize = n; return this; }
         public Builder batchSize(int n) { batchSize = n; return this; }
@@ -72,9 +87,15 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         public Builder sequences(int n) { sequences = n; return this; }
         /** KV-cache compression of prompts, e.g. {@code KvCompression.parse("windowkv:0.12")}. */
         public Builder kvCompression(KvCompression c) { kvCompression = c; return this; }
+        /** The batch-cost curve trees are sized for (seconds for 1, 2, ... tokens); empty = measure this machine. */
+        public Builder batchCostSeconds(List<Double> seconds) { batchCostSeconds = seconds; return this; }
+        public Builder batchCostSeconds(double... seconds) {
+            batchCostSeconds = java.util.Arrays.stream(seconds).boxed().toList();
+            return this;
+        }
         public SessionOptions build() {
             return new SessionOptions(contextSize, batchSize, microBatchSize, threads, batchThreads, flashAttention, kvCacheType,
-                    sequences, kvCompression);
+                    sequences, kvCompression, batchCostSeconds);
         }
     }
 }

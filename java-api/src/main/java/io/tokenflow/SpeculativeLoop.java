@@ -108,7 +108,10 @@ final class SpeculativeLoop {
                     break;
                 }
                 int budget = Math.min(chosen, Math.max(0, contextSize - pos0 - 1));
-                DraftTree tree = budget > 0 ? drafter.draft(history, budget) : DraftTree.rootOnly(root);
+                // A step emits at most its tree's depth + 1 tokens: nodes past the token limit would be decoded for nothing.
+                int depthLeft = Math.max(0, options.maxTokens() - out.count() - 1);
+                DraftTree tree = budget > 0 && depthLeft > 0 ? drafter.draft(history, budget).truncatedToDepth(depthLeft)
+                        : DraftTree.rootOnly(root);
                 if (tree.rootToken() != root || pos0 + tree.maxDepth() >= contextSize) tree = DraftTree.rootOnly(root);
                 long t1 = System.nanoTime();
                 Verification v;

@@ -185,7 +185,7 @@ public final class SpeculationBench {
      * A llama.cpp peer tool over the prompts: {tokens per second (its own "decoded N tokens in T seconds"), and the
      * sums of its n_predict, n_accept and n_drafted counters (0 where the tool prints none)}.
      */
-    private static double[] peer(Path bin, String tool, Path model, List<String> prompts, int n) throws IOException {
+    static double[] peer(Path bin, String tool, Path model, List<String> prompts, int n, String... extraArgs) throws IOException {
         double seconds = 0;
         long tokens = 0;
         double nPredict = 0, nAccept = 0, nDrafted = 0;
@@ -196,8 +196,10 @@ public final class SpeculationBench {
             java.util.regex.Matcher mt = null;
             String text = "";
             for (int attempt = 0; attempt < 3 && (mt == null || !mt.find()); attempt++) {
-                ProcessBuilder pb = new ProcessBuilder(bin.resolve(tool).toString(), "-m", model.toString(), "-p", prompt,
-                        "-n", Integer.toString(n), "-t", "1", "--temp", "0", "-c", "1024").redirectErrorStream(true);
+                List<String> cmd = new ArrayList<>(List.of(bin.resolve(tool).toString(), "-m", model.toString(), "-p", prompt,
+                        "-n", Integer.toString(n), "-t", "1", "--temp", "0", "-c", "1024"));
+                cmd.addAll(List.of(extraArgs));
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
                 pb.environment().put("LD_LIBRARY_PATH", bin.toString());
                 Process proc = pb.start();
                 text = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
@@ -230,7 +232,7 @@ public final class SpeculationBench {
     }
 
     /** Seconds to decode 1, then each of {@code sizes} tokens in one batch after a 64-token prefix (best of 3). */
-    private static double[] costCurve(Path model, int... more) {
+    static double[] costCurve(Path model, int... more) {
         try (Model m = Model.load(model);
              Session s = m.newSession(SessionOptions.builder().contextSize(256).threads(2).build())) {
             int[] prefix = new int[64];

@@ -1,40 +1,48 @@
 package io.tokenflow.speculative;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Several drafters under one node budget. Their trees are merged as a trie (the same token path is one node), so
- * agreement costs nothing and the result never holds duplicate paths.
+ * Several drafters under one node budget, allocated node by node to whichever drafter's next node is most likely to be
+ * accepted. Their trees are merged as a trie (the same token path is one node), so agreement costs nothing and the
+ * result never holds duplicate paths.
  *
- * <p>The budget rule. Each drafter has a score: an exponential moving average (weight {@value #EMA_WEIGHT}, prior
- * {@value #PRIOR_SCORE}) of its accepted tokens per drafted node, where "accepted" counts the leading accepted tokens
- * that its own tree held as a path from the root; a step in which it proposed nothing leaves the score alone. Every
- * step, drafters are asked in descending score order (ties: construction order). Drafter i is offered the share
- * {@code floor(budget * w_i / sum w)}, with {@code w_i = max(score_i, }{@value #MIN_RELATIVE_WEIGHT}{@code  * max score)}
- * so that no drafter starves and can recover, plus whatever the drafters before it left unused (a smaller tree, or
- * nodes that were already in the merged tree); the last one is offered all that remains. Its tree is merged in node
- * order until the budget is full. Observations go to every drafter.
+ * <p>The budget rule. Every step each drafter proposes a tree of the whole budget. Drafter i's drafted nodes, in its
+ * own order (parents before children, its best guesses first), have values {@code v_i[0], v_i[1], ...}: {@code v_i[r]}
+ * is an exponential moving average (weight {@value #EMA_WEIGHT}, prior {@value #PRIOR_VALUE}) of whether its r-th node
+ * lay on the path the target model took. The merged tree is built greedily: the next node is the next one of the
+ * drafter whose next node has the highest value (ties: the shallower rank, then construction order); a node already
+ * in the merged tree costs nothing; this repeats until the budget is full or every tree is used up. So a drafter whose
+ * deep chain keeps being accepted gets the whole budget, and one that proposes nothing leaves it to the others.
+ *
+ * <p>Values are learned counterfactually, for every drafter's every node, not only the merged ones: after a step the
+ * target's path is known to the bonus token (accepted tokens, then the bonus), so a node is a known hit when its token
+ * path is a prefix of that path, a known miss when it leaves that path within its known length, and unknown (no update)
+ * when it continues beyond the bonus. Hence no drafter starves: one that got no nodes is still judged on what it
+ * proposed. (For T > 0 the target's path is one sample; the values are then estimates, which only the budget uses:
+ * verification stays lossless whatever the tree.)
  */
 public final class AutoDrafter implements Drafter {
 
     public static final double EMA_WEIGHT = 0.1;
-    public static final double PRIOR_SCORE = 0.25;
-    public static final double MIN_RELATIVE_WEIGHT = 0.1;
+    public static final double PRIOR_VALUE = 0.25;
+
+    private static final int MISS = 0, HIT = 1, UNKNOWN = 2;
 
     private final List<Drafter> drafters;
-    private final double[] scores;
-    /** Each drafter's own tree of the last step (null: it was not asked), for attribution in observe. */
+    /** values[i][r]: drafter i's r-th drafted node (node r + 1 of its tree). */
+    private final double[][] values;
+    /** Each drafter's own tree of the last step (null: none), judged in observe. */
     private final DraftTree[] own;
-    private final int[] map = new int[DraftTree.MAX_NODES];
+    private final int[] state = new int[DraftTree.MAX_NODES];
 
     public AutoDrafter(List<Drafter> drafters) {
         if (drafters == null || drafters.isEmpty()) throw new IllegalArgumentException("AutoDrafter needs at least one drafter");
         for (Drafter d : drafters) if (d == null) throw new IllegalArgumentException("drafters must not contain null");
         this.drafters = List.copyOf(drafters);
-        this.scores = new double[drafters.size()];
-        Arrays.fill(scores, PRIOR_SCORE);
+        this.values = new double[drafters.size()][DraftTree.MAX_NODES - 1];
+        for (double[] v : values) Arrays.fill(v, PRIOR_VALUE);
         this.own = new DraftTree[drafters.size()];
     }
 
@@ -48,8 +56,12 @@ public final class AutoDrafter implements Drafter {
 
     public List<Drafter> drafters() { return drafters; }
 
-    /** The current score of drafter {@code i} (accepted tokens per drafted node, smoothed). */
-    public double score(int i) { return scores[i]; }
+    /** The learned value of drafter {@code i}'s {@code rank}-th drafted node: how often such a node was accepted (smoothed). */
+    public double value(int i, int rank) {
+        if (i < 0 || i >= drafters.size()) throw new IndexOutOfBoundsException("drafter " + i + " outside [0, " + drafters.size() + ")");
+        if (rank < 0 || rank >= values[i].length) throw new IndexOutOfBoundsException("rank " + rank + " outside [0, " + values[i].length + ")");
+        return values[i][rank];
+    }
 
     @Override
     public void startGeneration(int[] prompt) {
@@ -63,42 +75,64 @@ public final class AutoDrafter implements Drafter {
         Arrays.fill(own, null);
         DraftTree.Builder merged = DraftTree.builder(history.last());
         if (budget == 0) return merged.build();
-        int[] order = order();
-        int[] shares = shares(order, budget);
-        int carry = 0;
-        for (int r = 0; r < order.length; r++) {
-            int remaining = budget - (merged.size() - 1);
-            if (remaining <= 0) break;
-            int i = order[r];
-            int offer = r == order.length - 1 ? remaining : Math.min(remaining, shares[r] + carry);
-            if (offer <= 0) continue;
-            DraftTree t = drafters.get(i).draft(history, offer);
+        int n = drafters.size();
+        for (int i = 0; i < n; i++) {
+            DraftTree t = drafters.get(i).draft(history, budget);
             if (t.rootToken() != history.last()) {
                 throw new IllegalStateException(drafters.get(i).name() + " drafted a tree rooted at " + t.rootToken()
                         + " instead of the last token " + history.last());
             }
             own[i] = t;
-            int added = merge(t, merged, budget);
-            carry = offer - added;
+        }
+        // maps[i][node]: node's index in the merged tree; next[i]: drafter i's next node to place.
+        int[][] maps = new int[n][];
+        int[] next = new int[n];
+        for (int i = 0; i < n; i++) {
+            maps[i] = new int[own[i].size()];
+            next[i] = 1;
+        }
+        while (merged.size() - 1 < budget) {
+            int pick = -1;
+            for (int i = 0; i < n; i++) {
+                if (next[i] >= own[i].size()) continue;
+                if (pick < 0 || better(i, next[i] - 1, pick, next[pick] - 1)) pick = i;
+            }
+            if (pick < 0) break;
+            DraftTree t = own[pick];
+            int node = next[pick]++;
+            int parent = maps[pick][t.parent(node)];
+            int existing = merged.find(parent, t.token(node));
+            maps[pick][node] = existing >= 0 ? existing : merged.add(parent, t.token(node));
         }
         return merged.build();
     }
 
+    private boolean better(int i, int rankI, int j, int rankJ) {
+        double vi = values[i][rankI], vj = values[j][rankJ];
+        if (vi != vj) return vi > vj;
+        return rankI < rankJ;  // equal value: breadth first; then construction order (i > j here)
+    }
+
     @Override
     public void observe(Verification v, TokenHistory history) {
-        int[] accepted = v.acceptedTokens();
+        int[] path = v.emittedTokens();  // the target's path: accepted tokens, then the bonus
         for (int i = 0; i < drafters.size(); i++) {
             DraftTree t = own[i];
-            if (t != null && t.draftedCount() > 0 && t.rootToken() == v.tree().rootToken()) {
-                int hit = 0;
-                for (int node = 0; hit < accepted.length; hit++) {
-                    node = t.child(node, accepted[hit]);
-                    if (node < 0) break;
-                }
-                scores[i] = (1 - EMA_WEIGHT) * scores[i] + EMA_WEIGHT * hit / t.draftedCount();
-            }
+            if (t != null && t.rootToken() == v.tree().rootToken()) judge(t, path, values[i]);
             own[i] = null;
             drafters.get(i).observe(v, history);
+        }
+    }
+
+    /** Updates {@code value} from each node of {@code t} whose fate against {@code path} is known. */
+    private void judge(DraftTree t, int[] path, double[] value) {
+        state[0] = HIT;
+        for (int node = 1; node < t.size(); node++) {
+            int p = state[t.parent(node)];
+            int d = t.depth(node);
+            int s = p != HIT ? p : d > path.length ? UNKNOWN : t.token(node) == path[d - 1] ? HIT : MISS;
+            state[node] = s;
+            if (s != UNKNOWN) value[node - 1] = (1 - EMA_WEIGHT) * value[node - 1] + EMA_WEIGHT * (s == HIT ? 1 : 0);
         }
     }
 
@@ -113,50 +147,5 @@ public final class AutoDrafter implements Drafter {
         int depth = 0;
         for (Drafter d : drafters) depth = Math.max(depth, d.depthAt(budget));
         return depth;
-    }
-
-    /** Drafter indices by descending score, ties in construction order. */
-    private int[] order() {
-        List<Integer> idx = new ArrayList<>();
-        for (int i = 0; i < drafters.size(); i++) idx.add(i);
-        idx.sort((a, b) -> Double.compare(scores[b], scores[a]));
-        return idx.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** shares[r] for the r-th drafter of {@code order}; they sum to {@code budget}. */
-    private int[] shares(int[] order, int budget) {
-        double max = 0;
-        for (double s : scores) max = Math.max(max, s);
-        double[] w = new double[order.length];
-        double sum = 0;
-        for (int r = 0; r < order.length; r++) {
-            w[r] = Math.max(scores[order[r]], Math.max(MIN_RELATIVE_WEIGHT * max, 1e-9));
-            sum += w[r];
-        }
-        int[] shares = new int[order.length];
-        int given = 0;
-        for (int r = 0; r < order.length; r++) {
-            shares[r] = (int) Math.floor(budget * w[r] / sum);
-            given += shares[r];
-        }
-        shares[0] += budget - given;
-        return shares;
-    }
-
-    /** Inserts {@code t} into {@code merged} as a trie, in node order, up to {@code budget} drafted nodes; returns nodes added. */
-    private int merge(DraftTree t, DraftTree.Builder merged, int budget) {
-        int before = merged.size();
-        map[0] = 0;
-        for (int i = 1; i < t.size(); i++) {
-            int parent = map[t.parent(i)];
-            if (parent < 0) {
-                map[i] = -1;
-                continue;
-            }
-            int existing = merged.find(parent, t.token(i));
-            if (existing >= 0) map[i] = existing;
-            else map[i] = merged.size() <= budget ? merged.add(parent, t.token(i)) : -1;
-        }
-        return merged.size() - before;
     }
 }

@@ -105,6 +105,16 @@ public final class DraftTree {
 
     public int rootToken() { return tokens[0]; }
 
+    /** This tree without its nodes deeper than {@code depth} (node order kept); this tree when none is. */
+    public DraftTree truncatedToDepth(int depth) {
+        if (depth < 0) throw new IllegalArgumentException("depth must be >= 0, got " + depth);
+        if (depth >= maxDepth) return this;
+        Builder b = builder(tokens[0]);
+        int[] map = new int[tokens.length];
+        for (int i = 1; i < tokens.length; i++) map[i] = depths[i] <= depth ? b.add(map[parents[i]], tokens[i]) : -1;
+        return b.build();
+    }
+
     public int[] tokens() { return tokens.clone(); }
 
     public int[] parents() { return parents.clone(); }

@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param draftMillis time spent drafting
  * @param verifyMillis time spent in the verification kernel
  * @param decodeMillis time spent decoding tree batches
+ * @param stepsByDraftedNodes {@code stepsByDraftedNodes[n]} = steps whose tree had n drafted nodes (the batch decoded
+ *        n + 1 tokens): with a batch-cost curve this prices the generation on another machine
  */
 public record SpeculationStats(String policy, long steps, long draftedNodes, long acceptedTokens, double meanAcceptedPerStep,
-        double[] depthHitRate, double draftMillis, double verifyMillis, double decodeMillis) {
+        double[] depthHitRate, double draftMillis, double verifyMillis, double decodeMillis, long[] stepsByDraftedNodes) {
 
     public SpeculationStats {
         Objects.requireNonNull(policy, "policy");
@@ -33,6 +35,34 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
             throw new IllegalArgumentException("times must be >= 0, got " + draftMillis + ", " + verifyMillis + ", " + decodeMillis);
         }
         depthHitRate = depthHitRate.clone();
+        Objects.requireNonNull(stepsByDraftedNodes, "stepsByDraftedNodes");
+        stepsByDraftedNodes = stepsByDraftedNodes.clone();
+        long n = 0, nodes = 0;
+        for (int k = 0; k < stepsByDraftedNodes.length; k++) {
+            if (stepsByDraftedNodes[k] < 0) throw new IllegalArgumentException("stepsByDraftedNodes[" + k + "] is negative");
+            n += stepsByDraftedNodes[k];
+            nodes += k * stepsByDraftedNodes[k];
+        }
+        if (n != steps || nodes != draftedNodes) {
+            throw new IllegalArgumentException("stepsByDraftedNodes counts " + n + " steps and " + nodes + " nodes, expected " + steps
+                    + " and " + draftedNodes);
+        }
+    }
+
+    public long[] stepsByDraftedNodes() { return stepsByDraftedNodes.clone(); }
+
+    /**
+     * Seconds the verified batches would take on a machine whose batch of n tokens costs {@code batchSeconds[n - 1]}
+     * (no drafting or host time): the sum over steps of the cost of their batch.
+     */
+    public double batchSeconds(double[] batchSeconds) {
+        Objects.requireNonNull(batchSeconds, "batchSeconds");
+        if (stepsByDraftedNodes.length > batchSeconds.length) {
+            throw new IllegalArgumentException("a step decoded " + stepsByDraftedNodes.length + " tokens; the curve covers " + batchSeconds.length);
+        }
+        double s = 0;
+        for (int k = 0; k < stepsByDraftedNodes.length; k++) s += stepsByDraftedNodes[k] * batchSeconds[k];
+        return s;
     }
 
     @Override
@@ -48,13 +78,14 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
         return o instanceof SpeculationStats s && policy.equals(s.policy) && steps == s.steps && draftedNodes == s.draftedNodes
                 && acceptedTokens == s.acceptedTokens && Double.compare(meanAcceptedPerStep, s.meanAcceptedPerStep) == 0
                 && Arrays.equals(depthHitRate, s.depthHitRate) && Double.compare(draftMillis, s.draftMillis) == 0
-                && Double.compare(verifyMillis, s.verifyMillis) == 0 && Double.compare(decodeMillis, s.decodeMillis) == 0;
+                && Double.compare(verifyMillis, s.verifyMillis) == 0 && Double.compare(decodeMillis, s.decodeMillis) == 0
+                && Arrays.equals(stepsByDraftedNodes, s.stepsByDraftedNodes);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(policy, steps, draftedNodes, acceptedTokens, meanAcceptedPerStep, Arrays.hashCode(depthHitRate),
-                draftMillis, verifyMillis, decodeMillis);
+                draftMillis, verifyMillis, decodeMillis, Arrays.hashCode(stepsByDraftedNodes));
     }
 
     @Override
@@ -72,6 +103,7 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
         private long drafted;
         private long accepted;
         private long[] reached = new long[16];
+        private long[] bySize = new long[16];
         private long draftNanos;
         private long verifyNanos;
         private long decodeNanos;
@@ -81,7 +113,10 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
         public Accumulator step(Verification v, long draftNanos, long verifyNanos, long decodeNanos) {
             if (draftNanos < 0 || verifyNanos < 0 || decodeNanos < 0) throw new IllegalArgumentException("times must be >= 0");
             steps++;
-            drafted += v.tree().draftedCount();
+            int n = v.tree().draftedCount();
+            drafted += n;
+            if (n >= bySize.length) bySize = Arrays.copyOf(bySize, Math.max(n + 1, bySize.length * 2));
+            bySize[n]++;
             int a = v.acceptedLength();
             accepted += a;
             if (a > reached.length) reached = Arrays.copyOf(reached, Math.max(a, reached.length * 2));
@@ -95,10 +130,12 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
         public SpeculationStats build() {
             int depth = 0;
             for (int d = 0; d < reached.length; d++) if (reached[d] > 0) depth = d + 1;
+            int largest = -1;
+            for (int k = 0; k < bySize.length; k++) if (bySize[k] > 0) largest = k;
             double[] rate = new double[depth];
             for (int d = 0; d < depth; d++) rate[d] = (double) reached[d] / steps;
             return new SpeculationStats(policy, steps, drafted, accepted, steps == 0 ? 0 : (double) accepted / steps, rate,
-                    draftNanos / 1e6, verifyNanos / 1e6, decodeNanos / 1e6);
+                    draftNanos / 1e6, verifyNanos / 1e6, decodeNanos / 1e6, Arrays.copyOf(bySize, largest + 1));
         }
     }
 }

@@ -12,10 +12,25 @@ class AcceptanceProfileTest {
     void priorBeforeData() {
         AcceptanceProfile a = new AcceptanceProfile();
         assertThat(a.reach(0)).isEqualTo(1);
-        assertThat(a.reach(1)).isCloseTo(0.5, within(1e-12));
-        assertThat(a.reach(3)).isCloseTo(0.125, within(1e-12));
-        assertThat(a.expectedAccepted(2)).isCloseTo(0.75, within(1e-12));
+        // Optimistic before data: (2 x 0.5 + 4 pseudo-hits) / (2 + 4).
+        assertThat(a.reach(1)).isCloseTo(5 / 6.0, within(1e-12));
+        assertThat(a.reach(3)).isCloseTo(Math.pow(5 / 6.0, 3), within(1e-12));
+        assertThat(a.expectedAccepted(2)).isCloseTo(5 / 6.0 + 25 / 36.0, within(1e-12));
         assertThat(a.expectedAccepted(0)).isZero();
+        AcceptanceProfile neutral = new AcceptanceProfile(0.5, 2, 1.0);
+        assertThat(neutral.reach(1)).isCloseTo(0.5, within(1e-12));
+        assertThat(neutral.reach(3)).isCloseTo(0.125, within(1e-12));
+    }
+
+    @Test
+    void optimismFadesWithEvidence() {
+        AcceptanceProfile a = new AcceptanceProfile();
+        // Drafts that always miss at depth 1: the bonus is worth 4 hits, so after 100 misses the rate is ~5%.
+        for (int s = 0; s < 100; s++) a.record(2, 0);
+        assertThat(a.continuation(1)).isLessThan(0.06);
+        AcceptanceProfile good = new AcceptanceProfile();
+        for (int s = 0; s < 100; s++) good.record(2, 2);
+        assertThat(good.continuation(1)).isGreaterThan(0.97);
     }
 
     @Test
@@ -49,6 +64,7 @@ class AcceptanceProfileTest {
         assertThatThrownBy(() -> new AcceptanceProfile(1.0, 2, 1)).hasMessageContaining("prior");
         assertThatThrownBy(() -> new AcceptanceProfile(0.5, 0, 1)).hasMessageContaining("priorWeight");
         assertThatThrownBy(() -> new AcceptanceProfile(0.5, 2, 0)).hasMessageContaining("decay");
+        assertThatThrownBy(() -> new AcceptanceProfile(0.5, 2, -1, 1)).hasMessageContaining("optimism");
     }
 
     @Test

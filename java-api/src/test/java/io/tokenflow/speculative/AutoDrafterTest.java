@@ -2,6 +2,7 @@ package io.tokenflow.speculative;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -65,9 +66,9 @@ class AutoDrafterTest {
         DraftTree t = auto.draft(TokenHistory.of(9), 20);
         assertThat(t.draftedCount()).isEqualTo(7);  // 1 2 3 4 5 + 6 7: the shared prefix "1 2" counted once
         assertThat(tokenPaths(t)).containsExactlyInAnyOrder("[1, 2, 3]", "[4, 5]", "[1, 2, 6]", "[7]");
-        // Equal scores: a is offered half, b the rest of the budget.
-        assertThat(a.budgets).containsExactly(10);
-        assertThat(b.budgets).containsExactly(15);
+        // Every drafter proposes a tree of the whole budget.
+        assertThat(a.budgets).containsExactly(20);
+        assertThat(b.budgets).containsExactly(20);
 
         for (int budget = 0; budget <= 8; budget++) {
             DraftTree small = auto.draft(TokenHistory.of(9), budget);
@@ -77,30 +78,66 @@ class AutoDrafterTest {
         assertThat(auto.depthAt(5)).isEqualTo(5);
     }
 
+    /** One step: the target continues 9 with {@code target}; the accepted path is the longest prefix of it in the tree. */
+    private static Verification verify(DraftTree t, int... target) {
+        List<Integer> path = new ArrayList<>(List.of(0));
+        int node = 0, j = 0;
+        while (j < target.length - 1) {
+            int c = t.child(node, target[j]);
+            if (c < 0) break;
+            path.add(c);
+            node = c;
+            j++;
+        }
+        return new Verification(t, path.stream().mapToInt(Integer::intValue).toArray(), target[j], new int[0], 0);
+    }
+
     @Test
-    void scoresFollowAcceptedTokensPerNodeAndReorderTheDrafters() {
-        Fixed good = new Fixed("good", new int[] {1, 2});
+    void valuesFollowAcceptanceAndTheBudgetGoesToTheBestNextNode() {
+        Fixed good = new Fixed("good", new int[] {1, 2, 3, 4});
         Fixed bad = new Fixed("bad", new int[] {5}, new int[] {6}, new int[] {7}, new int[] {8});
         AutoDrafter auto = new AutoDrafter(List.of(bad, good));
-        for (int s = 0; s < 30; s++) {
-            DraftTree t = auto.draft(TokenHistory.of(9), 6);
-            int n1 = t.child(0, 1);
-            int n2 = t.child(n1, 2);
-            auto.observe(new Verification(t, new int[] {0, n1, n2}, 3, new int[0], 0), TokenHistory.of(9, 1, 2, 3));
+        // Equal priors: breadth first, construction order — bad's first node, good's first node, ...
+        DraftTree first = auto.draft(TokenHistory.of(9), 2);
+        assertThat(tokenPaths(first)).containsExactlyInAnyOrder("[5]", "[1]");
+        for (int s = 0; s < 40; s++) {
+            DraftTree t = auto.draft(TokenHistory.of(9), 4);
+            auto.observe(verify(t, 1, 2, 3, 4, 0), TokenHistory.of(9, 1, 2, 3, 4, 0));
         }
-        assertThat(auto.score(1)).isGreaterThan(0.9);   // good: 2 accepted of 2 drafted
-        assertThat(auto.score(0)).isLessThan(0.05);     // bad: 0 of 4
-        assertThat(good.observed).isEqualTo(30);
-        assertThat(bad.observed).isEqualTo(30);
-        good.budgets.clear();
-        bad.budgets.clear();
-        auto.draft(TokenHistory.of(9), 20);
-        assertThat(good.budgets.get(0)).isGreaterThan(15);  // asked first, with most of the budget
-        assertThat(bad.budgets.get(0)).isGreaterThan(0);    // never starved: it gets the floor plus what good left
+        for (int r = 0; r < 4; r++) {
+            assertThat(auto.value(1, r)).as("good rank %d", r).isGreaterThan(0.95);
+            assertThat(auto.value(0, r)).as("bad rank %d", r).isLessThan(0.05);
+        }
+        assertThat(good.observed).isEqualTo(40);
+        assertThat(bad.observed).isEqualTo(40);
+        // With a small budget the reliable chain gets every node, not a share.
+        assertThat(tokenPaths(auto.draft(TokenHistory.of(9), 4))).containsExactly("[1, 2, 3, 4]");
+        // Past the chain, what is left goes to the other drafter.
+        assertThat(tokenPaths(auto.draft(TokenHistory.of(9), 6))).containsExactlyInAnyOrder("[1, 2, 3, 4]", "[5]", "[6]");
         auto.startGeneration(new int[] {1});
         auto.endGeneration();
         assertThat(good.starts).isEqualTo(1);
         assertThat(bad.ends).isEqualTo(1);
+    }
+
+    @Test
+    void nodesLeftOutOfTheMergedTreeAreStillJudged() {
+        Fixed wrong = new Fixed("wrong", new int[] {5, 6, 7});
+        Fixed right = new Fixed("right", new int[] {1, 2, 3});
+        AutoDrafter auto = new AutoDrafter(List.of(wrong, right));
+        DraftTree t = auto.draft(TokenHistory.of(9), 2);
+        assertThat(tokenPaths(t)).containsExactlyInAnyOrder("[5]", "[1]");  // right's 2 and 3 are left out
+        auto.observe(verify(t, 1, 2), TokenHistory.of(9, 1, 2));  // target path 1 2: token 2 is the bonus
+        double p = AutoDrafter.PRIOR_VALUE, w = AutoDrafter.EMA_WEIGHT;
+        assertThat(auto.value(1, 0)).isCloseTo((1 - w) * p + w, within(1e-12));  // 1: accepted
+        assertThat(auto.value(1, 1)).isCloseTo((1 - w) * p + w, within(1e-12));  // 2: not drafted, but equals the bonus
+        assertThat(auto.value(1, 2)).isEqualTo(p);                               // 3: beyond the known path, unknown
+        for (int r = 0; r < 2; r++) assertThat(auto.value(0, r)).isCloseTo((1 - w) * p, within(1e-12));  // 5 6: missed
+        assertThat(auto.value(0, 2)).isEqualTo(p);  // a budget of 2 gave wrong's tree no third node
+        // Now right's second node outranks wrong's first.
+        assertThat(tokenPaths(auto.draft(TokenHistory.of(9), 2))).containsExactly("[1, 2]");
+        assertThatThrownBy(() -> auto.value(2, 0)).isInstanceOf(IndexOutOfBoundsException.class);
+        assertThatThrownBy(() -> auto.value(0, -1)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     @Test

@@ -57,6 +57,19 @@ class DraftTreeTest {
     }
 
     @Test
+    void truncatedToDepth() {
+        DraftTree t = sample();
+        assertThat(t.truncatedToDepth(3)).isSameAs(t);
+        assertThat(t.truncatedToDepth(9)).isSameAs(t);
+        DraftTree two = t.truncatedToDepth(2);
+        assertThat(two.tokens()).containsExactly(10, 11, 12, 13, 14, 15);
+        assertThat(two.parents()).containsExactly(-1, 0, 0, 1, 1, 2);
+        assertThat(t.truncatedToDepth(1).tokens()).containsExactly(10, 11, 12);
+        assertThat(t.truncatedToDepth(0)).isEqualTo(DraftTree.rootOnly(10));
+        assertThatThrownBy(() -> t.truncatedToDepth(-1)).hasMessageContaining("depth");
+    }
+
+    @Test
     void builderRejectsDuplicateSiblingsButFindsThem() {
         DraftTree.Builder b = DraftTree.builder(1);
         int a = b.add(0, 7);

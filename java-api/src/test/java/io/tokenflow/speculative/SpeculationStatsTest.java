@@ -26,13 +26,29 @@ class SpeculationStatsTest {
         assertThat(s.decodeMillis()).isEqualTo(4.0);
         assertThat(s.acceptanceRate()).isEqualTo(1 / 3.0);
         assertThat(s.toString()).contains("ngram", "3 steps");
+        // Two steps with a 3-node tree and one more: priced on a curve, 3 batches of 4 tokens.
+        DraftTree one = DraftTree.chain(1, 2);
+        SpeculationStats mixed = SpeculationStats.accumulator("auto")
+                .step(new Verification(tree, new int[] {0}, 9, new int[0], 0), 0, 0, 0)
+                .step(new Verification(one, new int[] {0, 1}, 9, new int[0], 0), 0, 0, 0)
+                .step(new Verification(DraftTree.rootOnly(1), new int[] {0}, 9, new int[0], 0), 0, 0, 0)
+                .build();
+        assertThat(mixed.stepsByDraftedNodes()).containsExactly(1, 1, 0, 1);
+        assertThat(s.stepsByDraftedNodes()).containsExactly(0, 0, 0, 3);
+        double[] curve = {1, 1.5, 2, 4};
+        assertThat(mixed.batchSeconds(curve)).isEqualTo(1 + 1.5 + 4);
+        assertThat(s.batchSeconds(curve)).isEqualTo(12);
+        assertThatThrownBy(() -> s.batchSeconds(new double[] {1, 2})).hasMessageContaining("covers 2");
         assertThat(SpeculationStats.accumulator("x").build().meanAcceptedPerStep()).isZero();
+        assertThat(SpeculationStats.accumulator("x").build().stepsByDraftedNodes()).isEmpty();
     }
 
     @Test
     void validation() {
-        assertThatThrownBy(() -> new SpeculationStats("a", -1, 0, 0, 0, new double[0], 0, 0, 0)).hasMessageContaining("counts");
-        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 2, 0, new double[0], 0, 0, 0)).hasMessageContaining("exceeds");
-        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 1, 0, new double[0], -1, 0, 0)).hasMessageContaining("times");
+        assertThatThrownBy(() -> new SpeculationStats("a", -1, 0, 0, 0, new double[0], 0, 0, 0, new long[0])).hasMessageContaining("counts");
+        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 2, 0, new double[0], 0, 0, 0, new long[] {0, 1})).hasMessageContaining("exceeds");
+        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 1, 0, new double[0], -1, 0, 0, new long[] {0, 1})).hasMessageContaining("times");
+        assertThatThrownBy(() -> new SpeculationStats("a", 2, 1, 1, 0, new double[0], 0, 0, 0, new long[] {0, 1}))
+                .hasMessageContaining("counts 1 steps and 1 nodes, expected 2 and 1");
     }
 }

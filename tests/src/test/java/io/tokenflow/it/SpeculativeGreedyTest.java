@@ -13,6 +13,7 @@ import io.tokenflow.StopReason;
 import io.tokenflow.TokenListener;
 import io.tokenflow.gguf.SyntheticLlama;
 import io.tokenflow.speculative.Speculation;
+import io.tokenflow.speculative.SpeculationStats;
 import io.tokenflow.speculative.TokenRecyclingDrafter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -121,6 +122,38 @@ class SpeculativeGreedyTest {
         }
     }
 
+    /**
+     * A session given a batch-cost curve sizes trees for it, not for this machine: on a flat curve (a batch of 32
+     * costs what one token costs) a repetitive prompt gets trees; on a steep one (n tokens cost n^2) none can pay and
+     * every step is plain. Output is plain greedy's either way, and the stats price the run on the curve.
+     */
+    @Test
+    void givenBatchCostCurveDecidesTheTreeSizes() {
+        double[] flat = new double[32];
+        double[] steep = new double[32];
+        for (int n = 1; n <= 32; n++) {
+            flat[n - 1] = 1e-3;
+            steep[n - 1] = 1e-3 * n * n;
+        }
+        String p = "Tom likes the dog. Tom likes the dog. Tom likes the dog. Tom likes";
+        GenerationOptions o = GenerationOptions.builder().maxTokens(40).ignoreEos(true).speculation(Speculation.NGRAM).build();
+        try (Session plain = stories.newSession(f32(512));
+             Session cheap = stories.newSession(f32(512).toBuilder().batchCostSeconds(flat).build());
+             Session dear = stories.newSession(f32(512).toBuilder().batchCostSeconds(steep).build())) {
+            int[] want = plain.generate(p, GenerationOptions.builder().maxTokens(40).ignoreEos(true).build()).tokens();
+            GenerationResult a = cheap.generate(p, o);
+            GenerationResult b = dear.generate(p, o);
+            assertThat(a.tokens()).containsExactly(want);
+            assertThat(b.tokens()).containsExactly(want);
+            SpeculationStats sa = a.stats().speculation().orElseThrow();
+            SpeculationStats sb = b.stats().speculation().orElseThrow();
+            assertThat(sa.draftedNodes()).as("flat curve: trees").isPositive();
+            assertThat(sa.acceptedTokens()).isPositive();
+            assertThat(sb.draftedNodes()).as("steep curve: no tree pays").isZero();
+            assertThat(sa.batchSeconds(flat)).isCloseTo(sa.steps() * 1e-3, org.assertj.core.api.Assertions.within(1e-9));
+        }
+    }
+
     @Test
     void matchesPlainGreedyOnASyntheticModel(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("synthetic.gguf");
@@ -148,6 +181,9 @@ class SpeculativeGreedyTest {
                         .speculation(Speculation.NGRAM).draftBudget(16).build());
                 assertThat(got.tokens()).as("max %d", max).containsExactly(want.tokens());
                 assertThat(got.stopReason()).isEqualTo(StopReason.MAX_TOKENS);
+                // No tree drafts past the limit (a step emits at most depth + 1 tokens; the chain's nodes are its depth).
+                assertThat(got.stats().speculation().orElseThrow().stepsByDraftedNodes().length - 1).as("longest chain, max %d", max)
+                        .isLessThanOrEqualTo(max - 1);
                 // The cache holds exactly what plain decoding would hold: a continuation reuses it correctly.
                 GenerationResult next = s.generate(p + got.text(), GenerationOptions.greedy(8));
                 GenerationResult fresh = plain.generate(p + got.text(), GenerationOptions.greedy(8));

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Lossless at T > 0: with speculation, the joint distribution of the first two generated tokens at a fixed context
- * equals plain sampling's. The second token comes out of tree verification (an accepted draft or the bonus), so
+ * equals plain sampling's. The second token comes out of tree verification (an accepted draft or the bonus; three
+ * tokens are generated so that the step after the first token may draft one level: Token Recycling's siblings), so
  * this checks the sample-and-match rule end to end, with the real sampler chain (top-k 4, temperature 1).
  * Two-sample chi-square test of homogeneity at significance 1e-3 with 12,000 samples per side: a 2-point shift
  * of one pair's probability (e.g. 0.10 to 0.12) gives a statistic of about 20 per cell, far above the critical
@@ -35,7 +36,7 @@ class SpeculativeSamplingTest {
             Map<Long, Integer> b = new HashMap<>();
             long accepted = 0;
             for (int i = 0; i < N; i++) {
-                GenerationOptions.Builder o = GenerationOptions.builder().maxTokens(2).temperature(1f).topK(4).topP(1f)
+                GenerationOptions.Builder o = GenerationOptions.builder().maxTokens(3).temperature(1f).topK(4).topP(1f)
                         .minP(0f).seed(1 + i).ignoreEos(true);
                 count(a, plain.generate(prompt, o.build()));
                 GenerationResult r = spec.generate(prompt, o.speculation(Speculation.RECYCLING).draftBudget(8).build());

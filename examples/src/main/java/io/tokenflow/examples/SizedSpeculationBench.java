@@ -1,0 +1,235 @@
+package io.tokenflow.examples;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.tokenflow.FlashAttention;
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.GenerationResult;
+import io.tokenflow.KvCacheType;
+import io.tokenflow.Model;
+import io.tokenflow.Session;
+import io.tokenflow.SessionOptions;
+import io.tokenflow.Tokenflow;
+import io.tokenflow.speculative.Speculation;
+import io.tokenflow.speculative.SpeculationStats;
+import io.tokenflow.speculative.TreeSizer;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Speculative decoding with tokenflow's default, hardware-sized trees against llama.cpp's {@code llama-lookup} at
+ * several draft lengths (a program, not a test), side by side in one run on the prompt sets of
+ * {@link SpeculationBench}. Two parts:
+ *
+ * <ol>
+ *   <li><b>Measured on this machine</b>: plain greedy and every tokenflow policy with the default budget (trees sized
+ *       from this machine's measured cost curve), and {@code llama-lookup} with {@code --spec-draft-n-max} 3 (its
+ *       default), 8 and 16, all with 1 thread, F32 KV cache and flash attention off (like for like).
+ *   <li><b>Projected on a cost model</b> (e.g. a synthetic 1.1B model): its batch-cost curve is measured (n = 1, 2, 4,
+ *       ..., 32, best of 3, interpolated), the tokenflow sessions are given that curve ({@code
+ *       SessionOptions.batchCostSeconds}), so their trees are sized as they would be on that machine, and every step
+ *       is priced at the curve's cost of its batch (plain steps at cost(1)). {@code llama-lookup} prints only totals
+ *       (steps, drafted tokens), not each step's batch, so it is priced at the least any split of its drafted tokens
+ *       over its steps can cost: steps x the lower convex envelope of the curve (batches 1 .. n_max + 1) at its mean
+ *       batch. That is a lower bound on its time, so its projected speedup is an upper bound: the comparison favours
+ *       the peer.
+ * </ol>
+ *
+ * <p>Usage: {@code SizedSpeculationBench MODEL COST_MODEL LLAMA_BIN_DIR [N=64] [OUT.json]}
+ */
+public final class SizedSpeculationBench {
+    static final int[] LOOKUP_DRAFTS = {3, 8, 16};
+    static final int CURVE_MAX = 32;
+
+    private SizedSpeculationBench() {}
+
+    public static void main(String[] args) throws IOException {
+        if (args.length < 3) {
+            System.err.println("usage: SizedSpeculationBench MODEL COST_MODEL LLAMA_BIN_DIR [N=64] [OUT.json]");
+            System.exit(2);
+        }
+        Path model = Path.of(args[0]);
+        Path costModel = Path.of(args[1]);
+        Path bin = Path.of(args[2]);
+        int n = args.length > 3 ? Integer.parseInt(args[3]) : 64;
+        Path out = Path.of(args.length > 4 ? args[4] : "bench/results/speculation-sized.json");
+        Tokenflow.setNativeLogLevel(Level.OFF);
+
+        System.out.printf(Locale.ROOT, "measuring the batch-cost curve of %s (2 threads) ...%n", costModel.getFileName());
+        int[] sizes = {1, 2, 4, 8, 16, 32};
+        double[] measured = SpeculationBench.costCurve(costModel, 2, 4, 8, 16, 32);
+        double[] curve = TreeSizer.interpolate(sizes, measured, CURVE_MAX);
+        System.out.printf(Locale.ROOT, "cost(n) ms: %s%n", fmt(sizes, measured));
+
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("model", model.getFileName().toString());
+        json.put("tokens", n);
+        json.put("cost_model", costModel.getFileName().toString());
+        json.put("cost_sizes", sizes);
+        json.put("cost_seconds", measured);
+        Map<String, Object> setsJson = new LinkedHashMap<>();
+        json.put("sets", setsJson);
+        SessionOptions here = SessionOptions.builder().contextSize(1024).threads(1).kvCacheType(KvCacheType.F32)
+                .flashAttention(FlashAttention.OFF).build();
+        SessionOptions there = here.toBuilder().batchCostSeconds(curve).build();
+        Speculation[] policies = Speculation.values();
+        StringBuilder measuredTable = new StringBuilder(
+                "| prompt set | policy | tokens/s | speedup | accepted/step | drafted/step |\n|---|---|---:|---:|---:|---:|\n");
+        StringBuilder projectedTable = new StringBuilder(
+                "| prompt set | policy | accepted/step | batch/step | projected speedup |\n|---|---|---:|---:|---:|\n");
+        StringBuilder summary = new StringBuilder(
+                "| prompt set | best tokenflow | best llama-lookup | ratio |\n|---|---|---|---:|\n");
+        try (Model m = Model.load(model)) {
+            for (Map.Entry<String, List<String>> set : SpeculationBench.promptSets().entrySet()) {
+                String name = set.getKey();
+                List<String> prompts = set.getValue();
+                Map<String, Object> measuredJson = new LinkedHashMap<>();
+                Map<String, Object> projectedJson = new LinkedHashMap<>();
+                setsJson.put(name, Map.of("measured", measuredJson, "projected", projectedJson));
+                double plainTps = 0;
+                double bestOurs = 0, bestPeer = 0;
+                String bestOursName = "", bestPeerName = "";
+                for (Speculation policy : policies) {
+                    System.out.printf(Locale.ROOT, "%s / %s ...%n", name, policy);
+                    try (Session warm = m.newSession(here)) {
+                        runSet(warm, prompts, n, policy);
+                    }
+                    Totals t;
+                    try (Session s = m.newSession(here)) {
+                        t = runSet(s, prompts, n, policy);
+                    }
+                    double tps = t.tokens / t.seconds;
+                    if (policy == Speculation.NONE) plainTps = tps;
+                    measuredTable.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.2fx | %.2f | %.2f |%n", name, policy, tps,
+                            tps / plainTps, t.acceptedPerStep(), t.draftedPerStep()));
+                    measuredJson.put(policy.toString(), Map.of("tokens_per_s", tps, "speedup", tps / plainTps,
+                            "accepted_per_step", t.acceptedPerStep(), "drafted_per_step", t.draftedPerStep(), "steps", t.steps));
+                    if (policy == Speculation.NONE) continue;
+                    Totals p;
+                    try (Session s = m.newSession(there)) {
+                        p = runSet(s, prompts, n, policy);
+                    }
+                    double plainSeconds = p.tokens * curve[0];
+                    double specSeconds = p.batchSeconds(curve);
+                    double speedup = plainSeconds / specSeconds;
+                    projectedTable.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2fx |%n", name, policy,
+                            p.acceptedPerStep(), 1 + p.draftedPerStep(), speedup));
+                    projectedJson.put(policy.toString(), Map.of("projected_speedup", speedup, "accepted_per_step", p.acceptedPerStep(),
+                            "mean_batch", 1 + p.draftedPerStep(), "steps", p.steps, "plain_steps", p.plainSteps(),
+                            "steps_by_drafted_nodes", p.bySize));
+                    if (speedup > bestOurs) {
+                        bestOurs = speedup;
+                        bestOursName = policy.toString();
+                    }
+                }
+                for (int draft : LOOKUP_DRAFTS) {
+                    String label = "llama-lookup n_max=" + draft;
+                    System.out.printf(Locale.ROOT, "%s / %s ...%n", name, label);
+                    double[] st = SpeculationBench.peer(bin, "llama-lookup", model, prompts, n, "--spec-draft-n-max",
+                            Integer.toString(draft), "-ctk", "f32", "-ctv", "f32", "-fa", "off");
+                    double tps = st[0], nPredict = st[1], nAccept = st[2], nDrafted = st[3];
+                    double steps = nPredict - nAccept;
+                    double meanBatch = 1 + nDrafted / steps;
+                    double seconds = steps * envelopeAt(curve, draft + 1, meanBatch);
+                    double speedup = nPredict * curve[0] / seconds;
+                    measuredTable.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.2fx | %.2f | %.2f |%n", name, label, tps,
+                            tps / plainTps, nAccept / steps, nDrafted / steps));
+                    projectedTable.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2fx |%n", name, label,
+                            nAccept / steps, meanBatch, speedup));
+                    measuredJson.put(label, Map.of("tokens_per_s", tps, "speedup", tps / plainTps, "accepted_per_step", nAccept / steps,
+                            "drafted_per_step", nDrafted / steps));
+                    projectedJson.put(label, Map.of("projected_speedup", speedup, "accepted_per_step", nAccept / steps,
+                            "mean_batch", meanBatch, "n_predict", nPredict, "n_accept", nAccept, "n_drafted", nDrafted));
+                    if (speedup > bestPeer) {
+                        bestPeer = speedup;
+                        bestPeerName = label;
+                    }
+                }
+                summary.append(String.format(Locale.ROOT, "| %s | %.2fx (%s) | %.2fx (%s) | %.2fx |%n", name, bestOurs, bestOursName,
+                        bestPeer, bestPeerName, bestOurs / bestPeer));
+                projectedJson.put("best_tokenflow_over_best_peer", bestOurs / bestPeer);
+            }
+        }
+        System.out.printf(Locale.ROOT, "%nMEASURED on this machine (%s, 1 thread, F32 KV, flash attention off; tokenflow trees sized "
+                + "from this machine's curve):%n%s", model.getFileName(), measuredTable);
+        System.out.printf(Locale.ROOT, "%nPROJECTED on %s (acceptance and tree sizes from %s, trees sized for the %s curve):%n%s",
+                costModel.getFileName(), model.getFileName(), costModel.getFileName(), projectedTable);
+        System.out.printf(Locale.ROOT, "%n%s", summary);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), json);
+        System.out.println("\nwrote " + out);
+    }
+
+    /**
+     * The lower convex envelope of {@code curve} over batches 1..maxBatch, at a fractional batch: the least mean cost
+     * per step of any steps whose batches (integers in that range) average {@code batch}.
+     */
+    static double envelopeAt(double[] curve, int maxBatch, double batch) {
+        int m = Math.min(maxBatch, curve.length);
+        double x = Math.max(1, Math.min(m, batch));
+        double best = Double.MAX_VALUE;
+        // The envelope at x is the least chord value over pairs a <= x <= b (a single point when x is an integer).
+        for (int a = 1; a <= (int) Math.floor(x); a++) {
+            for (int b = (int) Math.ceil(x); b <= m; b++) {
+                double v = a == b ? curve[a - 1] : curve[a - 1] + (curve[b - 1] - curve[a - 1]) * (x - a) / (b - a);
+                best = Math.min(best, v);
+            }
+        }
+        return best;
+    }
+
+    private static String fmt(int[] sizes, double[] seconds) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < sizes.length; i++) b.append(String.format(Locale.ROOT, "%s%d: %.1f", i == 0 ? "" : ", ", sizes[i], seconds[i] * 1e3));
+        return b.toString();
+    }
+
+    /** Counters of one prompt set: tokens after the first, generation seconds, speculation steps and tree sizes. */
+    private static final class Totals {
+        long tokens;
+        double seconds;
+        long steps;
+        long accepted;
+        long drafted;
+        long[] bySize = new long[0];
+
+        double acceptedPerStep() { return steps == 0 ? 0 : (double) accepted / steps; }
+
+        double draftedPerStep() { return steps == 0 ? 0 : (double) drafted / steps; }
+
+        /** Tokens emitted by plain single-token decodes (outside speculative steps). */
+        long plainSteps() { return Math.max(0, tokens - steps - accepted); }
+
+        double batchSeconds(double[] curve) {
+            double s = plainSteps() * curve[0];
+            for (int k = 0; k < bySize.length; k++) s += bySize[k] * curve[k];
+            return s;
+        }
+    }
+
+    private static Totals runSet(Session s, List<String> prompts, int n, Speculation policy) {
+        Totals t = new Totals();
+        for (String p : prompts) {
+            GenerationResult r = s.generate(p, GenerationOptions.builder().maxTokens(n).ignoreEos(true).speculation(policy)
+                    .draftBudget(policy == Speculation.NONE ? 0 : GenerationOptions.AUTO_BUDGET).build());
+            t.seconds += (r.stats().totalMillis() - r.stats().ttftMillis()) / 1e3;
+            t.tokens += r.stats().generatedTokens() - 1;
+            if (r.stats().speculation().isPresent()) {
+                SpeculationStats st = r.stats().speculation().get();
+                t.steps += st.steps();
+                t.accepted += st.acceptedTokens();
+                t.drafted += st.draftedNodes();
+                long[] b = st.stepsByDraftedNodes();
+                if (b.length > t.bySize.length) t.bySize = java.util.Arrays.copyOf(t.bySize, b.length);
+                for (int k = 0; k < b.length; k++) t.bySize[k] += b[k];
+            }
+        }
+        return t;
+    }
+}
