@@ -44,6 +44,7 @@ public final class Session implements AutoCloseable {
     private final Map<Speculation, Drafter> drafters = new EnumMap<>(Speculation.class);
     private final Map<Speculation, AcceptanceProfile> profiles = new EnumMap<>(Speculation.class);
     private TreeSizer sizer;
+    private final Map<Speculation, Double> stepOverheads = new EnumMap<>(Speculation.class);
     /** Tokens whose K/V are in sequence 0 of the cache, in position order. */
     private final IntList cached = new IntList();
 
@@ -315,7 +316,21 @@ public final class Session implements AutoCloseable {
     /** Drafted nodes for the next step: the fixed budget, or the hardware-aware choice; a tree fits one batch. */
     int draftBudget(GenerationOptions o, Drafter drafter) {
         if (o.draftBudget() != GenerationOptions.AUTO_BUDGET) return Math.min(o.draftBudget(), batchSize - 1);
-        return Math.min(sizer().choose(profile(o.speculation()), drafter), batchSize - 1);
+        return Math.min(sizer().choose(profile(o.speculation()), drafter::depthAt, stepOverhead(o.speculation())), batchSize - 1);
+    }
+
+    /**
+     * Host seconds per speculative step of {@code policy} (drafting, verification, commit), an exponential average
+     * over this session's steps; 0 before any. The tree sizer adds it to each step's batch cost.
+     */
+    double stepOverhead(Speculation policy) {
+        Double s = stepOverheads.get(policy);
+        return s == null ? 0 : s;
+    }
+
+    void recordStepOverhead(Speculation policy, double seconds) {
+        if (!(seconds >= 0) || Double.isInfinite(seconds)) return;
+        stepOverheads.merge(policy, seconds, (old, x) -> 0.9 * old + 0.1 * x);
     }
 
     private TreeSizer sizer() {
@@ -326,9 +341,9 @@ public final class Session implements AutoCloseable {
         return sizer;
     }
 
-    /** True when, by this machine's cost curve, no tree could pay even if every drafted chain were accepted as deep as it goes. */
-    boolean treesCannotPay(AcceptanceProfile profile) {
-        return sizer().choose(profile, b -> b) == 0;
+    /** True when, by the cost curve, the policy's measured step overhead and the profile, no chain of any depth would pay. */
+    boolean treesCannotPay(Speculation policy, AcceptanceProfile profile) {
+        return sizer().choose(profile, b -> b, stepOverhead(policy)) == 0;
     }
 
     /** Decodes one token after the cache (the plain step of a speculative loop); returns the native code. */

@@ -65,7 +65,7 @@ final class SpeculativeLoop {
         // counts as time to first token, not as generation time. Cheapest check first: when not even a chain as deep
         // as the budget could pay (the best any drafter can do), no drafter is created at all.
         boolean auto = options.draftBudget() == GenerationOptions.AUTO_BUDGET;
-        boolean plainOnly = auto && session.treesCannotPay(profile);
+        boolean plainOnly = auto && session.treesCannotPay(options.speculation(), profile);
         Drafter drafter = plainOnly ? null : session.drafter(options.speculation());
         if (!plainOnly && auto && session.draftBudget(options, drafter) == 0) plainOnly = true;
         SpeculationStats.Accumulator stats = SpeculationStats.accumulator(
@@ -79,12 +79,9 @@ final class SpeculativeLoop {
         firstTokenAt[0] = System.nanoTime();
         if (!out.emit(root)) return stats.build();
         if (plainOnly) {
-            // No tree pays for itself on this machine (and the acceptance profile cannot change without trees):
-            // decode plainly, with no per-step drafting work at all.
-            int rc = session.decodeNext(root);
-            if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); return stats.build(); }
-            session.checkNative(rc, "decode");
-            session.plainLoop(session.cachedList().size(), out, sampler, firstTokenAt);
+            // No tree pays for itself here by the current profile (which cannot change without trees): decode
+            // plainly, with no per-step drafting work at all.
+            finishPlainly(root, profile, firstTokenAt);
             return stats.build();
         }
         TokenBuffer history = TokenBuffer.of(prompt).append(root);
@@ -152,6 +149,7 @@ final class SpeculativeLoop {
                 }
                 long t3 = System.nanoTime();
                 stats.step(v, t1 - t0, t3 - t2, t2 - t1);
+                session.recordStepOverhead(options.speculation(), (t1 - t0 + t3 - t2) / 1e9);
                 if (tree.size() > 1) profile.record(v);
 
                 // The drafter learns from every verified step, even the last one of a generation.
@@ -176,13 +174,27 @@ final class SpeculativeLoop {
             if (idp != null) idp.close();
             if (valp != null) valp.close();
         }
-        if (plainRest) {
+        if (plainRest) finishPlainly(root, profile, firstTokenAt);
+        return stats.build();
+    }
+
+    /**
+     * The rest of the generation by plain decoding after {@code root}. The profile's evidence fades by the tokens
+     * decoded, so that a verdict against trees is revisited in later generations of the session.
+     */
+    private void finishPlainly(int root, AcceptanceProfile profile, long[] firstTokenAt) {
+        int before = out.count();
+        try {
             int rc = session.decodeNext(root);
-            if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); return stats.build(); }
+            if (rc == TokenflowNative.TF_ERR_ABORTED) {
+                out.end(StopReason.CANCELLED);
+                return;
+            }
             session.checkNative(rc, "decode");
             session.plainLoop(session.cachedList().size(), out, sampler, firstTokenAt);
+        } finally {
+            profile.age(Math.max(0, out.count() - before));
         }
-        return stats.build();
     }
 
     /**

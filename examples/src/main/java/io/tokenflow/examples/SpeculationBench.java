@@ -232,7 +232,10 @@ public final class SpeculationBench {
     }
 
     /** Seconds to decode 1, then each of {@code sizes} tokens in one batch after a 64-token prefix (best of 3). */
-    static double[] costCurve(Path model, int... more) {
+    static double[] costCurve(Path model, int... more) { return costCurveBestOf(model, 3, more); }
+
+    /** As {@link #costCurve(Path, int...)}, best of {@code reps}. */
+    static double[] costCurveBestOf(Path model, int reps, int... more) {
         try (Model m = Model.load(model);
              Session s = m.newSession(SessionOptions.builder().contextSize(256).threads(2).build())) {
             int[] prefix = new int[64];
@@ -242,7 +245,7 @@ public final class SpeculationBench {
             System.arraycopy(more, 0, sizes, 1, more.length);
             double[] best = new double[sizes.length];
             java.util.Arrays.fill(best, Double.MAX_VALUE);
-            for (int rep = 0; rep < 3; rep++) {
+            for (int rep = 0; rep < reps; rep++) {
                 for (int k = 0; k < sizes.length; k++) {
                     s.reset();
                     s.decode(prefix);

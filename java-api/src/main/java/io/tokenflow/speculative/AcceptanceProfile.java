@@ -81,6 +81,23 @@ public final class AcceptanceProfile {
 
     public void record(Verification v) { record(v.tree().maxDepth(), v.acceptedLength()); }
 
+    /**
+     * {@code plainSteps} tokens were decoded without trees: the counts fade by {@code decay} per token, as they do
+     * per tree step. Only trees add evidence, so without this a verdict against trees would stand for good even when
+     * the text changes (a session that starts with prose and turns to copying); with it, the optimism bonus regains
+     * weight and trees are retried after a while (about {@code 1 / (1 - decay)} = 200 plain tokens by default).
+     */
+    public void age(long plainSteps) {
+        if (plainSteps < 0) throw new IllegalArgumentException("plainSteps must be >= 0, got " + plainSteps);
+        if (plainSteps == 0 || decay == 1) return;
+        double f = Math.pow(decay, plainSteps);
+        for (int d = 1; d <= deepest; d++) {
+            tried[d] *= f;
+            hits[d] *= f;
+        }
+        steps *= f;
+    }
+
     /** Steps recorded (decayed). */
     public double steps() { return steps; }
 

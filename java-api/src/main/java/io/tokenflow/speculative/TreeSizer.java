@@ -83,21 +83,34 @@ public final class TreeSizer {
 
     /** Expected tokens per second with this budget (0 = plain decoding). */
     public double tokensPerSecond(int budget, AcceptanceProfile profile, IntUnaryOperator depthAt) {
+        return tokensPerSecond(budget, profile, depthAt, 0);
+    }
+
+    /** As {@link #tokensPerSecond(int, AcceptanceProfile, IntUnaryOperator)} with {@code extraOverhead} more seconds per step. */
+    public double tokensPerSecond(int budget, AcceptanceProfile profile, IntUnaryOperator depthAt, double extraOverhead) {
         if (budget < 0 || budget > maxBudget()) throw new IllegalArgumentException("budget must be in [0, " + maxBudget() + "], got " + budget);
+        if (!(extraOverhead >= 0) || Double.isInfinite(extraOverhead)) throw new IllegalArgumentException("extraOverhead must be finite and >= 0, got " + extraOverhead);
         if (budget == 0) return plainTokensPerSecond();
         int depth = Math.max(0, Math.min(budget, depthAt.applyAsInt(budget)));
-        return (1 + profile.expectedAccepted(depth)) / (cost[budget] + overhead);
+        return (1 + profile.expectedAccepted(depth)) / (cost[budget] + overhead + extraOverhead);
     }
 
     /** The best budget for a drafter whose tree depth at budget b is {@code depthAt(b)}; 0 = do not speculate. */
-    public int choose(AcceptanceProfile profile, IntUnaryOperator depthAt) {
+    public int choose(AcceptanceProfile profile, IntUnaryOperator depthAt) { return choose(profile, depthAt, 0); }
+
+    /**
+     * As {@link #choose(AcceptanceProfile, IntUnaryOperator)} with {@code extraOverhead} more seconds per speculative
+     * step: the host work of drafting and verification as measured so far, which the batch-cost curve leaves out and
+     * which matters where a token costs well under a millisecond.
+     */
+    public int choose(AcceptanceProfile profile, IntUnaryOperator depthAt, double extraOverhead) {
         Objects.requireNonNull(profile, "profile");
         Objects.requireNonNull(depthAt, "depthAt");
         double plain = plainTokensPerSecond();
         int best = 0;
         double bestRate = plain * minGain;
         for (int b = 1; b <= maxBudget(); b++) {
-            double rate = tokensPerSecond(b, profile, depthAt);
+            double rate = tokensPerSecond(b, profile, depthAt, extraOverhead);
             if (rate > bestRate) {
                 bestRate = rate;
                 best = b;

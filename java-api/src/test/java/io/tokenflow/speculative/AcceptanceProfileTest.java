@@ -31,6 +31,19 @@ class AcceptanceProfileTest {
         AcceptanceProfile good = new AcceptanceProfile();
         for (int s = 0; s < 100; s++) good.record(2, 2);
         assertThat(good.continuation(1)).isGreaterThan(0.97);
+        // Plain tokens fade the evidence: the bonus regains weight and trees are worth retrying.
+        double before = a.continuation(1);
+        double steps = a.steps();
+        a.age(400);
+        assertThat(a.steps()).isCloseTo(steps * Math.pow(AcceptanceProfile.DEFAULT_DECAY, 400), within(1e-9));
+        assertThat(a.continuation(1)).isGreaterThan(before * 3);
+        a.age(0);
+        assertThatThrownBy(() -> a.age(-1)).hasMessageContaining("plainSteps");
+        AcceptanceProfile forever = new AcceptanceProfile(0.5, 2, 1.0);
+        forever.record(1, 0);
+        double c = forever.continuation(1);
+        forever.age(1000);
+        assertThat(forever.continuation(1)).isEqualTo(c);
     }
 
     @Test

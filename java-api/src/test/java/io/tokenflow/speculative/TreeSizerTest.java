@@ -88,6 +88,20 @@ class TreeSizerTest {
         assertThat(new TreeSizer(FLAT, 10.0, 1.1).choose(p, CHAIN)).isZero();  // 10 s of drafting per step never pays
         assertThat(new TreeSizer(FLAT, 0, 100).choose(p, CHAIN)).isZero();
         assertThat(new TreeSizer(new double[] {0.1}).choose(p, CHAIN)).isZero();  // no batch sizes measured beyond 1
+        // Measured host overhead per step, added at the call: the same verdicts as the constructor's.
+        TreeSizer s = new TreeSizer(FLAT);
+        assertThat(s.choose(p, CHAIN, 0)).isEqualTo(s.choose(p, CHAIN)).isPositive();
+        assertThat(s.choose(p, CHAIN, 10.0)).isZero();
+        assertThat(s.tokensPerSecond(4, p, CHAIN, 0.05)).isLessThan(s.tokensPerSecond(4, p, CHAIN));
+        assertThatThrownBy(() -> s.choose(p, CHAIN, -1)).hasMessageContaining("extraOverhead");
+        // Where a token costs 0.35 ms (stories260K, 1 thread), 0.2 ms of host work per step turns small trees off...
+        TreeSizer tiny = new TreeSizer(TreeSizer.interpolate(new int[] {1, 2, 4, 8}, new double[] {0.35e-3, 0.395e-3, 0.66e-3, 1.07e-3}, 32));
+        AcceptanceProfile half = profile(0.5, 4, 300);
+        assertThat(tiny.choose(half, CHAIN, 0)).isPositive();
+        assertThat(tiny.choose(half, CHAIN, 0.2e-3)).isZero();
+        // ...while with perfect acceptance it favours longer chains, which spread it over more tokens.
+        assertThat(new TreeSizer(LINEAR).choose(profile(1.0, 31, 300), CHAIN, 0.2e-3))
+                .isGreaterThanOrEqualTo(new TreeSizer(LINEAR).choose(profile(1.0, 31, 300), CHAIN, 0));
     }
 
     @Test
