@@ -12,9 +12,10 @@ import java.util.function.IntUnaryOperator;
  * {@code E[accepted](b) = sum of reach(d) for d = 1..D(b)} from the {@link AcceptanceProfile}, where {@code D(b)} is the
  * depth to which the drafter's tree of b nodes is complete ({@link Drafter#depthAt}: b for a chain, the complete
  * template levels for Token Recycling, whose depth-1 acceptance is measured on 8 candidates, not 1). Rate(b) =
- * {@code (1 + E[accepted](b)) / (cost[b] + overhead)} against plain decoding's {@code 1 / cost[0]}; speculation is
- * chosen only when the best rate beats plain decoding by {@code minGain} (default {@value #DEFAULT_MIN_GAIN}: noise,
- * and host work the overhead argument leaves out). Extra width beyond {@code D(b)} earns nothing in this model, so
+ * {@code (1 + E[accepted](b)) / (cost[b] + overhead)} against plain decoding's {@code 1 / cost[0]}, where overhead is
+ * the host work of a step (the constructor's fixed part plus what the caller measured, e.g. the session's moving
+ * average of drafting + verification time); speculation is chosen only when the best rate beats plain decoding by
+ * {@code minGain} (default {@value #DEFAULT_MIN_GAIN}: noise, and host work not measured). Extra width beyond {@code D(b)} earns nothing in this model, so
  * the smallest budget reaching a depth wins. Ties go to the smaller budget.
  */
 public final class TreeSizer {
