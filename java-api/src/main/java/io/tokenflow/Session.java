@@ -321,7 +321,7 @@ public final class Session implements AutoCloseable {
 
     /**
      * Host seconds per speculative step of {@code policy} (drafting, verification, commit), an exponential average
-     * over this session's steps; 0 before any. The tree sizer adds it to each step's batch cost.
+     * (weight 0.1, starting from 0) over this session's steps. The tree sizer adds it to each step's batch cost.
      */
     double stepOverhead(Speculation policy) {
         Double s = stepOverheads.get(policy);
@@ -330,7 +330,9 @@ public final class Session implements AutoCloseable {
 
     void recordStepOverhead(Speculation policy, double seconds) {
         if (!(seconds >= 0) || Double.isInfinite(seconds)) return;
-        stepOverheads.merge(policy, seconds, (old, x) -> 0.9 * old + 0.1 * x);
+        // Averaged from 0, so that the first steps of a process (drafting code not yet compiled: milliseconds instead
+        // of microseconds) do not, alone, size every tree away.
+        stepOverheads.merge(policy, 0.1 * seconds, (old, x) -> 0.9 * old + x);
     }
 
     private TreeSizer sizer() {
