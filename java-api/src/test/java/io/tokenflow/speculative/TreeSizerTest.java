@@ -82,6 +82,21 @@ class TreeSizerTest {
         assertThat(s.choose(profile(0.95, 40, 300), CHAIN)).isGreaterThanOrEqualTo(40);
     }
 
+    /**
+     * The induction model on a 2-core CPU, 1 thread: a batch of 9 costs 2.4x one token, so a chain that is accepted
+     * pays 3x. Before any data, a neutral 0.5 prior sizes speculation away (and since only trees teach the profile,
+     * for good); the default, optimistic profile tries trees.
+     */
+    @Test
+    void optimisticPriorTriesTreesWhereTheyCouldPay() {
+        TreeSizer s = new TreeSizer(TreeSizer.interpolate(new int[] {1, 2, 4, 8, 16, 32},
+                new double[] {1.76e-3, 2.45e-3, 3.71e-3, 4.18e-3, 6.52e-3, 11.7e-3}, 32));
+        assertThat(s.choose(new AcceptanceProfile(0.5, 2, AcceptanceProfile.DEFAULT_DECAY), CHAIN)).isZero();
+        assertThat(s.choose(new AcceptanceProfile(), CHAIN)).isPositive();
+        // ...but not where no chain could pay even if always accepted.
+        assertThat(new TreeSizer(LINEAR).choose(new AcceptanceProfile(), CHAIN)).isZero();
+    }
+
     @Test
     void overheadAndMinGain() {
         AcceptanceProfile p = profile(0.9, 31, 300);
