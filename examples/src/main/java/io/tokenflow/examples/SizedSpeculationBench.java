@@ -124,7 +124,7 @@ public final class SizedSpeculationBench {
                 // only ever slows a pass down). Acceptance is the same in every round (greedy, cold drafters).
                 for (Speculation policy : policies) {
                     try (Session warm = m.newSession(here)) {
-                        runSet(warm, prompts, n, policy);
+                        runSet(warm, prompts, n, policy, null);
                     }
                 }
                 Map<String, Double> bestTps = new LinkedHashMap<>();
@@ -135,7 +135,7 @@ public final class SizedSpeculationBench {
                     for (Speculation policy : policies) {
                         Totals t;
                         try (Session s = m.newSession(here)) {
-                            t = runSet(s, prompts, n, policy);
+                            t = runSet(s, prompts, n, policy, null);
                         }
                         totals.put(policy, t);
                         bestTps.merge(policy.toString(), t.tokens / t.seconds, Math::max);
@@ -159,10 +159,10 @@ public final class SizedSpeculationBench {
                     System.out.printf(Locale.ROOT, "%s / %s sized for %s ...%n", name, policy, costModel.getFileName());
                     Totals p;
                     try (Session s = m.newSession(there)) {
-                        p = runSet(s, prompts, n, policy);
+                        p = runSet(s, prompts, n, policy, curve);
                     }
                     double plainSeconds = p.tokens * curve[0];
-                    double specSeconds = p.batchSeconds(curve);
+                    double specSeconds = p.curveSeconds(curve);
                     double speedup = plainSeconds / specSeconds;
                     projectedTable.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2fx |%n", name, policy,
                             p.acceptedPerStep(), 1 + p.draftedPerStep(), speedup));
@@ -250,14 +250,15 @@ public final class SizedSpeculationBench {
         /** Tokens emitted by plain single-token decodes (outside speculative steps). */
         long plainSteps() { return Math.max(0, tokens - steps - accepted); }
 
-        double batchSeconds(double[] curve) {
-            double s = plainSteps() * curve[0];
-            for (int k = 0; k < bySize.length; k++) s += bySize[k] * curve[k];
-            return s;
-        }
+        /** Tree steps priced on the curve runSet was given ({@link SpeculationStats#batchSeconds}). */
+        double treeSeconds;
+
+        /** The whole generation on that curve: tree steps at their batch's cost, plain steps at cost(1). */
+        double curveSeconds(double[] curve) { return treeSeconds + plainSteps() * curve[0]; }
     }
 
-    private static Totals runSet(Session s, List<String> prompts, int n, Speculation policy) {
+    /** One pass over the prompts; {@code priceOn} (or null) is the curve to price tree steps on. */
+    private static Totals runSet(Session s, List<String> prompts, int n, Speculation policy, double[] priceOn) {
         Totals t = new Totals();
         for (String p : prompts) {
             GenerationResult r = s.generate(p, GenerationOptions.builder().maxTokens(n).ignoreEos(true).speculation(policy)
@@ -269,6 +270,7 @@ public final class SizedSpeculationBench {
                 t.steps += st.steps();
                 t.accepted += st.acceptedTokens();
                 t.drafted += st.draftedNodes();
+                if (priceOn != null) t.treeSeconds += st.batchSeconds(priceOn);
                 long[] b = st.stepsByDraftedNodes();
                 if (b.length > t.bySize.length) t.bySize = java.util.Arrays.copyOf(t.bySize, b.length);
                 for (int k = 0; k < b.length; k++) t.bySize[k] += b[k];

@@ -35,6 +35,9 @@ public final class AutoDrafter implements Drafter {
     private final double[][] values;
     /** Each drafter's own tree of the last step (null: none), judged in observe. */
     private final DraftTree[] own;
+    /** Per step, reused: maps[i][node] = node's index in the merged tree (the root, never written, stays 0); next[i] = drafter i's next node. */
+    private final int[][] maps;
+    private final int[] next;
     private final int[] state = new int[DraftTree.MAX_NODES];
 
     public AutoDrafter(List<Drafter> drafters) {
@@ -44,6 +47,8 @@ public final class AutoDrafter implements Drafter {
         this.values = new double[drafters.size()][DraftTree.MAX_NODES - 1];
         for (double[] v : values) Arrays.fill(v, PRIOR_VALUE);
         this.own = new DraftTree[drafters.size()];
+        this.maps = new int[drafters.size()][DraftTree.MAX_NODES];
+        this.next = new int[drafters.size()];
     }
 
     /** N-gram, Lookahead and Token Recycling with their defaults. */
@@ -84,13 +89,7 @@ public final class AutoDrafter implements Drafter {
             }
             own[i] = t;
         }
-        // maps[i][node]: node's index in the merged tree; next[i]: drafter i's next node to place.
-        int[][] maps = new int[n][];
-        int[] next = new int[n];
-        for (int i = 0; i < n; i++) {
-            maps[i] = new int[own[i].size()];
-            next[i] = 1;
-        }
+        Arrays.fill(next, 1);
         while (merged.size() - 1 < budget) {
             int pick = -1;
             for (int i = 0; i < n; i++) {
