@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tokenflow bench vs llama.cpp's llama-bench, side by side in one run, same model file and threads.
 # Usage: scripts/bench-vs-llama.sh [THREADS] [REPS] [REPS_1B]
-# Models: stories260K (../shared/models, if present) and a synthetic ~1.1B F16 llama (written once, 2.2 GB).
+# Models: stories260K (tests/models) and a synthetic ~1.1B F16 llama (written once, 2.2 GB).
 # Writes bench/results/bench-<model>.json; the tables go to stdout.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +19,6 @@ run() {
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(sys.argv[2], json.dumps(d.get('ratio')), 'tokenflow', d['pp_tokens_per_s'], d['tg_tokens_per_s'], 'llama.cpp', d['llama_bench']['pp_tokens_per_s'], d['llama_bench']['tg_tokens_per_s'])" \
       "$root/bench/results/bench-$name.json" "$name"
 }
-stories="$root/../shared/models/stories260K.gguf"
+stories="$root/tests/models/stories260K.gguf"
 if [[ -f "$stories" ]]; then run "$stories" stories260K 512 128 "$reps"; fi
 if [[ "${TF_BENCH_SKIP_1B:-0}" != 1 ]]; then run synthetic:1b synthetic-1b 512 128 "$reps_1b"; fi

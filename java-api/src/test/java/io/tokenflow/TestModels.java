@@ -1,21 +1,20 @@
 package io.tokenflow;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Locates the shared test models; tests that need one skip with a reason when it is absent. */
+/** The test models committed under {@code tests/models} ({@code tokenflow.models.dir}); a missing one fails the test. */
 final class TestModels {
     private TestModels() {}
 
     static Path dir() {
-        return Path.of(System.getProperty("tokenflow.models.dir", "../../shared/models"));
+        return Path.of(System.getProperty("tokenflow.models.dir", "../tests/models"));
     }
 
     static Path require(String name) {
         Path p = dir().resolve(name);
-        assumeTrue(Files.isRegularFile(p), "test model " + p + " is absent (shared/models not laid out here)");
+        if (!Files.isRegularFile(p)) throw new AssertionError("test model " + p.toAbsolutePath().normalize()
+                + " is missing (it is committed under tests/models)");
         return p;
     }
 

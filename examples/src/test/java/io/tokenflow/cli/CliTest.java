@@ -49,8 +49,8 @@ class CliTest {
     }
 
     static Path stories() {
-        Path p = Path.of(System.getProperty("tokenflow.models.dir", "../../shared/models"), "stories260K.gguf");
-        assumeTrue(Files.isRegularFile(p), "test model " + p + " is absent (set tokenflow.models.dir to the shared models folder)");
+        Path p = Path.of(System.getProperty("tokenflow.models.dir", "../tests/models"), "stories260K.gguf");
+        assertThat(p).as("test model committed under tests/models").isRegularFile();
         return p;
     }
 

@@ -1,20 +1,17 @@
 package io.tokenflow.gguf;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The shared model fixtures: {@code tokenflow.models.dir}, else {@code ../../shared/models} from the module. */
+/** The model fixtures committed under {@code tests/models} ({@code tokenflow.models.dir}). */
 final class Fixtures {
     private Fixtures() {}
 
-    /** The fixture file, or the test is skipped (not failed) when it is absent. */
+    /** The fixture file; a missing one fails the test (it is part of the clone). */
     static Path model(String fileName) {
-        String dir = System.getProperty("tokenflow.models.dir");
-        Path path = (dir != null ? Path.of(dir) : Path.of("..", "..", "shared", "models")).resolve(fileName);
-        assumeTrue(Files.isRegularFile(path), "fixture " + path.toAbsolutePath().normalize()
-                + " is absent (set -Dtokenflow.models.dir to the directory holding it)");
+        Path path = Path.of(System.getProperty("tokenflow.models.dir", "../tests/models")).resolve(fileName);
+        if (!Files.isRegularFile(path)) throw new AssertionError("fixture " + path.toAbsolutePath().normalize()
+                + " is missing (it is committed under tests/models)");
         return path;
     }
 }

@@ -1,7 +1,5 @@
 package io.tokenflow.it;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.tokenflow.SessionOptions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Where the integration tests find their inputs: the shared model files ({@code tokenflow.models.dir}) and the
  * pinned llama.cpp tools ({@code llama.bin.dir} in {@code tokenflow.native.build}/native-build.properties).
- * Tests that need something absent skip with a reason (JUnit assumptions).
+ * Everything they need is part of the clone or of the build: a missing input fails the test, never skips it.
  */
 final class ItEnv {
     /** Threads per session. The machines running the suite are small and shared; see {@link #sessionOptions}. */
@@ -31,13 +29,17 @@ final class ItEnv {
 
     private ItEnv() {}
 
+    private static void require(boolean present, String what) {
+        if (!present) throw new AssertionError(what);
+    }
+
     static Path modelsDir() {
-        return Path.of(System.getProperty("tokenflow.models.dir", "../../shared/models"));
+        return Path.of(System.getProperty("tokenflow.models.dir", "models"));
     }
 
     static Path requireModel(String name) {
         Path p = modelsDir().resolve(name);
-        assumeTrue(Files.isRegularFile(p), "test model " + p + " is absent (shared/models not laid out here)");
+        require(Files.isRegularFile(p), "test model " + p + " is missing (it is committed under tests/models)");
         return p;
     }
 
@@ -67,17 +69,17 @@ final class ItEnv {
     /** The llama.cpp bin dir (tools and their shared libraries); skips the test when it is unknown. */
     static Path requireLlamaBin() {
         Optional<Properties> p = nativeBuild();
-        assumeTrue(p.isPresent(), "no native-build.properties under tokenflow.native.build="
+        require(p.isPresent(), "no native-build.properties under tokenflow.native.build="
                 + System.getProperty("tokenflow.native.build") + " (build java-api first)");
         String bin = p.get().getProperty("llama.bin.dir");
-        assumeTrue(bin != null && Files.isDirectory(Path.of(bin)), "llama.bin.dir " + bin + " is not a directory");
+        require(bin != null && Files.isDirectory(Path.of(bin)), "llama.bin.dir " + bin + " is not a directory");
         return Path.of(bin);
     }
 
     /** A llama.cpp tool such as {@code llama-simple}; skips the test when it was not built. */
     static Path requireTool(String name) {
         Path tool = requireLlamaBin().resolve(name);
-        assumeTrue(Files.isExecutable(tool), "llama.cpp tool " + tool + " is absent (not built)");
+        require(Files.isExecutable(tool), "llama.cpp tool " + tool + " is absent (scripts/build-llama.sh builds it)");
         return tool;
     }
 
