@@ -14,8 +14,9 @@ import java.util.HexFormat;
 import java.util.Properties;
 
 /**
- * The small model packaged in the tokenflow jar ({@code io/tokenflow/models/default.gguf}, described by
- * {@code default.properties}: name, sha256, size, source, license). llama.cpp loads models from files, so the first
+ * The small default model, found on the class path ({@code io/tokenflow/models/default.gguf}, described by
+ * {@code default.properties}: name, sha256, size, source, license). It ships as its own artifact,
+ * {@code io.tokenflow:tokenflow-model-stories}, so apps that load their own models do not carry it. llama.cpp loads models from files, so the first
  * use copies it to {@code $TOKENFLOW_CACHE/models/default-<sha256 prefix>.gguf} (default cache
  * {@code ~/.cache/tokenflow}), checking its sha256; later uses find the file there.
  */
@@ -27,7 +28,10 @@ public final class DefaultModel {
     /** What {@code default.properties} says about the packaged model. */
     public static Properties describe() {
         try (InputStream in = DefaultModel.class.getResourceAsStream(RESOURCE_DIR + "default.properties")) {
-            if (in == null) throw new ModelLoadException("no default model is packaged in this tokenflow jar");
+            if (in == null) {
+                throw new ModelLoadException("no default model on the class path: add the dependency "
+                        + "io.tokenflow:tokenflow-model-stories (same version as tokenflow), or load a GGUF file with Model.load(path)");
+            }
             Properties p = new Properties();
             p.load(in);
             return p;
@@ -49,14 +53,14 @@ public final class DefaultModel {
             try {
                 MessageDigest digest = MessageDigest.getInstance("SHA-256");
                 try (InputStream raw = DefaultModel.class.getResourceAsStream(RESOURCE_DIR + p.getProperty("file"))) {
-                    if (raw == null) throw new ModelLoadException("the default model file is missing from the tokenflow jar");
+                    if (raw == null) throw new ModelLoadException("the default model file is missing from the tokenflow-model-stories jar");
                     try (InputStream in = new DigestInputStream(raw, digest)) {
                         Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
                     }
                 }
                 String got = HexFormat.of().formatHex(digest.digest());
                 if (!got.equals(sha)) {
-                    throw new ModelLoadException("the packaged default model is damaged: sha256 " + got + ", expected " + sha);
+                    throw new ModelLoadException("the default model on the class path is damaged: sha256 " + got + ", expected " + sha);
                 }
                 AtomicFiles.replace(part, target);
             } finally {

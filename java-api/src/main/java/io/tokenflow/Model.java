@@ -42,8 +42,11 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Loads the small model packaged in the tokenflow jar (see {@link DefaultModel}; today stories260K, a
-     * TinyStories model): readable text with no download.
+     * Loads the small default model from the class path (artifact {@code io.tokenflow:tokenflow-model-stories}; see
+     * {@link DefaultModel}): tokenflow-stories, a 4 MB story model trained by tokenflow itself, readable text with no
+     * download.
+     *
+     * @throws ModelLoadException the model artifact is not on the class path (the message names it)
      */
     public static Model loadDefault() {
         return load(DefaultModel.path(), ModelOptions.defaults());

@@ -270,7 +270,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Greedy generation on the first 4 prompts of each built-in set: plain, then with the policy (speed only). */
     private SpecResult measureSpeculation(StatusLine status, Model model, int nThreads, Speculation policy) {
         List<String> prompts = new ArrayList<>();
-        for (List<String> set : io.tokenflow.examples.SpeculationBench.promptSets().values()) prompts.addAll(set.subList(0, 4));
+        for (List<String> set : io.tokenflow.eval.PromptSets.all().values()) prompts.addAll(set.subList(0, 4));
         SessionOptions so = SessionOptions.builder().contextSize(Math.max(256, 128 + nGen * 2)).threads(nThreads).build();
         double[] plain = new double[2], sped = new double[2];
         long steps = 0, accepted = 0;

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  * speculative decoding, so their quality cost is measured on the same prompts.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Accuracy on held-out task samples (greedy), per prompt length, with 95% confidence intervals.")
+        description = "Accuracy on held-out task samples (greedy), per prompt length, with 95%% confidence intervals.")
 final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

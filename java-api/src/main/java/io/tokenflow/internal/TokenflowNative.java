@@ -159,34 +159,4 @@ public final class TokenflowNative {
         BytePointer p = tf_last_error();
         return p == null || p.isNull() ? "" : p.getString(java.nio.charset.StandardCharsets.UTF_8);
     }
-
-    // --- training (native/src/train.cpp) ---
-
-    public static final int TF_LR_CONSTANT = 0;
-    public static final int TF_LR_COSINE = 1;
-    public static final int TF_LR_LINEAR = 2;
-
-    @Opaque @Name("tf_trainer")
-    public static final class TfTrainer extends Pointer {
-        public TfTrainer() { super((Pointer) null); }
-        public TfTrainer(Pointer p) { super(p); }
-    }
-
-    public static native TfTrainer tf_trainer_new(String modelPath, @Cast("uint32_t") int nCtx,
-            @Cast("uint32_t") int nUbatch, int nThreads, int nGpuLayers);
-    public static native void tf_trainer_free(TfTrainer trainer);
-    public static native @Cast("uint32_t") int tf_trainer_n_ctx(TfTrainer trainer);
-    public static native int tf_trainer_n_vocab(TfTrainer trainer);
-    public static native long tf_trainer_n_params(TfTrainer trainer);
-    public static native int tf_trainer_set_schedule(TfTrainer trainer, int kind, float lrMax, float lrMin,
-            long warmupSteps, long totalSteps, float beta1, float beta2, float weightDecay);
-    public static native float tf_trainer_lr_at(TfTrainer trainer, long step);
-    public static native long tf_trainer_step_count(TfTrainer trainer);
-    public static native int tf_trainer_set_step_count(TfTrainer trainer, long step);
-    public static native int tf_trainer_step(TfTrainer trainer, @Cast("const int32_t*") int[] tokens, long nTokens,
-            float[] outLoss, float[] outAccuracy, float[] outLr);
-    public static native int tf_trainer_eval(TfTrainer trainer, @Cast("const int32_t*") int[] tokens, long nTokens,
-            float[] outLoss, float[] outAccuracy);
-    public static native int tf_trainer_save(TfTrainer trainer, String path);
-
 }

@@ -8,16 +8,16 @@ import io.tokenflow.gguf.GgmlType;
 import io.tokenflow.gguf.GgufFile;
 import io.tokenflow.gguf.GgufTensorInfo;
 import io.tokenflow.internal.NativeHandle;
-import io.tokenflow.internal.TokenflowNative;
-import io.tokenflow.internal.TokenflowNative.TfTrainer;
+import io.tokenflow.train.internal.TrainerNative;
+import io.tokenflow.train.internal.TrainerNative.TfTrainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * Trains a llama-architecture GGUF with F32 weights through llama.cpp's own training API (AdamW). One
  * {@link #step} is one optimizer step on one window of {@link #contextLength()} tokens (passed as
- * {@code contextLength + 1} tokens: inputs and the next-token labels). Every F32 tensor is trained except the
- * token embedding, which llama.cpp's trainer keeps fixed (so its initialisation matters).
+ * {@code contextLength + 1} tokens: inputs and the next-token labels). Every F32 tensor is trained, the token
+ * embedding included (native/patches/0002-train-token-embd.patch; llama.cpp v0.4.0's trainer skipped it).
  *
  * <p>Not thread-safe. Closing twice is harmless; use after close throws {@link IllegalStateException}.
  *
@@ -46,9 +46,9 @@ public final class Trainer implements AutoCloseable {
 
     private Trainer(TfTrainer handle) {
         this.handle = handle;
-        this.owner = new NativeHandle(this, () -> TokenflowNative.tf_trainer_free(handle));
-        this.contextLength = TokenflowNative.tf_trainer_n_ctx(handle);
-        this.vocabSize = TokenflowNative.tf_trainer_n_vocab(handle);
+        this.owner = new NativeHandle(this, () -> TrainerNative.tf_trainer_free(handle));
+        this.contextLength = TrainerNative.tf_trainer_n_ctx(handle);
+        this.vocabSize = TrainerNative.tf_trainer_n_vocab(handle);
     }
 
     /** CPU only, one micro-batch per window. */
@@ -82,9 +82,9 @@ public final class Trainer implements AutoCloseable {
             }
         }
         Tokenflow.init();
-        TfTrainer h = TokenflowNative.tf_trainer_new(model.toAbsolutePath().toString(), contextLength, microBatch, threads, gpuLayers);
+        TfTrainer h = TrainerNative.tf_trainer_new(model.toAbsolutePath().toString(), contextLength, microBatch, threads, gpuLayers);
         if (h == null || h.isNull()) {
-            throw new ModelLoadException("cannot train " + model + ": " + TokenflowNative.lastError());
+            throw new ModelLoadException("cannot train " + model + ": " + TrainerNative.lastError());
         }
         return new Trainer(h);
     }
@@ -95,48 +95,48 @@ public final class Trainer implements AutoCloseable {
 
     public long parameterCount() {
         check();
-        return TokenflowNative.tf_trainer_n_params(handle);
+        return TrainerNative.tf_trainer_n_params(handle);
     }
 
     /** Optimizer steps done (including those before a resume, see {@link #resumeAt}). */
     public long steps() {
         check();
-        return TokenflowNative.tf_trainer_step_count(handle);
+        return TrainerNative.tf_trainer_step_count(handle);
     }
 
     /** Continues the schedule at {@code step} (after loading a checkpoint; AdamW moments start afresh). */
     public void resumeAt(long step) {
         check();
         if (step < 0) throw new IllegalArgumentException("step must be >= 0");
-        TokenflowNative.tf_trainer_set_step_count(handle, step);
+        TrainerNative.tf_trainer_set_step_count(handle, step);
     }
 
     public void schedule(LrSchedule s) {
         check();
         if (s == null) throw new IllegalArgumentException("schedule is null");
         int kind = switch (s.kind()) {
-            case CONSTANT -> TokenflowNative.TF_LR_CONSTANT;
-            case COSINE -> TokenflowNative.TF_LR_COSINE;
-            case LINEAR -> TokenflowNative.TF_LR_LINEAR;
+            case CONSTANT -> TrainerNative.TF_LR_CONSTANT;
+            case COSINE -> TrainerNative.TF_LR_COSINE;
+            case LINEAR -> TrainerNative.TF_LR_LINEAR;
         };
-        int rc = TokenflowNative.tf_trainer_set_schedule(handle, kind, (float) s.lrMax(), (float) s.lrMin(),
+        int rc = TrainerNative.tf_trainer_set_schedule(handle, kind, (float) s.lrMax(), (float) s.lrMin(),
                 s.warmupSteps(), s.totalSteps(), (float) s.beta1(), (float) s.beta2(), (float) s.weightDecay());
-        if (rc != TokenflowNative.TF_OK) throw new IllegalArgumentException(TokenflowNative.lastError());
+        if (rc != TrainerNative.TF_OK) throw new IllegalArgumentException(TrainerNative.lastError());
     }
 
     /** The native schedule's rate at {@code step}. */
     public double lrAt(long step) {
         check();
-        return TokenflowNative.tf_trainer_lr_at(handle, step);
+        return TrainerNative.tf_trainer_lr_at(handle, step);
     }
 
     /** One optimizer step on {@code window} ({@code contextLength + 1} token ids in [0, vocabSize)). */
     public Step step(int[] window) {
         check();
         checkWindow(window, 1);
-        long s = TokenflowNative.tf_trainer_step_count(handle);
-        int rc = TokenflowNative.tf_trainer_step(handle, window, window.length, loss, acc, lr);
-        if (rc != TokenflowNative.TF_OK) throw new NativeException("training step failed: " + TokenflowNative.lastError());
+        long s = TrainerNative.tf_trainer_step_count(handle);
+        int rc = TrainerNative.tf_trainer_step(handle, window, window.length, loss, acc, lr);
+        if (rc != TrainerNative.TF_OK) throw new NativeException("training step failed: " + TrainerNative.lastError());
         return new Step(s, loss[0], acc[0], lr[0]);
     }
 
@@ -147,8 +147,8 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("need whole windows of " + (contextLength + 1) + " tokens");
         }
         checkWindow(windows, windows.length / (contextLength + 1));
-        int rc = TokenflowNative.tf_trainer_eval(handle, windows, windows.length, loss, acc);
-        if (rc != TokenflowNative.TF_OK) throw new NativeException("evaluation failed: " + TokenflowNative.lastError());
+        int rc = TrainerNative.tf_trainer_eval(handle, windows, windows.length, loss, acc);
+        if (rc != TrainerNative.TF_OK) throw new NativeException("evaluation failed: " + TrainerNative.lastError());
         return new Evaluation(loss[0], acc[0], (long) windows.length / (contextLength + 1) * contextLength);
     }
 
@@ -156,10 +156,10 @@ public final class Trainer implements AutoCloseable {
     public void save(Path path) {
         check();
         if (path == null) throw new IllegalArgumentException("path is null");
-        int rc = TokenflowNative.tf_trainer_save(handle, path.toAbsolutePath().toString());
-        if (rc != TokenflowNative.TF_OK) {
-            String why = TokenflowNative.lastError();
-            if (rc == TokenflowNative.TF_ERR_ARG) throw new IllegalArgumentException(why);
+        int rc = TrainerNative.tf_trainer_save(handle, path.toAbsolutePath().toString());
+        if (rc != TrainerNative.TF_OK) {
+            String why = TrainerNative.lastError();
+            if (rc == TrainerNative.TF_ERR_ARG) throw new IllegalArgumentException(why);
             throw new NativeException("save failed: " + why);
         }
     }

@@ -1,4 +1,4 @@
-package io.tokenflow.examples;
+package io.tokenflow.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

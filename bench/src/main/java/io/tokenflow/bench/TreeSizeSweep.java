@@ -1,4 +1,4 @@
-package io.tokenflow.examples;
+package io.tokenflow.bench;
 
 import io.tokenflow.FlashAttention;
 import io.tokenflow.GenerationOptions;

@@ -1,4 +1,4 @@
-package io.tokenflow.examples;
+package io.tokenflow.bench;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

@@ -1,4 +1,4 @@
-package io.tokenflow.examples;
+package io.tokenflow.bench;
 
 import io.tokenflow.FlashAttention;
 import io.tokenflow.GenerationOptions;
@@ -8,6 +8,7 @@ import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
 import io.tokenflow.Tokenflow;
+import io.tokenflow.eval.PromptSets;
 import io.tokenflow.speculative.Speculation;
 import io.tokenflow.speculative.SpeculationStats;
 import java.io.IOException;
@@ -260,29 +261,8 @@ public final class SpeculationBench {
         }
     }
 
-    /** The three prompt sets (story, copy, code), 20 prompts each. */
+    /** The three prompt sets (story, copy, code), 20 prompts each ({@link PromptSets}). */
     public static Map<String, List<String>> promptSets() {
-        Map<String, List<String>> sets = new LinkedHashMap<>();
-        String[] names = {"Lily", "Tom", "Sue", "Max", "Ben", "Amy", "Tim", "Zoe", "Sam", "Mia"};
-        String[] things = {"ball", "dog", "cake", "tree", "car", "bird", "boat", "kite", "hat", "box"};
-        List<String> story = new ArrayList<>();
-        List<String> copy = new ArrayList<>();
-        List<String> code = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
-            String who = names[i % names.length];
-            String what = things[(i * 3) % things.length];
-            story.add("Once upon a time, there was a little " + (i % 2 == 0 ? "girl" : "boy") + " named " + who + ". "
-                    + who + " had a " + what + ".");
-            String para = who + " went to the park with a " + what + ". " + who + " played with the " + what
-                    + " all day. Then " + who + " went home and slept.";
-            copy.add(para + " Again: " + para + " Again: " + who + " went");
-            StringBuilder c = new StringBuilder();
-            for (int j = 0; j < 6 + i % 4; j++) c.append(j + 1).append(", ");
-            code.add(("Count: " + c).repeat(2) + "Count: 1,");
-        }
-        sets.put("story", story);
-        sets.put("copy", copy);
-        sets.put("code", code);
-        return sets;
+        return PromptSets.all();
     }
 }
