@@ -1,9 +1,8 @@
 package io.tokenflow;
 
 import io.tokenflow.gguf.GgufFile;
-import io.tokenflow.internal.NativeHandle;
-import io.tokenflow.internal.TokenflowNative;
-import io.tokenflow.internal.TokenflowNative.TfModel;
+import io.tokenflow.internal.NativeErrors;
+import io.tokenflow.internal.NativeModel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * A loaded GGUF model: weights, tokenizer and metadata. Thread-safe; many {@link Session}s may run on one
@@ -25,18 +23,16 @@ public final class Model implements AutoCloseable {
     private final Path path;
     private final GgufFile gguf;
     private final ModelOptions options;
-    private final TfModel handle;
-    private final NativeHandle owner;
+    private final NativeModel nat;
     private final ModelInfo info;
     private final Tokenizer tokenizer;
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
 
-    private Model(Path path, GgufFile gguf, ModelOptions options, TfModel handle) {
+    private Model(Path path, GgufFile gguf, ModelOptions options, NativeModel nat) {
         this.path = path;
         this.gguf = gguf;
         this.options = options;
-        this.handle = handle;
-        this.owner = new NativeHandle(this, () -> TokenflowNative.tf_model_free(handle));
+        this.nat = nat;
         this.info = readInfo();
         this.tokenizer = new Tokenizer(this);
     }
@@ -78,32 +74,20 @@ public final class Model implements AutoCloseable {
         VocabularyCheck.check(gguf);
         Tokenflow.init();
         long t0 = System.nanoTime();
-        TfModel handle = ModelLoader.load(path.toAbsolutePath().toString(), options);
-        if (handle == null) {
-            throw new ModelLoadException("llama.cpp refused " + path + ": " + TokenflowNative.lastError());
+        NativeModel nat = NativeModel.load(path.toAbsolutePath().toString(), options.gpuLayers(), options.useMmap(),
+                options.vocabOnly(), options.progress());
+        if (nat == null) {
+            throw new ModelLoadException("llama.cpp refused " + path + ": " + NativeErrors.lastError());
         }
         LOG.log(System.Logger.Level.DEBUG, () -> String.format("loaded %s in %.1f ms", path, (System.nanoTime() - t0) / 1e6));
-        return new Model(path, gguf, options, handle);
+        return new Model(path, gguf, options, nat);
     }
 
     private ModelInfo readInfo() {
-        byte[] buf = new byte[512];
-        int n = TokenflowNative.tf_model_desc(handle, buf, buf.length);
-        String desc = new String(buf, 0, Math.max(0, Math.min(n, buf.length)), StandardCharsets.UTF_8);
         String name = gguf.getString("general.name").orElse(path.getFileName().toString());
-        return new ModelInfo(gguf.architecture(), name, desc, TokenflowNative.tf_model_n_params(handle),
-                TokenflowNative.tf_model_size(handle), TokenflowNative.tf_model_n_ctx_train(handle),
-                TokenflowNative.tf_model_n_vocab(handle), TokenflowNative.tf_model_n_embd(handle),
-                TokenflowNative.tf_model_n_layer(handle), TokenflowNative.tf_model_n_head(handle),
-                TokenflowNative.tf_model_n_head_kv(handle), readChatTemplate());
-    }
-
-    private Optional<String> readChatTemplate() {
-        int n = TokenflowNative.tf_model_chat_template(handle, null, 0);
-        if (n < 0) return Optional.empty();
-        byte[] buf = new byte[n];
-        TokenflowNative.tf_model_chat_template(handle, buf, n);
-        return Optional.of(new String(buf, StandardCharsets.UTF_8));
+        return new ModelInfo(gguf.architecture(), name, nat.description(), nat.parameterCount(), nat.sizeBytes(),
+                nat.contextLengthTrained(), nat.vocabularySize(), nat.embeddingLength(), nat.layerCount(), nat.headCount(),
+                nat.kvHeadCount(), nat.chatTemplate());
     }
 
     public Path path() { return path; }
@@ -161,16 +145,12 @@ public final class Model implements AutoCloseable {
         if (template == null && info.chatTemplate().isEmpty()) {
             throw new IllegalStateException("model " + info.name() + " has no chat template; pass one explicitly");
         }
-        int n = TokenflowNative.tf_chat_apply(handle, tmpl, packed, messages.size(), addAssistantPrefix, null, 0);
-        if (n < 0) throw new IllegalArgumentException("chat template not supported: " + TokenflowNative.lastError());
-        byte[] out = new byte[n];
-        TokenflowNative.tf_chat_apply(handle, tmpl, packed, messages.size(), addAssistantPrefix, out, n);
-        return new String(out, StandardCharsets.UTF_8);
+        return new String(nat.applyChatTemplate(tmpl, packed, messages.size(), addAssistantPrefix), StandardCharsets.UTF_8);
     }
 
-    TfModel handle() {
+    NativeModel nativeModel() {
         checkOpen();
-        return handle;
+        return nat;
     }
 
     void forget(Session s) { sessions.remove(s); }
@@ -178,48 +158,21 @@ public final class Model implements AutoCloseable {
     int openSessions() { return sessions.size(); }
 
     void checkOpen() {
-        if (owner.isClosed()) throw new IllegalStateException("model is closed");
+        if (nat.isClosed()) throw new IllegalStateException("model is closed");
     }
 
-    public boolean isClosed() { return owner.isClosed(); }
+    public boolean isClosed() { return nat.isClosed(); }
 
     /** Closes open sessions, then frees the weights. Closing twice is harmless. */
     @Override
     public void close() {
-        if (owner.isClosed()) return;
+        if (nat.isClosed()) return;
         for (Session s : List.copyOf(sessions)) s.close();
-        owner.close();
+        nat.close();
     }
 
     @Override
     public String toString() {
         return "Model[" + info.name() + ", " + info.description() + (isClosed() ? ", closed]" : "]");
-    }
-
-    /** Load progress goes through one static callback; the listener of the loading thread receives it. */
-    private static final class ModelLoader {
-        private static final ThreadLocal<LoadProgressListener> CURRENT = new ThreadLocal<>();
-        private static final TokenflowNative.ProgressFn PROGRESS = new TokenflowNative.ProgressFn() {
-            @Override
-            public boolean call(float progress, Pointer user) {
-                try {
-                    LoadProgressListener l = CURRENT.get();
-                    if (l != null) l.onProgress(progress);
-                } catch (Throwable t) {
-                    // a listener failure must not unwind through llama.cpp
-                }
-                return true;
-            }
-        };
-
-        static TfModel load(String path, ModelOptions o) {
-            CURRENT.set(o.progress());
-            try {
-                TfModel m = TokenflowNative.tf_model_load(path, o.gpuLayers(), o.useMmap(), o.vocabOnly(), PROGRESS, null);
-                return m == null || m.isNull() ? null : m;
-            } finally {
-                CURRENT.remove();
-            }
-        }
     }
 }

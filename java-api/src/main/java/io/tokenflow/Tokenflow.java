@@ -1,12 +1,11 @@
 package io.tokenflow;
 
+import io.tokenflow.internal.NativeErrors;
 import io.tokenflow.internal.NativeLog;
-import io.tokenflow.internal.TokenflowNative;
+import io.tokenflow.internal.NativeRuntime;
 import java.lang.System.Logger.Level;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Process-wide settings: native log level, extra backends, devices. */
@@ -29,9 +28,7 @@ public final class Tokenflow {
         if (initialised) return;
         synchronized (Tokenflow.class) {
             if (initialised) return;
-            TokenflowNative.load();
-            NativeLog.setLevel(NativeLog.level());
-            TokenflowNative.tf_init();
+            NativeRuntime.init();
             initialised = true;
             loadConfiguredGpuBackend();
         }
@@ -47,8 +44,8 @@ public final class Tokenflow {
         System.Logger log = System.getLogger(Tokenflow.class.getName());
         if (!Files.isRegularFile(Path.of(path))) {
             log.log(Level.WARNING, "CUDA backend module not found: " + path + "; running on the CPU");
-        } else if (TokenflowNative.tf_backend_load(path) != TokenflowNative.TF_OK) {
-            log.log(Level.WARNING, "CUDA backend not usable (" + TokenflowNative.lastError() + "); running on the CPU");
+        } else if (!NativeRuntime.loadBackend(path)) {
+            log.log(Level.WARNING, "CUDA backend not usable (" + NativeErrors.lastError() + "); running on the CPU");
         }
     }
 
@@ -67,19 +64,12 @@ public final class Tokenflow {
         if (!Files.isRegularFile(module)) {
             throw new IllegalArgumentException("backend module not found: " + module);
         }
-        return TokenflowNative.tf_backend_load(module.toAbsolutePath().toString()) == TokenflowNative.TF_OK;
+        return NativeRuntime.loadBackend(module.toAbsolutePath().toString());
     }
 
     /** Compute devices llama.cpp can use, e.g. "CPU (AMD EPYC ...)". */
     public static List<String> devices() {
         init();
-        List<String> out = new ArrayList<>();
-        int n = TokenflowNative.tf_device_count();
-        for (int i = 0; i < n; i++) {
-            byte[] buf = new byte[512];
-            int len = TokenflowNative.tf_device_name(i, buf, buf.length);
-            if (len >= 0) out.add(new String(buf, 0, Math.min(len, buf.length), StandardCharsets.UTF_8));
-        }
-        return List.copyOf(out);
+        return NativeRuntime.devices();
     }
 }

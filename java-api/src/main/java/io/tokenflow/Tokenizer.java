@@ -1,6 +1,5 @@
 package io.tokenflow;
 
-import io.tokenflow.internal.TokenflowNative;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
@@ -12,12 +11,10 @@ public final class Tokenizer {
 
     Tokenizer(Model model) {
         this.model = model;
-        var h = model.handle();
-        this.vocabularySize = TokenflowNative.tf_model_n_vocab(h);
-        this.special = new SpecialTokens(TokenflowNative.tf_vocab_special(h, 0), TokenflowNative.tf_vocab_special(h, 1),
-                TokenflowNative.tf_vocab_special(h, 2), TokenflowNative.tf_vocab_special(h, 3),
-                TokenflowNative.tf_vocab_special(h, 4), TokenflowNative.tf_vocab_special(h, 5),
-                TokenflowNative.tf_vocab_add_bos(h));
+        var h = model.nativeModel();
+        this.vocabularySize = h.vocabularySize();
+        this.special = new SpecialTokens(h.specialToken(0), h.specialToken(1), h.specialToken(2), h.specialToken(3),
+                h.specialToken(4), h.specialToken(5), h.addsBos());
     }
 
     public int vocabularySize() { return vocabularySize; }
@@ -36,16 +33,7 @@ public final class Tokenizer {
     public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
         if (text == null) throw new IllegalArgumentException("text is null");
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        var h = model.handle();
-        int[] out = new int[bytes.length + 8];
-        int n = TokenflowNative.tf_tokenize(h, bytes, bytes.length, out, out.length, addSpecial, parseSpecial);
-        if (n == Integer.MIN_VALUE) throw new NativeException("tokenize failed: " + TokenflowNative.lastError());
-        if (n < 0) {
-            out = new int[-n];
-            n = TokenflowNative.tf_tokenize(h, bytes, bytes.length, out, out.length, addSpecial, parseSpecial);
-            if (n < 0) throw new NativeException("tokenize failed: " + TokenflowNative.lastError());
-        }
-        return n == out.length ? out : java.util.Arrays.copyOf(out, n);
+        return model.nativeModel().tokenize(bytes, addSpecial, parseSpecial);
     }
 
     /** Text of tokens, special tokens removed/not rendered. */
@@ -56,29 +44,13 @@ public final class Tokenizer {
     public String decode(int[] tokens, boolean removeSpecial, boolean renderSpecial) {
         checkTokens(tokens);
         if (tokens.length == 0) return "";
-        var h = model.handle();
-        byte[] buf = new byte[tokens.length * 8 + 16];
-        int n = TokenflowNative.tf_detokenize(h, tokens, tokens.length, buf, buf.length, removeSpecial, renderSpecial);
-        if (n < 0) {
-            buf = new byte[-n];
-            n = TokenflowNative.tf_detokenize(h, tokens, tokens.length, buf, buf.length, removeSpecial, renderSpecial);
-            if (n < 0) throw new NativeException("detokenize failed: " + TokenflowNative.lastError());
-        }
-        return new String(buf, 0, n, StandardCharsets.UTF_8);
+        return new String(model.nativeModel().detokenize(tokens, removeSpecial, renderSpecial), StandardCharsets.UTF_8);
     }
 
     /** Bytes of one token; may be a partial UTF-8 sequence (concatenate before decoding). */
     public byte[] piece(int token, boolean renderSpecial) {
         checkToken(token);
-        var h = model.handle();
-        byte[] buf = new byte[32];
-        int n = TokenflowNative.tf_token_to_piece(h, token, buf, buf.length, renderSpecial);
-        if (n < 0) {
-            buf = new byte[-n];
-            n = TokenflowNative.tf_token_to_piece(h, token, buf, buf.length, renderSpecial);
-            if (n < 0) throw new NativeException("token_to_piece failed: " + TokenflowNative.lastError());
-        }
-        return java.util.Arrays.copyOf(buf, n);
+        return model.nativeModel().piece(token, renderSpecial);
     }
 
     public byte[] piece(int token) { return piece(token, false); }
@@ -93,12 +65,12 @@ public final class Tokenizer {
 
     public boolean isEndOfGeneration(int token) {
         checkToken(token);
-        return TokenflowNative.tf_vocab_is_eog(model.handle(), token);
+        return model.nativeModel().isEndOfGeneration(token);
     }
 
     public boolean isControl(int token) {
         checkToken(token);
-        return TokenflowNative.tf_vocab_is_control(model.handle(), token);
+        return model.nativeModel().isControl(token);
     }
 
     void checkToken(int token) {

@@ -58,10 +58,10 @@ public final class KvFidelityBench {
                 for (int[] p : prompts) {
                     float[][] rows = new float[cont][];
                     int[] toks = new int[cont];
-                    rows[0] = full.prefill(p);
+                    rows[0] = full.scoring().prefill(p);
                     for (int i = 0; i < cont; i++) {
                         toks[i] = argmax(rows[i]);
-                        if (i + 1 < cont) rows[i + 1] = full.evaluate(new int[] {toks[i]});
+                        if (i + 1 < cont) rows[i + 1] = full.scoring().evaluate(new int[] {toks[i]});
                     }
                     refLogits.add(rows);
                     refCont.add(toks);
@@ -86,7 +86,7 @@ public final class KvFidelityBench {
                             int[] p = prompts.get(k);
                             float[][] ref = refLogits.get(k);
                             int[] toks = refCont.get(k);
-                            float[] row = s.prefill(p);
+                            float[] row = s.scoring().prefill(p);
                             KvStats st = s.kvStats().orElseThrow();
                             kept += st.cellsUsed();
                             scoring += st.scoringTimeMs();
@@ -94,7 +94,7 @@ public final class KvFidelityBench {
                                 if (argmax(row) == argmax(ref[i])) agree++;
                                 kl += kl(ref[i], row);
                                 steps++;
-                                if (i + 1 < cont) row = s.evaluate(new int[] {toks[i]});
+                                if (i + 1 < cont) row = s.scoring().evaluate(new int[] {toks[i]});
                             }
                             GenerationResult g = s.generate(p, GenerationOptions.builder().maxTokens(cont).temperature(0)
                                     .ignoreEos(true).build(), TokenListener.NONE);

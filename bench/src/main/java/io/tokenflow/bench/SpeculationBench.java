@@ -249,11 +249,11 @@ public final class SpeculationBench {
             for (int rep = 0; rep < reps; rep++) {
                 for (int k = 0; k < sizes.length; k++) {
                     s.reset();
-                    s.decode(prefix);
+                    s.scoring().decode(prefix);
                     int[] batch = new int[sizes[k]];
                     for (int i = 0; i < batch.length; i++) batch[i] = 100 + i;
                     long t0 = System.nanoTime();
-                    s.decode(batch);
+                    s.scoring().decode(batch);
                     best[k] = Math.min(best[k], (System.nanoTime() - t0) / 1e9);
                 }
             }

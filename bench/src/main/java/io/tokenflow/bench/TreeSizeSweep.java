@@ -119,11 +119,11 @@ public final class TreeSizeSweep {
                 double best = Double.MAX_VALUE;
                 for (int rep = 0; rep < 3; rep++) {
                     s.reset();
-                    s.decode(prefix);
+                    s.scoring().decode(prefix);
                     int[] batch = new int[size];
                     for (int i = 0; i < size; i++) batch[i] = 100 + i;
                     long t0 = System.nanoTime();
-                    s.decode(batch);
+                    s.scoring().decode(batch);
                     best = Math.min(best, (System.nanoTime() - t0) / 1e9);
                 }
                 cost[k] = best;

@@ -216,13 +216,13 @@ final class BenchCommand implements Callable<Integer> {
             int[] tokens = new int[n];
             tokens[0] = first();
             for (int i = 1; i < n; i++) tokens[i] = random.nextInt(vocab);
-            session.decode(tokens);
+            session.scoring().decode(tokens);
         }
 
         void generate(int n) {
             int[] one = {first()};
             for (int i = 0; i < n; i++) {
-                session.decode(one);
+                session.scoring().decode(one);
                 one[0] = random.nextInt(vocab);
             }
         }

@@ -33,6 +33,12 @@ public final class TokenflowNative {
     public static final int TF_ERR_NATIVE = -2;
     public static final int TF_ERR_NO_SLOT = -3;
     public static final int TF_ERR_ABORTED = -4;
+    public static final int TF_ERR_BUFFER = -5;
+    /** tfkernels.h enums tfk_window_mode and tfk_pool_mode (modes of tf_window_aggregate and tf_pool1d). */
+    public static final int TF_WINDOW_AVG = 0;
+    public static final int TF_WINDOW_MAX = 1;
+    public static final int TF_POOL_AVG = 0;
+    public static final int TF_POOL_MAX = 1;
 
     /** Forces the native libraries to load (extraction from the jar on first use). */
     public static void load() {

@@ -1,5 +1,8 @@
 package io.tokenflow.kv;
 
+import io.tokenflow.internal.NativeKernels;
+import io.tokenflow.internal.NativeSession;
+
 import java.util.Arrays;
 
 /**
@@ -7,9 +10,47 @@ import java.util.Arrays;
  * that window attends to most. The paper selects per head; a llama.cpp KV cell holds all heads and layers of a token,
  * so the native kernel sums the scores over heads and layers and pools them along tokens before this runs.
  */
-public final class SnapKvSelector {
+final class SnapKvSelector implements CellSelector {
+    private final int nLayer;
+    private final int poolKernel;
+    private final boolean poolMax;
 
-    private SnapKvSelector() {}
+    SnapKvSelector(int nLayer, int poolKernel, boolean poolMax) {
+        this.nLayer = nLayer;
+        this.poolKernel = poolKernel;
+        this.poolMax = poolMax;
+    }
+
+    /** Every layer. */
+    @Override
+    public int[] scoredLayers() { return java.util.stream.IntStream.range(0, nLayer).toArray(); }
+
+    /** Scores summed over heads and the tapped layers, pooled along tokens, then {@link #select(float[], int, int, int)}. */
+    @Override
+    public Selection choose(NativeSession session, int windowStart, int window, int budget) {
+        int[] layers = scoredLayers();
+        int[] positions = null;
+        float[][] perLayer = new float[layers.length][];
+        for (int slot = 0; slot < layers.length; slot++) {
+            NativeSession.TapScores t = session.tapScores(slot, windowStart);
+            int m = t.positions().length;
+            if (positions == null) positions = t.positions();
+            float[] a = t.scores();
+            float[] headSum = new float[m];
+            for (int h = 0; h < t.heads(); h++) {
+                for (int i = 0; i < m; i++) headSum[i] += a[h * m + i];
+            }
+            perLayer[slot] = headSum;
+        }
+        int n = positions.length;
+        float[] sum = new float[n];
+        for (float[] layer : perLayer) {
+            for (int i = 0; i < n; i++) sum[i] += layer[i];
+        }
+        float[] pooled = new float[n];
+        if (n > 0) NativeKernels.pool1d(sum, n, poolKernel, poolMax, pooled);
+        return new Selection(positions, select(pooled, n + window, budget, window));
+    }
 
     /**
      * Everything when {@code budget >= n}; else the window plus the top {@code budget - window} prefix positions by
@@ -21,7 +62,7 @@ public final class SnapKvSelector {
      * @throws IllegalArgumentException on a wrong score count, {@code budget < 1}, or a compressing budget smaller
      *     than the window
      */
-    public static KeptSet select(float[] pooledScores, int n, int budget, int window) {
+    static KeptSet select(float[] pooledScores, int n, int budget, int window) {
         if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
         if (budget < 1) throw new IllegalArgumentException("budget must be >= 1, got " + budget);
         if (window < 0 || window > n) throw new IllegalArgumentException("window must be in [0, " + n + "], got " + window);

@@ -1,5 +1,8 @@
 package io.tokenflow.kv;
 
+import io.tokenflow.internal.NativeKernels;
+import io.tokenflow.internal.NativeSession;
+
 import java.util.Arrays;
 
 /**
@@ -11,9 +14,37 @@ import java.util.Arrays;
  * ({@link #leaderLayers}), and {@link #select} merges their window scores, weighting each leader by its group's share
  * of the paper's budgets ({@link #groupBudgets}, {@link #leaderWeights}).
  */
-public final class WindowKvSelector {
+final class WindowKvSelector implements CellSelector {
+    private final KvCompression config;
+    private final int nLayer;
 
-    private WindowKvSelector() {}
+    WindowKvSelector(KvCompression config, int nLayer) {
+        this.config = config;
+        this.nLayer = nLayer;
+    }
+
+    /** The group leaders. */
+    @Override
+    public int[] scoredLayers() { return leaderLayers(nLayer, config.layerGroups()); }
+
+    /** Each leader's attention aggregated per window (average, or top-t mean for tasks that want it), then merged. */
+    @Override
+    public Selection choose(NativeSession session, int windowStart, int window, int budget) {
+        int[] layers = scoredLayers();
+        float[][] perLayer = new float[layers.length][];
+        int[] positions = null;
+        int w = config.windowSize();
+        for (int slot = 0; slot < layers.length; slot++) {
+            NativeSession.TapScores t = session.tapScores(slot, windowStart);
+            int m = t.positions().length;
+            if (positions == null) positions = t.positions();
+            perLayer[slot] = new float[(m + w - 1) / w];
+            if (m > 0) NativeKernels.windowAggregate(t.scores(), t.heads(), m, w, config.task().maxScoring(), perLayer[slot]);
+        }
+        int m = positions.length;
+        return new Selection(positions, select(perLayer, m + window, budget, window, w,
+                leaderWeights(budget, nLayer, config.layerGroups(), config.groupBeta())));
+    }
 
     /**
      * The paper's per-group budgets for mean budget B: G = ceil(nLayers / groupSize) groups, {@code last = B·s // β},
@@ -22,7 +53,7 @@ public final class WindowKvSelector {
      * a smaller final group (so the layer-weighted mean is a little above B; the reference left them without a
      * budget). Values are clamped to >= 1: the formula reaches 0 for tiny B and goes negative when s >= 2β.
      */
-    public static int[] groupBudgets(int meanBudget, int nLayers, int groupSize, int beta) {
+    static int[] groupBudgets(int meanBudget, int nLayers, int groupSize, int beta) {
         if (meanBudget < 1) throw new IllegalArgumentException("meanBudget must be >= 1, got " + meanBudget);
         if (nLayers < 1) throw new IllegalArgumentException("nLayers must be >= 1, got " + nLayers);
         if (groupSize < 1) throw new IllegalArgumentException("groupSize must be >= 1, got " + groupSize);
@@ -45,7 +76,7 @@ public final class WindowKvSelector {
      * s = ceil(nLayers / groups), the layers ℓ with ℓ % s == 0. There are ceil(nLayers / s) of them, which can be
      * fewer than {@code groups} (5 layers in 4 groups: s = 2, leaders 0, 2, 4).
      */
-    public static int[] leaderLayers(int nLayers, int groups) {
+    static int[] leaderLayers(int nLayers, int groups) {
         if (nLayers < 1) throw new IllegalArgumentException("nLayers must be >= 1, got " + nLayers);
         if (groups < 1) throw new IllegalArgumentException("groups must be >= 1, got " + groups);
         int s = groupSize(nLayers, groups);
@@ -55,7 +86,7 @@ public final class WindowKvSelector {
     }
 
     /** Layers per group, ceil(nLayers / groups). */
-    public static int groupSize(int nLayers, int groups) {
+    static int groupSize(int nLayers, int groups) {
         if (nLayers < 1 || groups < 1) throw new IllegalArgumentException("nLayers and groups must be >= 1, got " + nLayers + ", " + groups);
         return ceilDiv(nLayers, groups);
     }
@@ -64,7 +95,7 @@ public final class WindowKvSelector {
      * Default weights for {@link #select}: leader g's weight is proportional to its group budget times the layers in
      * its group, i.e. to the cells that group would have kept in the paper. Earlier groups (bigger budgets) weigh more.
      */
-    public static double[] leaderWeights(int meanBudget, int nLayers, int groups, int beta) {
+    static double[] leaderWeights(int meanBudget, int nLayers, int groups, int beta) {
         int s = groupSize(nLayers, groups);
         int[] budgets = groupBudgets(meanBudget, nLayers, s, beta);
         double[] w = new double[budgets.length];
@@ -95,7 +126,7 @@ public final class WindowKvSelector {
      * @param leaderWeights one non-negative finite weight per leader, or null for equal weights
      * @throws IllegalArgumentException on bad sizes or weights, or a compressing budget smaller than the suffix
      */
-    public static KeptSet select(float[][] windowScoresPerLeader, int n, int budget, int suffix, int w, double[] leaderWeights) {
+    static KeptSet select(float[][] windowScoresPerLeader, int n, int budget, int suffix, int w, double[] leaderWeights) {
         if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
         if (budget < 1) throw new IllegalArgumentException("budget must be >= 1, got " + budget);
         if (suffix < 0 || suffix > n) throw new IllegalArgumentException("suffix must be in [0, " + n + "], got " + suffix);

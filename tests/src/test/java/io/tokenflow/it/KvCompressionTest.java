@@ -66,12 +66,12 @@ class KvCompressionTest {
         try (Session full = stories.newSession(options(512, null));
              Session same = stories.newSession(options(512, policy + ":150"));
              Session whole = stories.newSession(options(512, policy + ":1.0"))) {
-            float[] want = full.prefill(prompt);
-            assertThat(same.prefill(prompt)).containsExactly(want);
-            assertThat(whole.prefill(prompt)).containsExactly(want);
+            float[] want = full.scoring().prefill(prompt);
+            assertThat(same.scoring().prefill(prompt)).containsExactly(want);
+            assertThat(whole.scoring().prefill(prompt)).containsExactly(want);
             int[] next = {prompt[3], prompt[4], prompt[5]};
-            float[] wantNext = full.evaluate(next);
-            float[] gotNext = same.evaluate(next);
+            float[] wantNext = full.scoring().evaluate(next);
+            float[] gotNext = same.scoring().evaluate(next);
             for (int i = 0; i < wantNext.length; i++) {
                 assertThat((double) gotNext[i]).isCloseTo(wantNext[i], org.assertj.core.data.Offset.offset(1e-5 * Math.max(1, Math.abs(wantNext[i]))));
             }
@@ -89,7 +89,7 @@ class KvCompressionTest {
             assertThat(r.stopReason()).isEqualTo(StopReason.MAX_TOKENS);
             assertThat(r.tokens()).hasSize(500);
             KvStats kv = r.stats().kv().orElseThrow();
-            int[] pos = s.cachedPositions();
+            int[] pos = s.scoring().cachedPositions();
             // llama.cpp's own count agrees with the stats; the prompt kept at most its budget (75 cells).
             assertThat(kv.cellsUsed()).isEqualTo(pos.length);
             assertThat(kv.cellsFull()).isEqualTo(799);  // the last sampled token is not decoded
@@ -109,15 +109,15 @@ class KvCompressionTest {
     void policiesKeepWhatTheyPromise() {
         int[] prompt = story(200);
         try (Session s = stories.newSession(options(512, "streaming:40,sinks=4"))) {
-            s.prefill(prompt);
-            int[] pos = s.cachedPositions();
+            s.scoring().prefill(prompt);
+            int[] pos = s.scoring().cachedPositions();
             assertThat(pos).hasSize(40);
             assertThat(Arrays.copyOf(pos, 4)).containsExactly(0, 1, 2, 3);
             assertThat(pos[4]).isEqualTo(200 - 36);
         }
         try (Session s = stories.newSession(options(512, "windowkv:64,task=other"))) {
-            s.prefill(prompt);
-            int[] pos = s.cachedPositions();
+            s.scoring().prefill(prompt);
+            int[] pos = s.scoring().cachedPositions();
             // The observation window (16 tokens for task=other) stays; the review part is whole windows of 8.
             for (int p = 184; p < 200; p++) assertThat(pos).contains(p);
             assertThat(pos.length).isBetween(64 - 7, 64);
@@ -128,8 +128,8 @@ class KvCompressionTest {
             }
         }
         try (Session s = stories.newSession(options(512, "snapkv:64"))) {
-            s.prefill(prompt);
-            int[] pos = s.cachedPositions();
+            s.scoring().prefill(prompt);
+            int[] pos = s.scoring().cachedPositions();
             assertThat(pos).hasSize(64);
             for (int p = 168; p < 200; p++) assertThat(pos).contains(p);
         }
@@ -143,7 +143,7 @@ class KvCompressionTest {
             GenerationResult r = s.generate(prompt, GenerationOptions.builder().maxTokens(40).temperature(0).ignoreEos(true).build(),
                     io.tokenflow.TokenListener.NONE);
             assertThat(r.tokens()).hasSize(40);
-            int[] pos = s.cachedPositions();
+            int[] pos = s.scoring().cachedPositions();
             assertThat(pos.length).isLessThanOrEqualTo(256);
             assertThat(pos).isSorted().doesNotHaveDuplicates();
             assertThat(pos[pos.length - 1]).isEqualTo(1038);
@@ -164,7 +164,7 @@ class KvCompressionTest {
                     .draftBudget(4).build(), io.tokenflow.TokenListener.NONE);
             assertThat(got.tokens()).containsExactly(want.tokens());
             assertThat(got.stats().speculation().orElseThrow().steps()).isLessThan(120);
-            assertThat(b.cachedPositions()).isEqualTo(a.cachedPositions());
+            assertThat(b.scoring().cachedPositions()).isEqualTo(a.scoring().cachedPositions());
         }
     }
 
@@ -175,12 +175,12 @@ class KvCompressionTest {
         }
         int[] prompt = story(200);
         try (Session s = stories.newSession(options(512, "snapkv:10"))) {
-            assertThatThrownBy(() -> s.prefill(prompt)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10");
+            assertThatThrownBy(() -> s.scoring().prefill(prompt)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("10");
             // Nothing was lost: the session still works.
             assertThat(s.isClosed()).isFalse();
         }
         try (Session s = stories.newSession(options(256, "windowkv:240"))) {
-            assertThatThrownBy(() -> s.prefill(story(400))).isInstanceOf(ContextOverflowException.class).hasMessageContaining("budget");
+            assertThatThrownBy(() -> s.scoring().prefill(story(400))).isInstanceOf(ContextOverflowException.class).hasMessageContaining("budget");
         }
         assertThatThrownBy(() -> SessionOptions.builder().kvCacheType(KvCacheType.Q8_0).kvCompression(KvCompression.parse("snapkv:0.5")).build())
                 .isInstanceOf(IllegalArgumentException.class);

@@ -85,7 +85,7 @@ class LifecycleTest {
                 .isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> a.generate("Once", GenerationOptions.greedy(2))).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
-        assertThatThrownBy(() -> a.evaluate(new int[] {1})).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> a.scoring().evaluate(new int[] {1})).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(a::reset).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> tok.encode("Once")).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThatThrownBy(() -> tok.decode(new int[] {1})).isInstanceOf(IllegalStateException.class);

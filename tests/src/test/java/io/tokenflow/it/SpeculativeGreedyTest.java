@@ -14,7 +14,6 @@ import io.tokenflow.TokenListener;
 import io.tokenflow.gguf.SyntheticLlama;
 import io.tokenflow.speculative.Speculation;
 import io.tokenflow.speculative.SpeculationStats;
-import io.tokenflow.speculative.TokenRecyclingDrafter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -260,10 +259,10 @@ class SpeculativeGreedyTest {
         double cold;
         try (Session s = stories.newSession(f32(1024))) {
             cold = s.generate(p, o).stats().speculation().orElseThrow().meanAcceptedPerStep();
-            ((TokenRecyclingDrafter) s.drafter(Speculation.RECYCLING)).save(matrix);
+            s.saveRecyclingMatrix(matrix);
         }
         try (Session s = stories.newSession(f32(1024))) {
-            ((TokenRecyclingDrafter) s.drafter(Speculation.RECYCLING)).load(matrix);
+            s.loadRecyclingMatrix(matrix);
             GenerationResult warm = s.generate(p, o);
             assertThat(warm.stats().speculation().orElseThrow().meanAcceptedPerStep()).isGreaterThan(cold);
         }

@@ -358,11 +358,11 @@ public final class TinyModelTrainer {
         if (!java.util.Arrays.equals(java.util.Arrays.copyOf(full, p.length), p)) answer = vocab.encode(s.answer());
         if (prompt.length + answer.length > recipe.context()) return new int[] {0, 0};
         session.reset();
-        float[] logits = session.evaluate(prompt);
+        float[] logits = session.scoring().evaluate(prompt);
         int correct = 0;
         for (int i = 0; i < answer.length; i++) {
             if (argmax(logits) == answer[i]) correct++;
-            if (i + 1 < answer.length) logits = session.evaluate(new int[] {answer[i]});
+            if (i + 1 < answer.length) logits = session.scoring().evaluate(new int[] {answer[i]});
         }
         return new int[] {correct, answer.length};
     }

@@ -1,9 +1,9 @@
-package io.tokenflow;
+package io.tokenflow.speculative;
 
+import io.tokenflow.SessionOptions;
+import io.tokenflow.Tokenflow;
 import io.tokenflow.internal.AtomicFiles;
-import io.tokenflow.internal.TokenflowNative;
-import io.tokenflow.kv.KvCompression;
-import io.tokenflow.internal.TokenflowNative.TfSession;
+import io.tokenflow.internal.NativeSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 
 /**
  * Measures, once per (model file, threads, KV type), what decoding a batch of n tokens costs on this machine,
@@ -27,23 +28,25 @@ final class DecodeCostProbe {
     private DecodeCostProbe() {}
 
     /**
-     * Seconds per batch of n tokens at index n - 1. Runs in the session's cache after its current tokens the first
-     * time; the curve is kept in memory and on disk ({@code $TOKENFLOW_CACHE/cost-curves}) so later processes skip it.
+     * Seconds per batch of n tokens at index n - 1 for a session with {@code options} on the model in
+     * {@code modelFile}. Measured the first time in a scratch context ({@code openScratch} opens one of the given
+     * size with the same threads, KV type and flash attention, without compression); the curve is kept in memory
+     * and on disk ({@code $TOKENFLOW_CACHE/cost-curves}) so later processes skip it.
      */
-    static double[] curve(Session session) {
-        Path file = session.model().path().toAbsolutePath();
+    static double[] curve(Path modelFile, SessionOptions options, int vocab, IntFunction<NativeSession> openScratch) {
+        Path file = modelFile.toAbsolutePath();
         String key;
         try {
             key = file + "|" + Files.size(file) + "|" + Files.getLastModifiedTime(file).toMillis() + "|"
-                    + session.options().threads() + "|" + session.options().kvCacheType() + "|"
-                    + session.options().flashAttention() + "|" + MAX_N;
+                    + options.threads() + "|" + options.kvCacheType() + "|"
+                    + options.flashAttention() + "|" + MAX_N;
         } catch (IOException e) {
-            key = file + "|" + session.options().threads() + "|" + session.options().kvCacheType();
+            key = file + "|" + options.threads() + "|" + options.kvCacheType();
         }
         double[] known = CACHE.get(key);
         if (known == null) known = load(key).orElse(null);
         if (known == null) {
-            double[] measured = measure(session);
+            double[] measured = measure(vocab, openScratch);
             // No room left in this context to measure: assume cost grows linearly (speculation never pays).
             if (!(measured[0] > 0)) {
                 double[] linear = new double[MAX_N];
@@ -91,27 +94,23 @@ final class DecodeCostProbe {
     }
 
     /**
-     * Measures in a scratch session of its own (same threads, KV type and flash attention; no compression), never in
-     * the caller's: decoding probe batches there would overwrite the logits the caller's next token is sampled from.
+     * Measures in a scratch context of its own, never in the caller's: decoding probe batches there would overwrite
+     * the logits the caller's next token is sampled from.
      */
-    private static double[] measure(Session session) {
-        SessionOptions probe = session.options().toBuilder().contextSize(PREFIX + MAX_N + 1).kvCompression(KvCompression.none())
-                .build();
-        try (Session scratch = session.model().newSession(probe)) {
-            int vocab = session.model().info().vocabularySize();
+    private static double[] measure(int vocab, IntFunction<NativeSession> openScratch) {
+        try (NativeSession scratch = openScratch.apply(PREFIX + MAX_N + 1)) {
             int[] prefix = new int[PREFIX];
             for (int i = 0; i < PREFIX; i++) prefix[i] = (i * 31 + 7) % vocab;
-            scratch.decode(prefix);
+            scratch.append(prefix, 0, PREFIX, true);
             return measureAfter(scratch, vocab);
         } catch (RuntimeException e) {
             return new double[MAX_N]; // not measurable here (e.g. no memory for a second context): caller assumes linear
         }
     }
 
-    private static double[] measureAfter(Session session, int vocab) {
-        TfSession h = session.nativeHandle();
-        int pos0 = session.cachedList().size();
-        int maxN = Math.min(MAX_N, session.contextSize() - pos0 - 1);
+    private static double[] measureAfter(NativeSession s, int vocab) {
+        int pos0 = s.tokens().size();
+        int maxN = Math.min(MAX_N, s.contextSize() - pos0 - 1);
         double[] measured = new double[MAX_N + 1];
         for (int n = 1; n <= maxN; n *= 2) {
             int[] tokens = new int[n];
@@ -123,11 +122,16 @@ final class DecodeCostProbe {
             double best = Double.MAX_VALUE;
             for (int rep = 0; rep < 2; rep++) {
                 long t0 = System.nanoTime();
-                int rc = TokenflowNative.tf_session_decode_tree(h, tokens, parents, n, pos0);
+                boolean done;
+                try {
+                    done = s.decodeTree(tokens, parents, n);
+                } catch (RuntimeException e) {
+                    done = false;
+                }
                 long t1 = System.nanoTime();
-                if (rc != TokenflowNative.TF_OK) break;
-                TokenflowNative.tf_session_commit_path(h, new int[] {0}, 1);
-                TokenflowNative.tf_memory_seq_rm(h, 0, pos0, -1);
+                if (!done) break;
+                s.commitPath(new int[] {0}, new int[] {tokens[0]});
+                s.truncate(pos0);
                 best = Math.min(best, (t1 - t0) / 1e9);
             }
             if (best == Double.MAX_VALUE) break;

@@ -1,14 +1,15 @@
-package io.tokenflow;
+package io.tokenflow.internal;
 
-import io.tokenflow.internal.IntList;
-import io.tokenflow.internal.StopMatcher;
-import io.tokenflow.internal.Utf8Stream;
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.StopReason;
+import io.tokenflow.TokenListener;
+import io.tokenflow.Tokenizer;
 
 /**
  * The output side of one generation, shared by the plain and the speculative loops: end-of-generation tokens,
  * stop strings, the token limit, UTF-8 assembly and the listener. {@link #emit} says whether to go on.
  */
-final class Emitter {
+public final class Emitter {
     private final Tokenizer tokenizer;
     private final GenerationOptions options;
     private final TokenListener listener;
@@ -18,7 +19,7 @@ final class Emitter {
     private StopReason reason = StopReason.MAX_TOKENS;
     private boolean finished;
 
-    Emitter(Tokenizer tokenizer, GenerationOptions options, TokenListener listener) {
+    public Emitter(Tokenizer tokenizer, GenerationOptions options, TokenListener listener) {
         this.tokenizer = tokenizer;
         this.options = options;
         this.listener = listener;
@@ -29,7 +30,7 @@ final class Emitter {
      * Offers the next generated token. Returns false when generation ends here: an end-of-generation token (not
      * emitted), a stop string completed by this token, or the token limit reached (this token emitted).
      */
-    boolean emit(int token) {
+    public boolean emit(int token) {
         if (!options.ignoreEos() && tokenizer.isEndOfGeneration(token)) {
             reason = StopReason.END_OF_GENERATION;
             return false;
@@ -49,14 +50,14 @@ final class Emitter {
     }
 
     /** Ends generation for a reason found outside (cancel, full context). */
-    void end(StopReason why) {
+    public void end(StopReason why) {
         reason = why;
     }
 
-    int count() { return tokens.size(); }
+    public int count() { return tokens.size(); }
 
     /** Flushes held-back text to the listener (when no stop string ended the stream). */
-    void finish() {
+    public void finish() {
         if (finished) return;
         finished = true;
         if (!stop.stopped()) {
@@ -65,9 +66,9 @@ final class Emitter {
         }
     }
 
-    StopReason reason() { return reason; }
+    public StopReason reason() { return reason; }
 
-    String text() { return stop.text(); }
+    public String text() { return stop.text(); }
 
-    int[] tokens() { return tokens.toArray(); }
+    public int[] tokens() { return tokens.toArray(); }
 }

@@ -1,18 +1,13 @@
-package io.tokenflow;
+package io.tokenflow.speculative;
 
-import io.tokenflow.internal.TokenflowNative;
-import io.tokenflow.internal.TokenflowNative.TfSampler;
-import io.tokenflow.internal.TokenflowNative.TfSession;
-import io.tokenflow.speculative.AcceptanceProfile;
-import io.tokenflow.speculative.DraftTree;
-import io.tokenflow.speculative.Drafter;
-import io.tokenflow.speculative.Speculation;
-import io.tokenflow.speculative.SpeculationStats;
-import io.tokenflow.speculative.TokenBuffer;
-import io.tokenflow.speculative.Verification;
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.NativeException;
+import io.tokenflow.StopReason;
+import io.tokenflow.internal.Emitter;
+import io.tokenflow.internal.NativeSampler;
+import io.tokenflow.internal.NativeSession;
+import io.tokenflow.internal.PlainLoop;
 import java.util.Arrays;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
 
 /**
  * Lossless speculative generation: each step a drafter proposes a token tree rooted at the last emitted
@@ -22,60 +17,50 @@ import org.bytedeco.javacpp.IntPointer;
  * off); with temperature > 0 the kernel's sample-and-match rule keeps every emitted token distributed exactly as
  * the plain sampler's chain (top-k, top-p, min-p, temperature) would draw it. The drafter and the tree size only
  * change speed. When the budget is 0 (no tree pays for itself here) a step is a plain decode.
+ *
+ * <p>One generation; the session's learned state (drafters, acceptance, cost curve) is the {@link SpeculationEngine}'s.
  */
-final class SpeculativeLoop {
+final class SpeculativeRun {
     /** Top-k candidates kept per verified node (Token Recycling's matrix width). */
     static final int CANDIDATES = Verification.DEFAULT_K;
 
-    private final Session session;
+    private final SpeculationEngine engine;
+    private final NativeSession session;
     private final GenerationOptions options;
     private final Emitter out;
-    private final TfSampler sampler;
-    private final TfSession handle;
+    private final NativeSampler sampler;
     private final int vocab;
-    // Scratch for the plain step's top-k: allocated once per generation, not per token.
-    private final int[] ids = new int[CANDIDATES];
-    private IntPointer idp;
-    private FloatPointer valp;
 
     /** Uniform draws for stochastic verification (one per tree depth), seeded like the plain sampler. */
     private final java.util.SplittableRandom random;
 
-    SpeculativeLoop(Session session, GenerationOptions options, Emitter out, TfSampler sampler, long seed) {
+    SpeculativeRun(SpeculationEngine engine, NativeSession session, int vocab, GenerationOptions options, Emitter out,
+            NativeSampler sampler, long seed) {
         this.random = new java.util.SplittableRandom(seed);
+        this.engine = engine;
         this.session = session;
         this.options = options;
         this.out = out;
         this.sampler = sampler;
-        this.handle = session.nativeHandle();
-        this.vocab = session.model().info().vocabularySize();
-    }
-
-    /**
-     * Speculation runs without a repetition penalty (the penalty depends on each node's own prefix, which the
-     * verification kernel does not model); with one, generation decodes plainly.
-     */
-    static boolean applies(GenerationOptions o) {
-        return o.speculation() != Speculation.NONE && o.repeatPenalty() == 1f;
+        this.vocab = vocab;
     }
 
     SpeculationStats run(int[] prompt, long[] firstTokenAt) {
-        AcceptanceProfile profile = session.profile(options.speculation());
+        AcceptanceProfile profile = engine.profile(options.speculation());
         // Decide before the first token whether trees can pay at all (this may load the cost curve), so that set-up
         // counts as time to first token, not as generation time. Cheapest check first: when not even a chain as deep
         // as the budget could pay (the best any drafter can do), no drafter is created at all.
         boolean auto = options.draftBudget() == GenerationOptions.AUTO_BUDGET;
-        boolean plainOnly = auto && session.treesCannotPay(options.speculation(), profile);
-        Drafter drafter = plainOnly ? null : session.drafter(options.speculation());
-        if (!plainOnly && auto && session.draftBudget(options, drafter) == 0) plainOnly = true;
+        boolean plainOnly = auto && engine.treesCannotPay(options.speculation(), profile);
+        Drafter drafter = plainOnly ? null : engine.drafter(options.speculation());
+        if (!plainOnly && auto && engine.draftBudget(options, drafter) == 0) plainOnly = true;
         SpeculationStats.Accumulator stats = SpeculationStats.accumulator(
                 drafter != null ? drafter.name() : options.speculation().toString());
         // Positions run past the cell count by what KV compression evicted.
-        int contextSize = session.contextSize() + (int) session.evictedTokens();
+        int contextSize = session.contextSize() + (int) session.evicted();
 
         // The first token comes from the prompt's logits, exactly as in plain decoding.
-        int root = TokenflowNative.tf_sampler_sample(sampler, handle);
-        session.checkNative(root, "sample");
+        int root = sampler.sample(session);
         firstTokenAt[0] = System.nanoTime();
         if (!out.emit(root)) return stats.build();
         if (plainOnly) {
@@ -93,10 +78,10 @@ final class SpeculativeLoop {
         try {
             while (true) {
                 if (session.cancelRequested()) { out.end(StopReason.CANCELLED); break; }
-                int pos0 = session.cachedList().size();
+                int pos0 = session.tokens().size();
                 if (pos0 >= contextSize) { out.end(StopReason.CONTEXT_FULL); break; }
                 long t0 = System.nanoTime();
-                int chosen = session.draftBudget(options, drafter);
+                int chosen = engine.draftBudget(options, drafter);
                 if (auto && chosen == 0) {
                     // The choice depends only on the cost curve, the drafter's shape and the acceptance profile, and
                     // the profile changes only when trees run: this verdict is final for the generation. Finish
@@ -115,41 +100,36 @@ final class SpeculativeLoop {
                 long t2;
                 int cachedBefore = pos0;
                 if (tree.size() == 1) {
-                    int rc = session.decodeNext(root);
+                    boolean decoded = session.appendOne(root);
                     t2 = System.nanoTime();
-                    if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); break; }
-                    session.checkNative(rc, "decode");
-                    int next = -1;
-                    if (!options.greedy()) {
-                        next = TokenflowNative.tf_sampler_sample(sampler, handle);
-                        session.checkNative(next, "sample");
-                    }
+                    if (!decoded) { out.end(StopReason.CANCELLED); break; }
+                    int next = options.greedy() ? -1 : sampler.sample(session);
                     v = plainVerification(root, next);
                 } else {
                     int n = tree.size();
-                    int rc = TokenflowNative.tf_session_decode_tree(handle, tree.tokens(), tree.parents(), n, pos0);
+                    boolean decoded = session.decodeTree(tree.tokens(), tree.parents(), n);
                     t2 = System.nanoTime();
-                    if (rc == TokenflowNative.TF_ERR_ABORTED) { out.end(StopReason.CANCELLED); break; }
-                    session.checkNative(rc, "decode tree");
+                    if (!decoded) { out.end(StopReason.CANCELLED); break; }
                     int[] cands = new int[n * CANDIDATES];
                     if (options.greedy()) {
-                        session.checkNative(TokenflowNative.tf_session_verify_greedy(handle, CANDIDATES, path, len, bonus, cands, 1), "verify");
+                        session.verifyGreedy(CANDIDATES, path, len, bonus, cands);
                     } else {
                         float[] uniforms = new float[n];
                         for (int i = 0; i < n; i++) uniforms[i] = (float) random.nextDouble();
                         // A float may round up to 1.0; the kernel wants [0, 1).
                         for (int i = 0; i < n; i++) if (uniforms[i] >= 1f) uniforms[i] = Math.nextDown(1f);
-                        session.checkNative(TokenflowNative.tf_session_verify_sample(handle, options.temperature(), options.topK(),
-                                options.topP(), options.minP(), uniforms, CANDIDATES, path, len, bonus, cands, 1), "verify");
+                        session.verifySample(options.temperature(), options.topK(), options.topP(), options.minP(), uniforms,
+                                CANDIDATES, path, len, bonus, cands);
                     }
                     int[] accepted = Arrays.copyOf(path, len[0]);
-                    session.checkNative(TokenflowNative.tf_session_commit_path(handle, accepted, len[0]), "commit");
-                    for (int node : accepted) session.cachedList().add(tree.token(node));
+                    int[] acceptedTokens = new int[accepted.length];
+                    for (int i = 0; i < accepted.length; i++) acceptedTokens[i] = tree.token(accepted[i]);
+                    session.commitPath(accepted, acceptedTokens);
                     v = new Verification(tree, accepted, bonus[0], cands, CANDIDATES);
                 }
                 long t3 = System.nanoTime();
                 stats.step(v, t1 - t0, t3 - t2, t2 - t1);
-                session.recordStepOverhead(options.speculation(), (t1 - t0 + t3 - t2) / 1e9);
+                engine.recordStepOverhead(options.speculation(), (t1 - t0 + t3 - t2) / 1e9);
                 if (tree.size() > 1) profile.record(v);
 
                 // The drafter learns from every verified step, even the last one of a generation.
@@ -164,15 +144,13 @@ final class SpeculativeLoop {
                 for (int j = 0; j < emitted.length && go; j++) {
                     go = out.emit(emitted[j]);
                     // On a stop, keep exactly the tokens before the last emitted one, as plain decoding would.
-                    if (!go) session.truncateCache(cachedBefore + 1 + j);
+                    if (!go) session.truncate(cachedBefore + 1 + j);
                 }
                 if (!go) break;
                 root = v.bonusToken();
             }
         } finally {
             drafter.endGeneration();
-            if (idp != null) idp.close();
-            if (valp != null) valp.close();
         }
         if (plainRest) finishPlainly(root, profile, firstTokenAt);
         return stats.build();
@@ -185,13 +163,11 @@ final class SpeculativeLoop {
     private void finishPlainly(int root, AcceptanceProfile profile, long[] firstTokenAt) {
         int before = out.count();
         try {
-            int rc = session.decodeNext(root);
-            if (rc == TokenflowNative.TF_ERR_ABORTED) {
+            if (!session.appendOne(root)) {
                 out.end(StopReason.CANCELLED);
                 return;
             }
-            session.checkNative(rc, "decode");
-            session.plainLoop(session.cachedList().size(), out, sampler, firstTokenAt);
+            PlainLoop.run(session, sampler, out, firstTokenAt);
         } finally {
             profile.age(Math.max(0, out.count() - before));
         }
@@ -202,16 +178,9 @@ final class SpeculativeLoop {
      * the top-k candidates of the logits (for Token Recycling).
      */
     private Verification plainVerification(int root, int sampled) {
-        FloatPointer logits = TokenflowNative.tf_session_logits(handle);
-        if (logits == null || logits.isNull()) throw new NativeException("no logits: " + TokenflowNative.lastError());
-        if (idp == null) {
-            idp = new IntPointer(CANDIDATES);
-            valp = new FloatPointer(CANDIDATES);
-        }
         int k = Math.min(CANDIDATES, vocab);
-        session.checkNative(TokenflowNative.tf_topk_f32(logits, 1, vocab, vocab, k, idp, valp, 1), "top-k");
-        idp.get(ids, 0, k);
+        int[] ids = Arrays.copyOf(session.topK(k, vocab), CANDIDATES);
         // The top-1 is the greedy token: ties go to the smaller id, as llama.cpp's greedy sampler does.
-        return Verification.plain(root, sampled >= 0 ? sampled : ids[0], ids.clone());
+        return Verification.plain(root, sampled >= 0 ? sampled : ids[0], ids);
     }
 }

@@ -1,0 +1,88 @@
+package io.tokenflow;
+
+import io.tokenflow.internal.NativeSession;
+
+/**
+ * Low-level use of a {@link Session}'s cache, for scoring and measurement rather than generation: put a prompt in
+ * (compressed when the session compresses), decode more tokens after it, read the last token's logits, see which
+ * positions the cache holds. Calls take the session's lock, like {@code generate}.
+ *
+ * <pre>{@code
+ * float[] full = session.scoring().prefill(prompt);      // logits after the (possibly compressed) prompt
+ * float[] next = session.scoring().evaluate(new int[] {t}); // after one more token
+ * }</pre>
+ */
+public final class Scoring {
+    private final Session session;
+
+    Scoring(Session session) { this.session = session; }
+
+    /**
+     * Replaces what the cache holds by {@code prompt} as {@code generate} would (compressing it when the session's
+     * options ask for KV compression, reusing a cached prefix otherwise) and returns the logits of its last token
+     * (a copy). With {@link #evaluate} after it, this measures what compression changes (see KvFidelityBench).
+     */
+    public float[] prefill(int[] prompt) {
+        if (prompt == null || prompt.length == 0) throw new IllegalArgumentException("prompt has no tokens");
+        session.checkOpen();
+        session.model().tokenizer().checkTokens(prompt);
+        boolean compressing = session.options().kvCompression().enabled();
+        if (!compressing && prompt.length > session.contextSize()) {
+            throw new ContextOverflowException("prompt has " + prompt.length + " tokens but the context holds "
+                    + session.contextSize());
+        }
+        return session.locked(() -> {
+            if (session.ingest(prompt.clone()) < 0) throw new java.util.concurrent.CancellationException("prefill cancelled");
+            return lastLogits();
+        });
+    }
+
+    /**
+     * Decodes {@code tokens} after the cached ones (extending the KV cache) without copying anything back: what
+     * benchmarks and prefills need.
+     */
+    public void decode(int[] tokens) {
+        checkTokens(tokens);
+        session.locked(() -> { append(tokens); return null; });
+    }
+
+    /**
+     * Decodes {@code tokens} after the cached ones and returns the logits of the last one (a copy, vocabulary
+     * size floats).
+     */
+    public float[] evaluate(int[] tokens) {
+        checkTokens(tokens);
+        return session.locked(() -> {
+            append(tokens);
+            return lastLogits();
+        });
+    }
+
+    /**
+     * Positions held in the KV cache for this session's sequence, ascending, as llama.cpp's cache reports them. Without
+     * KV compression they are 0 .. cachedTokens()-1; with it, evicted prompt positions are missing.
+     */
+    public int[] cachedPositions() {
+        return session.locked(() -> session.nativeSession().cellPositions());
+    }
+
+    private void checkTokens(int[] tokens) {
+        if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("no tokens");
+        session.checkOpen();
+        session.model().tokenizer().checkTokens(tokens);
+    }
+
+    private void append(int[] tokens) {
+        NativeSession nat = session.nativeSession();
+        if (nat.cellsInUse() + tokens.length > nat.contextSize()) {
+            throw new ContextOverflowException((nat.cellsInUse() + tokens.length) + " tokens do not fit in the context of "
+                    + nat.contextSize());
+        }
+        boolean done = tokens.length == 1 ? nat.appendOne(tokens[0]) : nat.append(tokens, 0, tokens.length, true);
+        if (!done) throw new java.util.concurrent.CancellationException("decode cancelled");
+    }
+
+    private float[] lastLogits() {
+        return session.nativeSession().lastLogits(session.model().info().vocabularySize());
+    }
+}

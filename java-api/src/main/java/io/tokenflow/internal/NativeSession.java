@@ -1,0 +1,229 @@
+package io.tokenflow.internal;
+
+import io.tokenflow.NativeException;
+import io.tokenflow.TokenflowException;
+import io.tokenflow.internal.TokenflowNative.TfSession;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+
+/**
+ * Owner of one native {@code tf_session} (a llama.cpp context and its KV cache) and the only bookkeeping of what
+ * sequence 0 of that cache holds: {@link #tokens()}, in position order (KV compression may have evicted some of
+ * their cells; positions never move). Every decode appends at position {@code tokens().size()}.
+ *
+ * <p>Errors come back through {@link NativeErrors}; a decode interrupted by {@link #requestCancel} returns false
+ * instead. Not thread-safe: the public {@code Session} serialises calls, except {@link #requestCancel} (any thread).
+ */
+public final class NativeSession implements AutoCloseable {
+    private final TfSession handle;
+    private final NativeHandle owner;
+    private final int contextSize;
+    private final int batchSize;
+    private final IntList tokens = new IntList();
+    /** Scratch for single-token decodes and the top-k of one row: no allocation per generated token. */
+    private final IntPointer single = new IntPointer(1);
+    private IntPointer topIds;
+    private FloatPointer topValues;
+    /** Cells KV compression evicted from {@link #tokens()} (their positions stay taken). */
+    private long evicted;
+    private volatile boolean cancelRequested;
+
+    private NativeSession(TfSession handle) {
+        this.handle = handle;
+        this.owner = new NativeHandle(this, () -> TokenflowNative.tf_session_free(handle));
+        this.contextSize = TokenflowNative.tf_session_n_ctx(handle);
+        this.batchSize = TokenflowNative.tf_session_n_batch(handle);
+    }
+
+    /**
+     * Creates a context (arguments as {@code tf_session_new} documents them, already validated).
+     *
+     * @throws TokenflowException llama.cpp could not create it (e.g. no memory for the cache)
+     */
+    public static NativeSession open(NativeModel model, int contextSize, int batchSize, int microBatchSize, int threads,
+            int batchThreads, int flashAttention, int kvType, int sequences, boolean kvTaps) {
+        TfSession h = TokenflowNative.tf_session_new(model.handle(), contextSize, batchSize, microBatchSize, threads,
+                batchThreads, flashAttention, kvType, kvType, sequences, kvTaps);
+        if (h == null || h.isNull()) throw new TokenflowException("could not create a session: " + NativeErrors.lastError());
+        return new NativeSession(h);
+    }
+
+    TfSession handle() { return handle; }
+
+    public int contextSize() { return contextSize; }
+
+    public int batchSize() { return batchSize; }
+
+    /** Tokens of sequence 0 in position order; callers change it only through this class's methods. */
+    public IntList tokens() { return tokens; }
+
+    public boolean isClosed() { return owner.isClosed(); }
+
+    // --- decoding ---
+
+    /** Decodes {@code t[from, to)} after the cached tokens; false when aborted. Logits of the last one when asked. */
+    public boolean append(int[] t, int from, int to, boolean logits) {
+        if (to <= from) return true;
+        int[] part = from == 0 && to == t.length ? t : java.util.Arrays.copyOfRange(t, from, to);
+        int rc = TokenflowNative.tf_session_decode(handle, part, part.length, tokens.size(), 0, logits);
+        if (!ok(rc, "decode")) return false;
+        tokens.addAll(part);
+        return true;
+    }
+
+    /** One token after the cached ones, with its logits; false when aborted. */
+    public boolean appendOne(int token) {
+        single.put(0, token);
+        if (!ok(TokenflowNative.tf_session_decode(handle, single, 1, tokens.size(), 0, true), "decode")) return false;
+        tokens.add(token);
+        return true;
+    }
+
+    /** A copy of the last decoded token's logits ({@code vocab} floats). */
+    public float[] lastLogits(int vocab) {
+        float[] out = new float[vocab];
+        logits().capacity(vocab).get(out);
+        return out;
+    }
+
+    /** The k best token ids of the last logits, best first (ties to the smaller id, as llama.cpp's greedy sampler). */
+    public int[] topK(int k, int vocab) {
+        if (topIds == null || topIds.capacity() < k) {
+            if (topIds != null) { topIds.close(); topValues.close(); }
+            topIds = new IntPointer(k);
+            topValues = new FloatPointer(k);
+        }
+        NativeErrors.check(TokenflowNative.tf_topk_f32(logits(), 1, vocab, vocab, k, topIds, topValues, 1), "top-k");
+        int[] ids = new int[k];
+        topIds.get(ids, 0, k);
+        return ids;
+    }
+
+    private FloatPointer logits() {
+        FloatPointer p = TokenflowNative.tf_session_logits(handle);
+        if (p == null || p.isNull()) throw new NativeException("no logits: " + NativeErrors.lastError());
+        return p;
+    }
+
+    // --- token trees (speculative decoding) ---
+
+    /** Decodes a token tree rooted after the cached tokens in one batch; false when aborted. */
+    public boolean decodeTree(int[] treeTokens, int[] parents, int n) {
+        return ok(TokenflowNative.tf_session_decode_tree(handle, treeTokens, parents, n, tokens.size()), "decode tree");
+    }
+
+    /** Greedy verification of the decoded tree: accepted node path, its length, the bonus token, top-k candidates. */
+    public void verifyGreedy(int candidates, int[] path, int[] len, int[] bonus, int[] candidateIds) {
+        NativeErrors.check(TokenflowNative.tf_session_verify_greedy(handle, candidates, path, len, bonus, candidateIds, 1),
+                "verify");
+    }
+
+    /** Lossless sample-and-match verification with one uniform draw in [0, 1) per node. */
+    public void verifySample(float temperature, int topK, float topP, float minP, float[] uniforms, int candidates,
+            int[] path, int[] len, int[] bonus, int[] candidateIds) {
+        NativeErrors.check(TokenflowNative.tf_session_verify_sample(handle, temperature, topK, topP, minP, uniforms,
+                candidates, path, len, bonus, candidateIds, 1), "verify");
+    }
+
+    /** Keeps the accepted nodes (root first) of the decoded tree in the cache, drops the rest. */
+    public void commitPath(int[] nodes, int[] nodeTokens) {
+        NativeErrors.check(TokenflowNative.tf_session_commit_path(handle, nodes, nodes.length), "commit");
+        tokens.addAll(nodeTokens);
+    }
+
+    // --- memory ---
+
+    /**
+     * Drops every cell from position {@code size} on (also cells an interrupted tree decode may have left) and the
+     * tokens after index {@code size}; false when llama.cpp cannot cut there (then {@link #clear}).
+     */
+    public boolean truncate(int size) {
+        boolean done = TokenflowNative.tf_memory_seq_rm(handle, 0, size, -1);
+        if (done && size < tokens.size()) tokens.truncate(size);
+        return done;
+    }
+
+    /** Evicts the cells at positions [from, to) (KV compression); the bookkeeping of tokens stays (positions stay). */
+    public void evict(int from, int to) {
+        if (!TokenflowNative.tf_memory_seq_rm(handle, 0, from, to)) {
+            throw new NativeException("kv eviction of positions [" + from + ", " + to + ") failed");
+        }
+    }
+
+    /** Empties the cache. */
+    public void clear() {
+        TokenflowNative.tf_memory_clear(handle);
+        tokens.truncate(0);
+        evicted = 0;
+    }
+
+    /** Positions of the cells sequence 0 holds, ascending, as llama.cpp's cache reports them. */
+    public int[] cellPositions() {
+        int n = NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, null, 0), "kv cells");
+        int[] pos = new int[n];
+        NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, pos, n), "kv cells");
+        return pos;
+    }
+
+    /** Bytes of one KV cell (every layer's K and V of one token). */
+    public long cellBytes() { return Math.max(0, TokenflowNative.tf_session_kv_cell_bytes(handle)); }
+
+    // --- attention taps (KV compression) ---
+
+    public void armTaps(int[] layers, int threads) {
+        NativeErrors.check(TokenflowNative.tf_session_kv_arm(handle, layers, layers.length, threads), "kv arm");
+    }
+
+    public void disarmTaps() { TokenflowNative.tf_session_kv_disarm(handle); }
+
+    /** Attention scores one tapped layer gave each cell before {@code posEnd}: positions and [head][cell] scores. */
+    public TapScores tapScores(int slot, int posEnd) {
+        int[] nHead = new int[1];
+        int m = NativeErrors.check(TokenflowNative.tf_session_kv_scores(handle, slot, 0, posEnd, null, null, 0, nHead), "kv scores");
+        int[] pos = new int[m];
+        float[] scores = new float[Math.multiplyExact(m, Math.max(1, nHead[0]))];
+        NativeErrors.check(TokenflowNative.tf_session_kv_scores(handle, slot, 0, posEnd, pos, scores, m, nHead), "kv scores");
+        return new TapScores(pos, scores, nHead[0]);
+    }
+
+    /** What {@link #tapScores} returns: cell positions, scores laid out [head][cell], head count. */
+    public record TapScores(int[] positions, float[] scores, int heads) {}
+
+    /** Cells evicted by KV compression since the cache was last emptied. */
+    public long evicted() { return evicted; }
+
+    /** Records {@code cells} evicted cells (KV compression). */
+    public void countEvicted(long cells) { evicted += cells; }
+
+    /** KV cells in use: the cached tokens minus the evicted ones. */
+    public int cellsInUse() { return tokens.size() - (int) evicted; }
+
+    /** Stops a running decode (on another thread) at its next check, and the generation loops at their next step. */
+    public void requestCancel() {
+        cancelRequested = true;
+        if (!owner.isClosed()) TokenflowNative.tf_session_abort(handle, true);
+    }
+
+    /** Clears a cancel request (a new generation starts). */
+    public void clearCancel() {
+        cancelRequested = false;
+        if (!owner.isClosed()) TokenflowNative.tf_session_abort(handle, false);
+    }
+
+    public boolean cancelRequested() { return cancelRequested; }
+
+    /** Frees the context and the scratch. The caller makes sure no call is running. */
+    @Override
+    public void close() {
+        owner.close();
+        single.close();
+        if (topIds != null) { topIds.close(); topValues.close(); }
+    }
+
+    /** True for TF_OK, false for an abort; any other code throws the table's exception. */
+    private static boolean ok(int rc, String what) {
+        if (rc == TokenflowNative.TF_ERR_ABORTED) return false;
+        NativeErrors.check(rc, what);
+        return true;
+    }
+}
