@@ -23,6 +23,28 @@ void tree_drop_paths(tf_session * s) {
     s->tree_n_leaves = 0;
 }
 
+// The decoded tree's logits as tfkernels reads them: n rows of n_vocab floats, in node order.
+struct tree_rows {
+    const float * logits = nullptr;
+    int32_t n = 0;
+    int64_t n_vocab = 0;
+};
+
+int32_t tree_rows_of(tf_session * s, tree_rows * t) {
+    if (s == nullptr || s->tree_pos0 < 0) return fail(TF_ERR_ARG, "verify: no tree decoded");
+    t->n = static_cast<int32_t>(s->tree_tokens.size());
+    t->n_vocab = llama_vocab_n_tokens(s->owner->vocab);
+    t->logits = llama_get_logits(s->ctx);
+    if (t->logits == nullptr) return fail(TF_ERR_NATIVE, "verify: no logits");
+    return TF_OK;
+}
+
+// A tfkernels status as the facade reports it.
+int32_t verify_status(int rc) {
+    if (rc != 0) return fail(TF_ERR_ARG, std::string("verify: ") + tfk_status_str(rc));
+    return TF_OK;
+}
+
 } // namespace
 
 extern "C" {
@@ -117,30 +139,24 @@ int32_t tf_session_commit_path(tf_session * s, const int32_t * path, int32_t len
 
 int32_t tf_session_verify_greedy(tf_session * s, int32_t k_cand, int32_t * out_path, int32_t * out_len,
                                  int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads) {
-    if (s == nullptr || s->tree_pos0 < 0) return fail(TF_ERR_ARG, "verify: no tree decoded");
-    const int32_t n = static_cast<int32_t>(s->tree_tokens.size());
-    const int64_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
-    const float * logits = llama_get_logits(s->ctx);
-    if (logits == nullptr) return fail(TF_ERR_NATIVE, "verify: no logits");
-    const int rc = tfk_tree_verify_greedy_f32(logits, n, n_vocab, n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
+    tree_rows t;
+    const int32_t st = tree_rows_of(s, &t);
+    if (st != TF_OK) return st;
+    const int rc = tfk_tree_verify_greedy_f32(t.logits, t.n, t.n_vocab, t.n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
                                               k_cand, out_path, out_len, out_bonus, out_cand_ids, n_threads);
-    if (rc != 0) return fail(TF_ERR_ARG, std::string("verify: ") + tfk_status_str(rc));
-    return TF_OK;
+    return verify_status(rc);
 }
 
 int32_t tf_session_verify_sample(tf_session * s, float temperature, int32_t top_k, float top_p, float min_p,
                                  const float * uniforms, int32_t k_cand, int32_t * out_path, int32_t * out_len,
                                  int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads) {
-    if (s == nullptr || s->tree_pos0 < 0) return fail(TF_ERR_ARG, "verify: no tree decoded");
-    const int32_t n = static_cast<int32_t>(s->tree_tokens.size());
-    const int64_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
-    const float * logits = llama_get_logits(s->ctx);
-    if (logits == nullptr) return fail(TF_ERR_NATIVE, "verify: no logits");
+    tree_rows t;
+    const int32_t st = tree_rows_of(s, &t);
+    if (st != TF_OK) return st;
     const tfk_sampling_params sp{temperature, top_k, top_p, min_p};
-    const int rc = tfk_tree_verify_sample_f32(logits, n, n_vocab, n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
+    const int rc = tfk_tree_verify_sample_f32(t.logits, t.n, t.n_vocab, t.n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
                                               k_cand, &sp, uniforms, out_path, out_len, out_bonus, out_cand_ids, n_threads);
-    if (rc != 0) return fail(TF_ERR_ARG, std::string("verify: ") + tfk_status_str(rc));
-    return TF_OK;
+    return verify_status(rc);
 }
 
 } // extern "C"
