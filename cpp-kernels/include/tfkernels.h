@@ -109,7 +109,7 @@ TFK_API int tfk_topk_cuda_f32(const float * logits, int64_t n_rows, int64_t n_co
 // Sampling a logit row exactly as llama.cpp's sampler chain does.
 //
 // The chain is top_k(top_k) -> top_p(top_p, min_keep 1) -> min_p(min_p, min_keep 1) -> temp(temperature)
-// -> dist, as tokenflow builds it (native/src/tokenflow.cpp) from llama.cpp's src/llama-sampler.cpp.
+// -> dist, as tokenflow builds it (native/src/sampler.cpp) from llama.cpp's src/llama-sampler.cpp.
 // Each step is reproduced with llama.cpp's float/double arithmetic, in llama.cpp's candidate order,
 // including the "sorted" state it carries between steps:
 //   - the candidates start as all tokens in id order, unsorted;

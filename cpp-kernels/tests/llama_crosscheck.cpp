@@ -1,5 +1,5 @@
 // Cross-check of tfk_sample_f32 / tfk_sampling_probs_f32 against libllama itself: builds the sampler chain exactly as tokenflow does
-// (native/src/tokenflow.cpp: top_k if > 0, top_p if < 1, min_p if > 0, temp, dist(seed)), applies it
+// (native/src/sampler.cpp: top_k if > 0, top_p if < 1, min_p if > 0, temp, dist(seed)), applies it
 // to a llama_token_data_array of the row, and compares with tfkernels given the uniform that
 // llama.cpp's dist draws first from std::mt19937(seed) (std::uniform_real_distribution<double>).
 // Built only with -DTFK_LLAMA_SOURCE_DIR=<llama.cpp source> -DTFK_LLAMA_LIBRARY=<libllama.so>.

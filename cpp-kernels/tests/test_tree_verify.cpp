@@ -1,53 +1,43 @@
-// Tests of tree verification (greedy + sample-and-match) and of the llama.cpp-exact row sampler.
+// Tests of tree verification (greedy + sample-and-match).
 //
 //  1. Greedy on random trees (random, chain, star, bushy, duplicate sibling tokens) with random
 //     nonzero logits where the argmax of the rows along a chosen path is planted: the reference must
 //     accept exactly the planted path, and agree with an independent oracle (acceptance defined per
 //     node instead of by a walk); _cpu (several thread counts), the flat C entries and, with a GPU,
 //     _cuda must equal the reference exactly (path, bonus, candidates). Also NaN/inf/tie rows.
-//  2. Row sampler: tfk::sample_* / tfk::sampling_probs_* against
-//     a. a brute-force double-precision re-implementation of the chain: probabilities within 1e-6;
-//     b. ref == cpu exactly, including NaN/-inf/tie rows, wide top_k and the adaptive top_p path.
-//     (Bit-identity with llama.cpp's own samplers is checked against libllama itself by
-//     tests/llama_crosscheck.cpp, which the tokenflow build always enables.)
-//  3. Stochastic tree verification: cpu == ref (and, with a GPU, cuda == ref) for the same uniforms on
+//  2. Stochastic tree verification: cpu == ref (and, with a GPU, cuda == ref) for the same uniforms on
 //     random trees, including a grid over top_k 0/1/8/40/100, top_p 1/0.9/0.5, min_p 0/0.05,
 //     temperature 0.5/1/1.5 and greedy, with NaN/-inf/tie/flat rows.
-//  4. Losslessness: V = 8, root with 2 children (each with children): 200000 seeded verifications;
+//  3. Losslessness: V = 8, root with 2 children (each with children): 200000 seeded verifications;
 //     the histogram of the FIRST emitted token must match p_root, and the second emitted token given
 //     that the first child was accepted must match that child's p: Pearson chi-square, rejected when
 //     the p-value < 1e-3 (fixed significance level; the seed is fixed, so the outcome is deterministic).
-//  5. Error codes (every entry point; outputs untouched on error).
+//  4. Error codes (every tree entry point; outputs untouched on error).
+// The row sampler the stochastic rule uses has its own test, test_sample.cpp.
 #include "tfkernels.h"
 #include "check.h"
+#include "sampling_util.h"
 
 #include <algorithm>
 #include <cfloat>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <limits>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 namespace {
 
+using tfk_test::brute_force_probs;
+using tfk_test::kInf;
+using tfk_test::kQNaN;
+using tfk_test::param_grid;
+using tfk_test::params_str;
+
 bool g_cuda    = false;
-
-
-const float kInf  = std::numeric_limits<float>::infinity();
-const float kQNaN = std::numeric_limits<float>::quiet_NaN();
-
-uint32_t bits(float x) {
-    uint32_t b;
-    std::memcpy(&b, &x, sizeof b);
-    return b;
-}
 
 // ------------------------------------------------------------------------------------------------
 // Trees
@@ -391,186 +381,6 @@ void greedy_special_case(std::mt19937 & rng) {
 }
 
 
-// ------------------------------------------------------------------------------------------------
-// Brute-force chain in double precision: p over token ids (0 for removed tokens). Also reports the
-// smallest relative margin of the top_p / min_p decisions, so borderline rows can be skipped.
-std::vector<double> brute_force_probs(const float * row, int64_t V, const tfk_sampling_params & sp, double * margin) {
-    std::vector<int32_t> order(static_cast<size_t>(V));
-    for (int64_t i = 0; i < V; ++i) order[i] = static_cast<int32_t>(i);
-    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return row[a] > row[b]; });
-    size_t keep = order.size();
-    *margin = 1.0;
-    if (sp.top_k > 0) keep = std::min<size_t>(keep, static_cast<size_t>(sp.top_k));
-    if (sp.top_p < 1.0f) {
-        const double mx = row[order[0]];
-        double z = 0.0;
-        for (size_t i = 0; i < keep; ++i) z += std::exp(static_cast<double>(row[order[i]]) - mx);
-        double cum = 0.0;
-        size_t cut = keep;
-        for (size_t i = 0; i < keep; ++i) {
-            const double prev = cum;
-            cum += std::exp(static_cast<double>(row[order[i]]) - mx) / z;
-            if (cum >= sp.top_p) {
-                cut = i + 1;
-                *margin = std::min({*margin, std::fabs(cum - sp.top_p), std::fabs(prev - sp.top_p)});
-                break;
-            }
-        }
-        keep = cut;
-    }
-    if (sp.min_p > 0.0f) {
-        const double thr = static_cast<double>(row[order[0]]) + std::log(static_cast<double>(sp.min_p));
-        size_t cut = 1;
-        while (cut < keep && row[order[cut]] >= thr) ++cut;
-        for (size_t i = 1; i < keep; ++i) *margin = std::min(*margin, std::fabs(row[order[i]] - thr));
-        keep = cut;
-    }
-    std::vector<double> p(static_cast<size_t>(V), 0.0);
-    const double mx = static_cast<double>(row[order[0]]) / sp.temperature;
-    double z = 0.0;
-    for (size_t i = 0; i < keep; ++i) z += std::exp(static_cast<double>(row[order[i]]) / sp.temperature - mx);
-    for (size_t i = 0; i < keep; ++i)
-        p[order[i]] = std::exp(static_cast<double>(row[order[i]]) / sp.temperature - mx) / z;
-    return p;
-}
-
-// Distinct (tie-free) logits: N(0, sigma), perturbed until unique.
-std::vector<float> distinct_row(int64_t V, float sigma, std::mt19937 & rng) {
-    std::normal_distribution<float> normal(0.0f, sigma);
-    std::vector<float> row(static_cast<size_t>(V));
-    std::unordered_set<uint32_t> seen;
-    for (float & x : row) {
-        x = normal(rng);
-        while (x == 0.0f || !seen.insert(bits(x)).second) x = std::nextafter(x, kInf);
-    }
-    return row;
-}
-
-std::string params_str(const tfk_sampling_params & sp) {
-    char b[128];
-    std::snprintf(b, sizeof b, "T=%g top_k=%d top_p=%g min_p=%g", sp.temperature, sp.top_k, sp.top_p, sp.min_p);
-    return b;
-}
-
-std::vector<tfk_sampling_params> param_grid() {
-    return {
-        {1.0f, 0, 1.0f, 0.0f},       // plain dist over the whole row (id order)
-        {0.8f, 40, 0.95f, 0.05f},    // llama.cpp defaults
-        {0.7f, 0, 0.9f, 0.0f},       // top_p on the whole row (adaptive sort when V > 1024)
-        {1.3f, 0, 1.0f, 0.1f},       // min_p on the whole row: stays in id order
-        {0.5f, 0, 1.0f, 0.02f},
-        {1.0f, 8, 1.0f, 0.0f},       // top_k only
-        {0.9f, 200, 1.0f, 0.0f},     // top_k > 128 (bucket sort in llama.cpp; > 64 here)
-        {1.1f, 100, 0.8f, 0.0f},
-        {0.6f, 0, 0.999f, 0.0f},     // top_p needing more than 256 candidates on flat rows
-        {2.0f, 0, 0.5f, 0.3f},       // top_p then min_p on a sorted list
-        {1.0f, 1, 0.9f, 0.1f},       // single candidate
-        {0.9f, 5, 0.0f, 0.0f},       // top_p <= 0: keeps one
-        {0.9f, 0, -1.0f, 0.0f},
-        {1.0f, 0, 1.0f, 1.5f},       // min_p > 1: nothing reaches max + log(min_p) -> sorted path, 1 token
-        {0.25f, 30, 0.97f, 0.0f},
-        {1.0f, 100000, 1.0f, 0.0f},  // top_k > n_vocab
-    };
-}
-
-void test_sampler_vs_brute_force() {
-    std::printf("row probabilities vs a brute-force double-precision chain (|diff| <= 1e-6)\n");
-    std::mt19937 rng(11u);
-    int compared = 0, skipped = 0;
-    double worst = 0.0;
-    for (int64_t V : {5, 64, 3000, 32000}) {
-        for (float sigma : {0.5f, 3.0f}) {
-            const std::vector<float> row = distinct_row(V, sigma, rng);
-            for (const tfk_sampling_params & sp : param_grid()) {
-                double margin = 1.0;
-                const std::vector<double> bf = brute_force_probs(row.data(), V, sp, &margin);
-                if (margin < 1e-4) {  // a top_p/min_p cut within float rounding of the threshold
-                    ++skipped;
-                    continue;
-                }
-                std::vector<int32_t> ids(static_cast<size_t>(V));
-                std::vector<float> pr(ids.size());
-                int32_t n = 0;
-                const int rc = tfk::sampling_probs_cpu(row.data(), V, &sp, ids.data(), pr.data(), &n);
-                std::vector<double> got(static_cast<size_t>(V), 0.0);
-                for (int32_t i = 0; i < n; ++i) got[ids[i]] = pr[i];
-                double diff = 0.0;
-                for (int64_t i = 0; i < V; ++i) diff = std::max(diff, std::fabs(got[i] - bf[i]));
-                worst = std::max(worst, diff);
-                EXPECT(rc == TFK_OK && diff <= 1e-6, "V=%" PRId64 " %s: max |p - brute force| = %.3g", V,
-                       params_str(sp).c_str(), diff);
-                ++compared;
-            }
-        }
-    }
-    std::printf("  %d rows compared (worst |diff| %.3g), %d skipped as borderline cuts\n", compared, worst, skipped);
-}
-
-// ref == cpu on rows with NaN / -inf / ties / +-0 (no llama.cpp oracle there: its comparators are
-// undefined with NaN, its tie order unspecified).
-void test_sampler_ref_vs_cpu_special() {
-    std::printf("row sampler ref == cpu on NaN / -inf / tie rows\n");
-    std::mt19937 rng(5u);
-    std::uniform_real_distribution<double> unif(0.0, 1.0);
-    std::uniform_int_distribution<int> pick(0, 99);
-    const float ties[] = {-1.0f, 0.0f, -0.0f, 0.5f, 1.0f, 1.0f, 2.0f};
-    int n_rows = 0;
-    for (int64_t V : {3, 50, 2000, 40000}) {
-        for (int kind = 0; kind < 4; ++kind) {
-            std::vector<float> row(static_cast<size_t>(V));
-            std::normal_distribution<float> normal(0.0f, 2.0f);
-            for (float & x : row) {
-                const int p = pick(rng);
-                switch (kind) {
-                    case 0: x = ties[p % 7]; break;                                   // heavy ties
-                    case 1: x = p < 20 ? kQNaN : normal(rng); break;                  // NaN sprinkled
-                    case 2: x = p < 60 ? -kInf : (p < 70 ? kQNaN : normal(rng)); break;  // mostly -inf
-                    default: x = std::round(normal(rng) * 4.0f) / 4.0f; break;        // quantized ties
-                }
-            }
-            row[V / 2] = 1.0f;  // at least one finite value
-            for (const tfk_sampling_params & sp : param_grid()) {
-                std::vector<int32_t> ids(static_cast<size_t>(V), -7), ids2(ids.size(), -7);
-                std::vector<float> pr(ids.size()), pr2(ids.size());
-                int32_t n = -1, n2 = -1;
-                int rc = tfk::sampling_probs_ref(row.data(), V, &sp, ids.data(), pr.data(), &n);
-                int rc2 = tfk::sampling_probs_cpu(row.data(), V, &sp, ids2.data(), pr2.data(), &n2);
-                bool ok = rc == TFK_OK && rc2 == TFK_OK && n == n2;
-                for (int32_t i = 0; ok && i < n; ++i) ok = ids[i] == ids2[i] && bits(pr[i]) == bits(pr2[i]);
-                for (int32_t i = 0; ok && i < n; ++i) ok = !std::isnan(row[ids[i]]) || pr[i] == 0.0f;
-                EXPECT(ok, "V=%" PRId64 " kind %d %s: probs ref vs cpu (rc %d/%d, n %d/%d)", V, kind, params_str(sp).c_str(),
-                       rc, rc2, n, n2);
-                for (int rep = 0; rep < 20; ++rep) {
-                    const double u = rep == 0 ? 0.0 : unif(rng);
-                    int32_t a = -1, b = -2;
-                    rc = tfk::sample_ref(row.data(), V, &sp, u, &a);
-                    rc2 = tfk::sample_cpu(row.data(), V, &sp, u, &b);
-                    EXPECT(rc == TFK_OK && rc2 == TFK_OK && a == b, "V=%" PRId64 " kind %d %s u=%.17g: ref %d cpu %d", V,
-                           kind, params_str(sp).c_str(), u, a, b);
-                    if (rc == TFK_OK && u > 0.0) EXPECT(!std::isnan(row[a]), "NaN token sampled");
-                }
-                ++n_rows;
-            }
-        }
-    }
-    // Rows without a finite maximum: TFK_ERR_BAD_LOGITS from both (greedy still works).
-    const std::vector<std::vector<float>> bad = {{kQNaN, kQNaN}, {-kInf, -kInf, kQNaN}, {1.0f, kInf, 0.0f}};
-    for (const auto & row : bad) {
-        for (const tfk_sampling_params & sp : param_grid()) {
-            int32_t a = -1, b = -1;
-            const int rc = tfk::sample_ref(row.data(), static_cast<int64_t>(row.size()), &sp, 0.5, &a);
-            const int rc2 = tfk::sample_cpu(row.data(), static_cast<int64_t>(row.size()), &sp, 0.5, &b);
-            EXPECT(rc == TFK_ERR_BAD_LOGITS && rc2 == TFK_ERR_BAD_LOGITS && a == -1 && b == -1,
-                   "non-finite max %s: rc ref %d cpu %d", params_str(sp).c_str(), rc, rc2);
-        }
-        const tfk_sampling_params g{0.0f, 0, 1.0f, 0.0f};
-        int32_t a = -1, b = -1;
-        EXPECT(tfk::sample_ref(row.data(), static_cast<int64_t>(row.size()), &g, 0.5, &a) == TFK_OK &&
-                   tfk::sample_cpu(row.data(), static_cast<int64_t>(row.size()), &g, 0.5, &b) == TFK_OK && a == b,
-               "greedy on a non-finite row");
-    }
-    std::printf("  %d rows x params compared\n", n_rows);
-}
 
 // ------------------------------------------------------------------------------------------------
 // Stochastic tree verification: cpu == ref.
@@ -1011,41 +821,6 @@ void test_errors() {
         EXPECT(tfk::tree_verify_greedy_cpu(y.data(), 4, V, V, tok, par, 4, path, &len, &bonus, cand, 2) == TFK_OK,
                "greedy on NaN rows");
     }
-    // Row-sampler entry points.
-    {
-        const float row[] = {1.0f, 2.0f, 3.0f};
-        int32_t t = -7, ids[3], n = -7;
-        float pr[3];
-        struct RowBad {
-            const char * what;
-            const float * row;
-            int64_t v;
-            const tfk_sampling_params * sp;
-            double u;
-            int want;
-        };
-        const RowBad rb[] = {
-            {"row: null row", nullptr, 3, &good, 0.5, TFK_ERR_NULL},
-            {"row: null params", row, 3, nullptr, 0.5, TFK_ERR_NULL},
-            {"row: n_vocab=0", row, 0, &good, 0.5, TFK_ERR_BAD_SHAPE},
-            {"row: temperature NaN", row, 3, &t_nan, 0.5, TFK_ERR_BAD_SAMPLING},
-            {"row: uniform 1", row, 3, &good, 1.0, TFK_ERR_BAD_SAMPLING},
-            {"row: uniform NaN", row, 3, &good, std::nan(""), TFK_ERR_BAD_SAMPLING},
-        };
-        for (const RowBad & b : rb) {
-            const int r1 = tfk_sample_f32(b.row, b.v, b.sp, b.u, &t);
-            const int r2 = tfk_sample_ref_f32(b.row, b.v, b.sp, b.u, &t);
-            EXPECT(r1 == b.want && r2 == b.want && t == -7, "%s: want %d got %d %d", b.what, b.want, r1, r2);
-            if (std::string(b.what).find("uniform") == std::string::npos) {
-                const int r3 = tfk_sampling_probs_f32(b.row, b.v, b.sp, ids, pr, &n);
-                const int r4 = tfk_sampling_probs_ref_f32(b.row, b.v, b.sp, ids, pr, &n);
-                EXPECT(r3 == b.want && r4 == b.want && n == -7, "%s (probs): want %d got %d %d", b.what, b.want, r3, r4);
-            }
-            std::printf("  ok?  %-20s -> %d\n", b.what, b.want);
-        }
-        EXPECT(tfk_sample_f32(row, 3, &good, 0.5, nullptr) == TFK_ERR_NULL, "row: null out");
-        EXPECT(tfk_sampling_probs_f32(row, 3, &good, ids, nullptr, &n) == TFK_ERR_NULL, "probs: null out");
-    }
     for (int s : {TFK_ERR_BAD_TREE, TFK_ERR_BAD_TOKEN, TFK_ERR_BAD_SAMPLING, TFK_ERR_BAD_LOGITS})
         EXPECT(std::string(tfk_status_str(s)) != "unknown status", "status string for %d", s);
     if (!g_cuda) {
@@ -1100,8 +875,6 @@ int main() {
     std::printf("tfkernels tree verification test (CUDA device: %s)\n", g_cuda ? "yes" : "no");
     test_errors();
     test_greedy();
-    test_sampler_vs_brute_force();
-    test_sampler_ref_vs_cpu_special();
     test_sample_tree();
     test_sample_tree_grid();
     test_lossless();

@@ -6,8 +6,10 @@
 #include "kv_tap.h"
 #include "llama.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +28,20 @@ template <typename T> T * fail_null(const std::string & msg) {
     g_last_error = msg;
     return nullptr;
 }
+
+// Copy a string into a caller buffer; returns its length (callers re-ask with a larger buffer).
+inline int32_t copy_out(const std::string & s, char * buf, int32_t buf_len) {
+    if (buf != nullptr && buf_len > 0) {
+        const size_t n = std::min(s.size(), static_cast<size_t>(buf_len));
+        std::memcpy(buf, s.data(), n);
+    }
+    return static_cast<int32_t>(s.size());
+}
+
+// The last error line llama.cpp logged (kept even when no log callback is set), for failures that
+// llama.cpp explains only in its log; clear it before the call that may fail. Defined in backend.cpp.
+std::string last_llama_error();
+void clear_llama_error();
 
 // llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
 constexpr uint32_t kMaxSeq = 256;

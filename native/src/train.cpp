@@ -1,5 +1,5 @@
 // libtokenflow training facade: trains a llama-architecture GGUF (F32 weights) with llama.cpp's own training API
-// (llama_opt_init / llama_opt_epoch). See the "training" section of include/tokenflow.h for the contract.
+// (llama_opt_init / llama_opt_epoch). See include/tokenflow_train.h for the contract.
 //
 // One optimizer step is one window of n_ctx tokens (inputs t[0..n_ctx), labels t[1..n_ctx]), one sequence: the
 // batch size in tokens is n_ctx. llama.cpp clears the KV cache before every window and runs it as n_ctx / n_ubatch
@@ -8,7 +8,7 @@
 // none crosses a micro-batch boundary, and the window is a batch of independent sequences. The learning rate of each step comes from a schedule (warm-up, then
 // constant / cosine / linear decay) evaluated here in the optimizer-parameters callback that ggml calls before
 // every optimizer step.
-#include "tokenflow.h"
+#include "tokenflow_train.h"
 #include "facade_internal.h"
 
 #include "ggml-opt.h"

@@ -5,6 +5,7 @@
 #include "tfkernels.h"
 #include "common/topk_common.h"
 #include "cuda/cuda_check.cuh"
+#include "cuda/device_buffer.cuh"
 
 #include <cuda_runtime.h>
 
@@ -154,24 +155,17 @@ int topk_cuda(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_
 
     if (splits > 1) {
         const int64_t chunk = (n_cols + splits - 1) / splits;
-        void * scratch = nullptr;
-        const cudaError_t e_alloc = cudaMallocAsync(&scratch, sizeof(u64) * static_cast<size_t>(n_rows * splits * k), s);
-        if (e_alloc == cudaSuccess) {
-            u64 * keys = static_cast<u64 *>(scratch);
+        detail::DeviceBuffer<u64> keys(s);
+        if (keys.try_alloc_async(static_cast<size_t>(n_rows * splits * k))) {
             topk_kernel<false><<<dim3(grid_rows, static_cast<unsigned>(splits)), kBlock, 0, s>>>(
-                logits, n_rows, n_cols, row_stride, nullptr, 0, chunk, k, keys, nullptr, nullptr);
-            cudaError_t e = cudaGetLastError();
-            if (e == cudaSuccess) {
-                topk_kernel<true><<<dim3(grid_rows, 1), kBlock, 0, s>>>(
-                    logits, n_rows, n_cols, row_stride, keys, splits * k, 0, k, nullptr, out_ids, out_vals);
-                e = cudaGetLastError();
-            }
-            const cudaError_t e_free = cudaFreeAsync(scratch, s);  // stream-ordered: after the kernels
-            if (e != cudaSuccess) return fail(e);
-            TFK_CUDA_CHECK(e_free);
-            return TFK_OK;
+                logits, n_rows, n_cols, row_stride, nullptr, 0, chunk, k, keys.get(), nullptr, nullptr);
+            TFK_CUDA_CHECK(cudaGetLastError());
+            topk_kernel<true><<<dim3(grid_rows, 1), kBlock, 0, s>>>(
+                logits, n_rows, n_cols, row_stride, keys.get(), splits * k, 0, k, nullptr, out_ids, out_vals);
+            TFK_CUDA_CHECK(cudaGetLastError());
+            return keys.release();  // stream-ordered: after the kernels
         }
-        (void) cudaGetLastError();  // no scratch (e.g. no memory pools): one block per row still works
+        // No scratch (e.g. no memory pools): one block per row still works.
     }
     topk_kernel<false><<<dim3(grid_rows, 1), kBlock, 0, s>>>(
         logits, n_rows, n_cols, row_stride, nullptr, 0, n_cols, k, nullptr, out_ids, out_vals);

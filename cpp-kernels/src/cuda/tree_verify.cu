@@ -8,7 +8,8 @@
 //     such c (first child in index order) is the next node. The tree (tokens, parents) travels by
 //     value in the kernel parameters (2 KiB), so the host arrays can be reused at once.
 // Nothing is copied back and the host does not wait, except when stream-ordered allocation is
-// unavailable: then scratch comes from cudaMalloc and the stream is synchronized before cudaFree.
+// unavailable: then scratch comes from cudaMalloc and the stream is synchronized before cudaFree
+// (detail::DeviceBuffer).
 //
 // Sample-and-match (synchronous): bit-exactness with llama.cpp's CPU sampler needs glibc's expf/logf
 // and llama.cpp's float/double summation order, so every floating-point step of the chain runs on
@@ -29,6 +30,7 @@
 #include "common/sample_top.h"
 #include "common/tree_common.h"
 #include "cuda/cuda_check.cuh"
+#include "cuda/device_buffer.cuh"
 
 #include <cuda_runtime.h>
 
@@ -46,6 +48,7 @@ struct TreeArgs {
     int32_t parents[TFK_TREE_MAX_NODES];
 };
 static_assert(sizeof(TreeArgs) <= 2048, "kernel parameters must stay well under 4 KiB");
+static_assert(sizeof(int32_t) == sizeof(float), "ids share the float scratch, one slot per entry");
 
 __global__ void __launch_bounds__(TFK_TREE_MAX_NODES)
 greedy_walk_kernel(const TreeArgs tree, int n_nodes, const int32_t * __restrict__ ids, int k,
@@ -99,72 +102,21 @@ int tree_verify_greedy_cuda(const float * logits, int32_t n_nodes, int64_t n_voc
 
     const int k = k_cand > 0 ? k_cand : 1;
     const size_t n_out = static_cast<size_t>(n_nodes) * static_cast<size_t>(k);
-    // Scratch: the top-k values, plus the argmax ids when no candidates are requested.
-    const size_t bytes = n_out * sizeof(float) + (k_cand > 0 ? 0 : n_out * sizeof(int32_t));
-    void * scratch = nullptr;
-    bool async_alloc = true;
-    if (cudaMallocAsync(&scratch, bytes, s) != cudaSuccess) {
-        (void) cudaGetLastError();  // no memory pools: fall back to a plain allocation
-        async_alloc = false;
-        scratch = nullptr;
-        TFK_CUDA_CHECK(cudaMalloc(&scratch, bytes));
-    }
-    float * vals = static_cast<float *>(scratch);
+    // Scratch: the top-k values, plus the argmax ids (same size as floats) when no candidates are requested.
+    detail::DeviceBuffer<float> scratch(s);
+    const int rc_alloc = scratch.alloc(n_out + (k_cand > 0 ? 0 : n_out));
+    if (rc_alloc != TFK_OK) return rc_alloc;
+    float * vals = scratch.get();
     int32_t * ids = k_cand > 0 ? out_cand_ids : reinterpret_cast<int32_t *>(vals + n_out);
 
-    int status = topk_cuda(logits, n_nodes, n_vocab, row_stride, k, ids, vals, stream);
-    if (status == TFK_OK) {
-        greedy_walk_kernel<<<1, TFK_TREE_MAX_NODES, 0, s>>>(tree, n_nodes, ids, k, out_path, out_path_len, out_bonus);
-        const cudaError_t e = cudaGetLastError();
-        if (e != cudaSuccess) status = detail::cuda_fail(e);
-    }
-    // Free the scratch in every case (stream-ordered: after the kernels that use it).
-    cudaError_t e_free;
-    if (async_alloc) {
-        e_free = cudaFreeAsync(scratch, s);
-    } else {
-        e_free = cudaStreamSynchronize(s);
-        const cudaError_t e2 = cudaFree(scratch);
-        if (e_free == cudaSuccess) e_free = e2;
-    }
+    const int status = topk_cuda(logits, n_nodes, n_vocab, row_stride, k, ids, vals, stream);
     if (status != TFK_OK) return status;
-    TFK_CUDA_CHECK(e_free);
-    return TFK_OK;
+    greedy_walk_kernel<<<1, TFK_TREE_MAX_NODES, 0, s>>>(tree, n_nodes, ids, k, out_path, out_path_len, out_bonus);
+    TFK_CUDA_CHECK(cudaGetLastError());
+    return scratch.release();  // stream-ordered: after the kernels that use it
 }
 
 namespace {
-
-// Stream-ordered scratch (cudaMallocAsync), or cudaMalloc when memory pools are unavailable; freed
-// by release() or the destructor (errors there are ignored: only on paths that already fail).
-struct Scratch {
-    cudaStream_t s = nullptr;
-    void * p = nullptr;
-    bool async = true;
-    explicit Scratch(cudaStream_t st) : s(st) {}
-    Scratch(const Scratch &) = delete;
-    Scratch & operator=(const Scratch &) = delete;
-    cudaError_t alloc(size_t bytes) {
-        if (cudaMallocAsync(&p, bytes, s) == cudaSuccess) return cudaSuccess;
-        (void) cudaGetLastError();
-        async = false;
-        p = nullptr;
-        return cudaMalloc(&p, bytes);
-    }
-    cudaError_t release() {
-        if (p == nullptr) return cudaSuccess;
-        cudaError_t e;
-        if (async) {
-            e = cudaFreeAsync(p, s);
-        } else {
-            e = cudaStreamSynchronize(s);
-            const cudaError_t e2 = cudaFree(p);
-            if (e == cudaSuccess) e = e2;
-        }
-        p = nullptr;
-        return e;
-    }
-    ~Scratch() { (void) release(); }
-};
 
 // tree_sample_walk's backend: candidates copied back once, rows copied back on demand.
 struct CudaRows {
@@ -197,14 +149,15 @@ int sample_cuda_impl(const float * logits, int32_t n_nodes, int64_t n_vocab, int
     const int64_t n_top = detail::sample_top_count(n_vocab, sp, TFK_TOPK_MAX_K);
     const int64_t K = std::max<int64_t>(n_top, k_cand);
     const size_t n_out = static_cast<size_t>(n_nodes) * static_cast<size_t>(K);
-    Scratch scratch(s);
+    detail::DeviceBuffer<float> scratch(s);  // the values, then the ids (same size)
     int32_t * d_ids = nullptr;
     float * d_vals = nullptr;
     std::vector<int32_t> h_ids;
     std::vector<float> h_vals;
     if (K > 0) {
-        TFK_CUDA_CHECK(scratch.alloc(n_out * (sizeof(float) + sizeof(int32_t))));
-        d_vals = static_cast<float *>(scratch.p);
+        const int rc_alloc = scratch.alloc(2 * n_out);
+        if (rc_alloc != TFK_OK) return rc_alloc;
+        d_vals = scratch.get();
         d_ids = reinterpret_cast<int32_t *>(d_vals + n_out);
         const int rc = topk_cuda(logits, n_nodes, n_vocab, row_stride, static_cast<int>(K), d_ids, d_vals, s);
         if (rc != TFK_OK) return rc;
@@ -231,7 +184,8 @@ int sample_cuda_impl(const float * logits, int32_t n_nodes, int64_t n_vocab, int
                                    cudaMemcpyHostToDevice, s));
     TFK_CUDA_CHECK(cudaMemcpyAsync(out_path_len, &len, sizeof(int32_t), cudaMemcpyHostToDevice, s));
     TFK_CUDA_CHECK(cudaMemcpyAsync(out_bonus, &bonus, sizeof(int32_t), cudaMemcpyHostToDevice, s));
-    TFK_CUDA_CHECK(scratch.release());
+    const int rc_free = scratch.release();
+    if (rc_free != TFK_OK) return rc_free;
     TFK_CUDA_CHECK(cudaStreamSynchronize(s));  // the host sources above live on this stack frame
     return TFK_OK;
 }

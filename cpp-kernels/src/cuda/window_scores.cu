@@ -18,6 +18,7 @@
 #include "tfkernels.h"
 #include "common/kv_common.h"
 #include "cuda/cuda_check.cuh"
+#include "cuda/device_buffer.cuh"
 
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -50,16 +51,16 @@ struct DevView {
 
 __device__ __forceinline__ float neg_inf() { return __uint_as_float(0xff800000u); }
 
-// Element i of a row of dtype t (0 = F32, 1 = F16) at p.
-__device__ __forceinline__ float load_elem(const unsigned char * p, int32_t t, int64_t i) {
-    if (t == TFK_F32) return __ldg(reinterpret_cast<const float *>(p) + i);
-    return __half2float(__ushort_as_half(__ldg(reinterpret_cast<const unsigned short *>(p) + i)));
+// Element i of a row of dtype T (TFK_F32 or TFK_F16) at p. K's dtype is a template parameter (it is
+// read in the inner loop); Q's and the mask's are tested at run time (load_elem).
+template <int T>
+__device__ __forceinline__ float load_k(const unsigned char * p, int64_t i) {
+    if constexpr (T == TFK_F32) return __ldg(reinterpret_cast<const float *>(p) + i);
+    else return __half2float(__ushort_as_half(__ldg(reinterpret_cast<const unsigned short *>(p) + i)));
 }
 
-template <int KT>
-__device__ __forceinline__ float load_k(const unsigned char * p, int64_t i) {
-    if constexpr (KT == TFK_F32) return __ldg(reinterpret_cast<const float *>(p) + i);
-    else return __half2float(__ushort_as_half(__ldg(reinterpret_cast<const unsigned short *>(p) + i)));
+__device__ __forceinline__ float load_elem(const unsigned char * p, int32_t t, int64_t i) {
+    return t == TFK_F32 ? load_k<TFK_F32>(p, i) : load_k<TFK_F16>(p, i);
 }
 
 // Merges (m2, s2) into (m, s), where s = sum of exp(l - m) over a set of logits (s == 0: empty or
@@ -289,6 +290,28 @@ __global__ void pool_kernel(const float * __restrict__ in, int64_t n, int kernel
     }
 }
 
+constexpr int kCombBlock = 256;  // combine_kernel: 8 warps, one (head, row) pair each
+
+struct LaunchShape {
+    dim3 grid;          // partial/accum: (cell tiles, heads)
+    unsigned comb_grid; // combine
+    int64_t n_tiles, n_pairs;
+};
+
+// window_scores' three launches for K of dtype KT; the first launch error, or cudaSuccess.
+template <int KT>
+cudaError_t launch_scores(const DevView & dv, const LaunchShape & sh, float2 * part, float2 * fin, float * out,
+                          int accumulate, cudaStream_t s) {
+    partial_kernel<KT><<<sh.grid, kCells, 0, s>>>(dv, sh.n_tiles, part);
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+    combine_kernel<<<sh.comb_grid, kCombBlock, 0, s>>>(part, sh.n_pairs, sh.n_tiles, fin);
+    e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+    accum_kernel<KT><<<sh.grid, kCells, 0, s>>>(dv, sh.n_tiles, fin, out, accumulate);
+    return cudaGetLastError();
+}
+
 unsigned grid_for(int64_t items, int block) {
     const int64_t b = (items + block - 1) / block;
     return static_cast<unsigned>(std::max<int64_t>(1, std::min<int64_t>(b, int64_t(1) << 20)));
@@ -312,7 +335,6 @@ int window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, voi
     const int64_t n_pairs = v->n_head * v->n_rows;
     // Scratch: part (n_pairs * n_tiles float2) then fin (n_pairs float2).
     if (static_cast<double>(n_pairs) * static_cast<double>(n_tiles + 1) * sizeof(float2) > 9.0e18) return TFK_ERR_BAD_SHAPE;
-    const size_t bytes = sizeof(float2) * static_cast<size_t>(n_pairs * (n_tiles + 1));
 
     DevView dv;
     dv.d = v->head_dim;
@@ -332,60 +354,22 @@ int window_scores_cuda(const tfk_attn_view * v, float * out, int accumulate, voi
     dv.m_rs = v->mask != nullptr ? v->mask_row_stride : 0;
     dv.scale = v->scale;
 
-    void * scratch = nullptr;
-    bool async_alloc = true;
-    if (cudaMallocAsync(&scratch, bytes, s) != cudaSuccess) {
-        (void) cudaGetLastError();  // no memory pools: fall back to a plain allocation
-        async_alloc = false;
-        scratch = nullptr;
-        TFK_CUDA_CHECK(cudaMalloc(&scratch, bytes));
-    }
-    float2 * part = static_cast<float2 *>(scratch);
+    detail::DeviceBuffer<float2> scratch(s);
+    const int rc_alloc = scratch.alloc(static_cast<size_t>(n_pairs * (n_tiles + 1)));
+    if (rc_alloc != TFK_OK) return rc_alloc;
+    float2 * part = scratch.get();
     float2 * fin = part + n_pairs * n_tiles;
 
     const dim3 grid(static_cast<unsigned>(std::min<int64_t>(n_tiles, 0x7fffffff)),
                     static_cast<unsigned>(std::min<int64_t>(v->n_head, 65535)));
-    const int comb_block = 256;
-    const int64_t comb_blocks = (n_pairs + comb_block / 32 - 1) / (comb_block / 32);
-    const unsigned comb_grid = static_cast<unsigned>(std::min<int64_t>(comb_blocks, 0x7fffffff));
-    cudaError_t e = cudaSuccess;
-    if (comb_blocks > 0x7fffffff) {
-        e = cudaErrorInvalidConfiguration;  // > 2^34 (head, row) pairs: not a realistic input
-    } else if (ty.k == TFK_F16) {
-        partial_kernel<TFK_F16><<<grid, kCells, 0, s>>>(dv, n_tiles, part);
-        e = cudaGetLastError();
-        if (e == cudaSuccess) {
-            combine_kernel<<<comb_grid, comb_block, 0, s>>>(part, n_pairs, n_tiles, fin);
-            e = cudaGetLastError();
-        }
-        if (e == cudaSuccess) {
-            accum_kernel<TFK_F16><<<grid, kCells, 0, s>>>(dv, n_tiles, fin, out, accumulate);
-            e = cudaGetLastError();
-        }
-    } else {
-        partial_kernel<TFK_F32><<<grid, kCells, 0, s>>>(dv, n_tiles, part);
-        e = cudaGetLastError();
-        if (e == cudaSuccess) {
-            combine_kernel<<<comb_grid, comb_block, 0, s>>>(part, n_pairs, n_tiles, fin);
-            e = cudaGetLastError();
-        }
-        if (e == cudaSuccess) {
-            accum_kernel<TFK_F32><<<grid, kCells, 0, s>>>(dv, n_tiles, fin, out, accumulate);
-            e = cudaGetLastError();
-        }
-    }
-    // Free the scratch in every case (stream-ordered: after the kernels that use it).
-    cudaError_t e_free;
-    if (async_alloc) {
-        e_free = cudaFreeAsync(scratch, s);
-    } else {
-        e_free = cudaStreamSynchronize(s);
-        const cudaError_t e2 = cudaFree(scratch);
-        if (e_free == cudaSuccess) e_free = e2;
-    }
+    const int64_t comb_blocks = (n_pairs + kCombBlock / 32 - 1) / (kCombBlock / 32);
+    // > 2^34 (head, row) pairs: not a realistic input
+    if (comb_blocks > 0x7fffffff) return detail::cuda_fail(cudaErrorInvalidConfiguration);
+    const LaunchShape shape{grid, static_cast<unsigned>(comb_blocks), n_tiles, n_pairs};
+    const cudaError_t e = ty.k == TFK_F16 ? launch_scores<TFK_F16>(dv, shape, part, fin, out, accumulate, s)
+                                          : launch_scores<TFK_F32>(dv, shape, part, fin, out, accumulate, s);
     TFK_CUDA_CHECK(e);
-    TFK_CUDA_CHECK(e_free);
-    return TFK_OK;
+    return scratch.release();  // stream-ordered: after the kernels that use it
 }
 
 int window_aggregate_cuda(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int w, int mode,

@@ -1,0 +1,109 @@
+// libtokenflow: process-wide setup (backends, devices), llama.cpp's log, and the per-thread last error.
+#include "tokenflow.h"
+#include "facade_internal.h"
+
+#include "ggml-backend.h"
+#include "ggml.h"
+#include "llama.h"
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+namespace {
+
+using tfi::fail;
+
+// Logging: llama.cpp emits fragments (GGML_LOG_LEVEL_CONT); we forward whole lines only.
+struct log_sink {
+    std::mutex mu;
+    tf_log_fn fn = nullptr;
+    void * user = nullptr;
+    int32_t min_level = 3;
+    std::string line;
+    int32_t line_level = 2;
+    std::string last_error_line; // kept even when nothing is forwarded: failures quote it
+};
+log_sink g_log;
+
+void log_forward(ggml_log_level level, const char * text, void * /*user*/) {
+    std::lock_guard<std::mutex> lock(g_log.mu);
+    if (text == nullptr) return;
+    if (level != GGML_LOG_LEVEL_CONT) {
+        g_log.line_level = static_cast<int32_t>(level);
+    }
+    g_log.line.append(text);
+    size_t nl;
+    while ((nl = g_log.line.find('\n')) != std::string::npos) {
+        std::string one = g_log.line.substr(0, nl);
+        g_log.line.erase(0, nl + 1);
+        if (one.empty()) continue;
+        if (g_log.line_level == GGML_LOG_LEVEL_ERROR) g_log.last_error_line = one;
+        if (g_log.fn != nullptr && g_log.line_level >= g_log.min_level) {
+            g_log.fn(g_log.line_level, one.c_str(), g_log.user);
+        }
+    }
+}
+
+std::once_flag g_init_once;
+
+} // namespace
+
+namespace tfi {
+
+std::string last_llama_error() {
+    std::lock_guard<std::mutex> lock(g_log.mu);
+    return g_log.last_error_line;
+}
+
+void clear_llama_error() {
+    std::lock_guard<std::mutex> lock(g_log.mu);
+    g_log.last_error_line.clear();
+}
+
+} // namespace tfi
+
+extern "C" {
+
+const char * tf_last_error(void) { return tfi::g_last_error.c_str(); }
+
+void tf_init(void) {
+    std::call_once(g_init_once, [] {
+        llama_log_set(log_forward, nullptr);
+        llama_backend_init();
+    });
+}
+
+int32_t tf_backend_load(const char * path) {
+    tf_init();
+    if (path == nullptr) return fail(TF_ERR_ARG, "backend path is null");
+    ggml_backend_reg_t reg = ggml_backend_load(path);
+    if (reg == nullptr) return fail(TF_ERR_NATIVE, std::string("could not load backend ") + path);
+    return TF_OK;
+}
+
+int32_t tf_device_count(void) {
+    tf_init();
+    return static_cast<int32_t>(ggml_backend_dev_count());
+}
+
+int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len) {
+    tf_init();
+    if (i < 0 || static_cast<size_t>(i) >= ggml_backend_dev_count()) return fail(TF_ERR_ARG, "device index out of range");
+    ggml_backend_dev_t dev = ggml_backend_dev_get(static_cast<size_t>(i));
+    std::string s = std::string(ggml_backend_dev_name(dev)) + " (" + ggml_backend_dev_description(dev) + ")";
+    return tfi::copy_out(s, buf, buf_len);
+}
+
+void tf_log_set(tf_log_fn fn, int32_t min_level, void * user) {
+    {
+        std::lock_guard<std::mutex> lock(g_log.mu);
+        g_log.fn = fn;
+        g_log.user = user;
+        g_log.min_level = min_level;
+        g_log.line.clear();
+    }
+    tf_init();
+}
+
+} // extern "C"

@@ -1,0 +1,141 @@
+// libtokenflow: models, their vocabulary, tokenizer and chat template.
+#include "tokenflow.h"
+#include "facade_internal.h"
+
+#include "llama.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tfi::copy_out;
+using tfi::fail;
+using tfi::fail_null;
+
+bool token_ok(const tf_model * m, int32_t t) { return m && t >= 0 && t < llama_vocab_n_tokens(m->vocab); }
+
+} // namespace
+
+extern "C" {
+
+tf_model * tf_model_load(const char * path, int32_t n_gpu_layers, bool use_mmap, bool vocab_only,
+                         tf_progress_fn progress, void * user) {
+    tf_init();
+    if (path == nullptr) return fail_null<tf_model>("model path is null");
+    llama_model_params p = llama_model_default_params();
+    p.n_gpu_layers = n_gpu_layers;
+    p.load_mode = use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
+    p.vocab_only = vocab_only;
+    p.progress_callback = progress;
+    p.progress_callback_user_data = user;
+    auto m = std::make_unique<tf_model>();
+    tfi::clear_llama_error();
+    m->model = llama_model_load_from_file(path, p);
+    if (m->model == nullptr) {
+        const std::string why = tfi::last_llama_error();
+        return fail_null<tf_model>(why.empty() ? std::string("no reason given") : why);
+    }
+    m->vocab = llama_model_get_vocab(m->model);
+    return m.release();
+}
+
+void tf_model_free(tf_model * model) { delete model; }
+
+int64_t tf_model_n_params(const tf_model * m)    { return m ? static_cast<int64_t>(llama_model_n_params(m->model)) : -1; }
+int64_t tf_model_size(const tf_model * m)        { return m ? static_cast<int64_t>(llama_model_size(m->model)) : -1; }
+int32_t tf_model_n_ctx_train(const tf_model * m) { return m ? llama_model_n_ctx_train(m->model) : -1; }
+int32_t tf_model_n_embd(const tf_model * m)      { return m ? llama_model_n_embd(m->model) : -1; }
+int32_t tf_model_n_layer(const tf_model * m)     { return m ? llama_model_n_layer(m->model) : -1; }
+// A vocab_only model has no layers, and llama_model_n_head aborts on layer 0 then: answer 0 instead.
+int32_t tf_model_n_head(const tf_model * m)    { return m ? (llama_model_n_layer(m->model) > 0 ? llama_model_n_head(m->model) : 0) : -1; }
+int32_t tf_model_n_head_kv(const tf_model * m) { return m ? (llama_model_n_layer(m->model) > 0 ? llama_model_n_head_kv(m->model) : 0) : -1; }
+int32_t tf_model_n_vocab(const tf_model * m)     { return m ? llama_vocab_n_tokens(m->vocab) : -1; }
+
+int32_t tf_model_desc(const tf_model * m, char * buf, int32_t buf_len) {
+    if (m == nullptr) return fail(TF_ERR_ARG, "model is null");
+    char tmp[512];
+    const int32_t n = llama_model_desc(m->model, tmp, sizeof tmp);
+    return copy_out(std::string(tmp, static_cast<size_t>(std::max(0, std::min<int32_t>(n, sizeof tmp - 1)))), buf, buf_len);
+}
+
+int32_t tf_model_chat_template(const tf_model * m, char * buf, int32_t buf_len) {
+    if (m == nullptr) return fail(TF_ERR_ARG, "model is null");
+    const char * t = llama_model_chat_template(m->model, nullptr);
+    if (t == nullptr) return -1;
+    return copy_out(t, buf, buf_len);
+}
+
+int32_t tf_vocab_special(const tf_model * m, int32_t kind) {
+    if (m == nullptr) return -1;
+    switch (kind) {
+        case 0: return llama_vocab_bos(m->vocab);
+        case 1: return llama_vocab_eos(m->vocab);
+        case 2: return llama_vocab_eot(m->vocab);
+        case 3: return llama_vocab_sep(m->vocab);
+        case 4: return llama_vocab_nl(m->vocab);
+        case 5: return llama_vocab_pad(m->vocab);
+        default: return -1;
+    }
+}
+
+bool tf_vocab_is_eog(const tf_model * m, int32_t t)     { return token_ok(m, t) && llama_vocab_is_eog(m->vocab, t); }
+bool tf_vocab_is_control(const tf_model * m, int32_t t) { return token_ok(m, t) && llama_vocab_is_control(m->vocab, t); }
+bool tf_vocab_add_bos(const tf_model * m)               { return m && llama_vocab_get_add_bos(m->vocab); }
+
+// --- tokenizer ---
+
+int32_t tf_tokenize(const tf_model * m, const char * text, int32_t text_len, int32_t * out, int32_t out_cap,
+                    bool add_special, bool parse_special) {
+    if (m == nullptr || (text == nullptr && text_len > 0) || text_len < 0 || out_cap < 0) {
+        fail(TF_ERR_ARG, "tokenize: bad arguments");
+        return INT32_MIN;
+    }
+    return llama_tokenize(m->vocab, text ? text : "", text_len, out, out_cap, add_special, parse_special);
+}
+
+int32_t tf_token_to_piece(const tf_model * m, int32_t token, char * buf, int32_t buf_len, bool special) {
+    if (!token_ok(m, token)) return fail(TF_ERR_ARG, "token id out of range");
+    if (buf_len < 0) return fail(TF_ERR_ARG, "negative buffer length");
+    return llama_token_to_piece(m->vocab, token, buf, buf_len, 0, special);
+}
+
+int32_t tf_detokenize(const tf_model * m, const int32_t * tokens, int32_t n, char * buf, int32_t buf_len,
+                      bool remove_special, bool unparse_special) {
+    if (m == nullptr || n < 0 || (tokens == nullptr && n > 0) || buf_len < 0) return fail(TF_ERR_ARG, "detokenize: bad arguments");
+    for (int32_t i = 0; i < n; ++i) {
+        if (!token_ok(m, tokens[i])) return fail(TF_ERR_ARG, "token id out of range at index " + std::to_string(i));
+    }
+    if (n == 0) return 0;
+    return llama_detokenize(m->vocab, tokens, n, buf, buf_len, remove_special, unparse_special);
+}
+
+int32_t tf_chat_apply(const tf_model * m, const char * tmpl, const char * messages, int32_t n_messages,
+                      bool add_assistant, char * buf, int32_t buf_len) {
+    if (n_messages < 0 || (messages == nullptr && n_messages > 0) || buf_len < 0) return fail(TF_ERR_ARG, "chat: bad arguments");
+    const char * t = tmpl;
+    if (t == nullptr && m != nullptr) t = llama_model_chat_template(m->model, nullptr);
+    if (t == nullptr) return fail(TF_ERR_ARG, "the model has no chat template; pass one explicitly");
+    std::vector<llama_chat_message> msgs(static_cast<size_t>(n_messages));
+    const char * p = messages;
+    size_t total = 0;
+    for (int32_t i = 0; i < n_messages; ++i) {
+        msgs[i].role = p;      p += std::strlen(p) + 1;
+        msgs[i].content = p;   total += std::strlen(p); p += std::strlen(p) + 1;
+    }
+    std::vector<char> out(std::max<size_t>(256, 2 * total + 1024));
+    int32_t n = llama_chat_apply_template(t, msgs.data(), msgs.size(), add_assistant, out.data(), static_cast<int32_t>(out.size()));
+    if (n < 0) return fail(TF_ERR_ARG, "chat template not supported by llama.cpp");
+    if (static_cast<size_t>(n) > out.size()) {
+        out.resize(static_cast<size_t>(n));
+        n = llama_chat_apply_template(t, msgs.data(), msgs.size(), add_assistant, out.data(), n);
+        if (n < 0) return fail(TF_ERR_ARG, "chat template not supported by llama.cpp");
+    }
+    return copy_out(std::string(out.data(), static_cast<size_t>(n)), buf, buf_len);
+}
+
+} // extern "C"

@@ -1,0 +1,59 @@
+// libtokenflow: llama.cpp sampler chains (penalties, top-k/top-p/min-p, temperature, dist or greedy).
+#include "tokenflow.h"
+#include "facade_internal.h"
+
+#include "llama.h"
+
+#include <memory>
+
+struct tf_sampler {
+    llama_sampler * chain = nullptr;
+    ~tf_sampler() { if (chain) llama_sampler_free(chain); }
+};
+
+namespace {
+
+using tfi::fail;
+using tfi::fail_null;
+
+} // namespace
+
+extern "C" {
+
+tf_sampler * tf_sampler_new(const tf_model * m, float temperature, int32_t top_k, float top_p, float min_p,
+                            float repeat_penalty, int32_t repeat_last_n, uint32_t seed) {
+    if (m == nullptr) return fail_null<tf_sampler>("model is null");
+    if (!(repeat_penalty > 0.0f) || repeat_last_n < -1) return fail_null<tf_sampler>("bad repetition penalty settings");
+    auto s = std::make_unique<tf_sampler>();
+    llama_sampler_chain_params cp = llama_sampler_chain_default_params();
+    cp.no_perf = true;
+    s->chain = llama_sampler_chain_init(cp);
+    if (repeat_penalty != 1.0f && repeat_last_n != 0) {
+        llama_sampler_chain_add(s->chain, llama_sampler_init_penalties(llama_vocab_n_tokens(m->vocab), repeat_last_n, repeat_penalty, 0.0f, 0.0f));
+    }
+    if (temperature <= 0.0f) {
+        llama_sampler_chain_add(s->chain, llama_sampler_init_greedy());
+    } else {
+        if (top_k > 0) llama_sampler_chain_add(s->chain, llama_sampler_init_top_k(top_k));
+        if (top_p < 1.0f) llama_sampler_chain_add(s->chain, llama_sampler_init_top_p(top_p, 1));
+        if (min_p > 0.0f) llama_sampler_chain_add(s->chain, llama_sampler_init_min_p(min_p, 1));
+        llama_sampler_chain_add(s->chain, llama_sampler_init_temp(temperature));
+        llama_sampler_chain_add(s->chain, llama_sampler_init_dist(seed));
+    }
+    return s.release();
+}
+
+void tf_sampler_free(tf_sampler * s) { delete s; }
+
+void tf_sampler_accept(tf_sampler * s, int32_t token) {
+    if (s) llama_sampler_accept(s->chain, token);
+}
+
+int32_t tf_sampler_sample(tf_sampler * smpl, tf_session * s) {
+    if (smpl == nullptr || s == nullptr) return fail(TF_ERR_ARG, "sampler or session is null");
+    if (!s->has_logits) return fail(TF_ERR_ARG, "sample: no logits (decode a token with logits first)");
+    // llama_sampler_sample also accepts the token into the chain (penalties see it).
+    return llama_sampler_sample(smpl->chain, s->ctx, -1);
+}
+
+} // extern "C"

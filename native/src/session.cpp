@@ -1,0 +1,146 @@
+// libtokenflow: sessions (a llama.cpp context with its thread pools and batch), decoding, and KV-cache edits.
+#include "tokenflow.h"
+#include "facade_internal.h"
+
+#include "ggml-cpu.h"
+#include "ggml.h"
+#include "llama.h"
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <memory>
+#include <string>
+
+namespace {
+
+using tfi::fail;
+using tfi::fail_null;
+using tfi::kMaxSeq;
+
+bool abort_cb(void * data) {
+    return static_cast<tf_session *>(data)->abort.load(std::memory_order_relaxed);
+}
+
+} // namespace
+
+extern "C" {
+
+tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, uint32_t n_ubatch,
+                            int32_t n_threads, int32_t n_threads_batch, int32_t flash_attn,
+                            int32_t type_k, int32_t type_v, uint32_t n_seq_max, bool kv_taps) {
+    if (model == nullptr) return fail_null<tf_session>("model is null");
+    if (n_ctx == 0 || n_batch == 0 || n_ubatch == 0 || n_batch > n_ctx || n_ubatch > n_batch)
+        return fail_null<tf_session>("session sizes out of range (need 0 < n_ubatch <= n_batch <= n_ctx)");
+    if (n_threads <= 0 || n_threads_batch <= 0) return fail_null<tf_session>("thread counts must be positive");
+    if (n_seq_max == 0 || n_seq_max > kMaxSeq) return fail_null<tf_session>("n_seq_max out of range");
+    if (flash_attn < -1 || flash_attn > 1) return fail_null<tf_session>("flash_attn must be -1, 0 or 1");
+    if (type_k < 0 || type_k >= GGML_TYPE_COUNT || type_v < 0 || type_v >= GGML_TYPE_COUNT)
+        return fail_null<tf_session>("unknown KV cache type");
+    auto s = std::make_unique<tf_session>();
+    s->owner = model;
+    s->type_k = type_k;
+    s->type_v = type_v;
+    llama_context_params p = llama_context_default_params();
+    p.n_ctx = n_ctx;
+    p.n_batch = n_batch;
+    p.n_ubatch = n_ubatch;
+    p.n_seq_max = n_seq_max;
+    p.n_threads = n_threads;
+    p.n_threads_batch = n_threads_batch;
+    p.flash_attn_type = static_cast<llama_flash_attn_type>(flash_attn);
+    p.type_k = static_cast<ggml_type>(type_k);
+    p.type_v = static_cast<ggml_type>(type_v);
+    p.kv_unified = true;  // one cache stream: token trees put many sequence ids on one cell
+    p.abort_callback = abort_cb;
+    p.abort_callback_data = s.get();
+    p.no_perf = true;
+    if (kv_taps) {
+        // Only sessions that compress their cache pay for the callback (ggml then computes graphs in views).
+        s->tap = std::make_unique<tfi::kv_tap>();
+        p.cb_eval = tfi::kv_tap_eval;
+        p.cb_eval_user_data = s->tap.get();
+    }
+    s->ctx = llama_init_from_model(model->model, p);
+    if (s->ctx == nullptr) {
+        const std::string why = tfi::last_llama_error();
+        return fail_null<tf_session>("llama.cpp could not create the context" + (why.empty() ? std::string() : ": " + why));
+    }
+    ggml_threadpool_params tp = ggml_threadpool_params_default(n_threads);
+    tp.poll = 50;
+    s->pool = ggml_threadpool_new(&tp);
+    if (n_threads_batch != n_threads) {
+        ggml_threadpool_params tpb = ggml_threadpool_params_default(n_threads_batch);
+        tpb.poll = 50;
+        s->pool_batch = ggml_threadpool_new(&tpb);
+    }
+    if (s->pool != nullptr) llama_attach_threadpool(s->ctx, s->pool, s->pool_batch);
+    s->batch = llama_batch_init(static_cast<int32_t>(llama_n_batch(s->ctx)), 0, 1);
+    s->batch_ready = true;
+    return s.release();
+}
+
+void tf_session_free(tf_session * s) { delete s; }
+uint32_t tf_session_n_ctx(const tf_session * s)   { return s ? llama_n_ctx(s->ctx) : 0; }
+uint32_t tf_session_n_batch(const tf_session * s) { return s ? llama_n_batch(s->ctx) : 0; }
+
+int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int32_t pos0, int32_t seq, bool want_logits) {
+    if (s == nullptr) return fail(TF_ERR_ARG, "session is null");
+    if (n <= 0 || tokens == nullptr) return fail(TF_ERR_ARG, "decode: no tokens");
+    // Positions may exceed n_ctx once KV compression has evicted cells; whether the cells fit is llama_decode's call.
+    if (pos0 < 0 || static_cast<int64_t>(pos0) + n > INT32_MAX) return fail(TF_ERR_ARG, "decode: position out of range");
+    if (seq < 0 || static_cast<uint32_t>(seq) >= llama_n_seq_max(s->ctx)) return fail(TF_ERR_ARG, "decode: sequence id out of range");
+    const int32_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
+    for (int32_t i = 0; i < n; ++i) {
+        if (tokens[i] < 0 || tokens[i] >= n_vocab) return fail(TF_ERR_ARG, "decode: token id out of range at index " + std::to_string(i));
+    }
+    const int32_t n_batch = static_cast<int32_t>(llama_n_batch(s->ctx));
+    llama_batch & batch = s->batch;
+    s->has_logits = false;
+    for (int32_t start = 0; start < n; start += n_batch) {
+        const int32_t len = std::min(n_batch, n - start);
+        batch.n_tokens = len;
+        for (int32_t i = 0; i < len; ++i) {
+            batch.token[i] = tokens[start + i];
+            batch.pos[i] = pos0 + start + i;
+            batch.n_seq_id[i] = 1;
+            batch.seq_id[i][0] = seq;
+            batch.logits[i] = want_logits && start + i == n - 1;
+        }
+        const int32_t rc = llama_decode(s->ctx, batch);
+        if (rc != 0) {
+            // Undo this call's cells so the cache holds exactly what it held before.
+            llama_memory_seq_rm(llama_get_memory(s->ctx), seq, pos0, -1);
+            if (rc == 1) return fail(TF_ERR_NO_SLOT, "decode: no KV cache slot for the batch");
+            if (rc == 2) return fail(TF_ERR_ABORTED, "decode: aborted");
+            return fail(TF_ERR_NATIVE, "decode: llama_decode failed with code " + std::to_string(rc));
+        }
+    }
+    s->has_logits = want_logits;
+    return TF_OK;
+}
+
+float * tf_session_logits(tf_session * s) {
+    if (s == nullptr || !s->has_logits) return fail_null<float>("no logits available");
+    return llama_get_logits_ith(s->ctx, -1);
+}
+
+void tf_session_abort(tf_session * s, bool abort) {
+    if (s) s->abort.store(abort, std::memory_order_relaxed);
+}
+
+bool tf_memory_seq_rm(tf_session * s, int32_t seq, int32_t p0, int32_t p1) {
+    if (s == nullptr) return false;
+    return llama_memory_seq_rm(llama_get_memory(s->ctx), seq, p0, p1);
+}
+
+void tf_memory_clear(tf_session * s) {
+    if (s) llama_memory_clear(llama_get_memory(s->ctx), true);
+}
+
+int32_t tf_memory_pos_max(tf_session * s, int32_t seq) {
+    if (s == nullptr) return -1;
+    return llama_memory_seq_pos_max(llama_get_memory(s->ctx), seq);
+}
+
+} // extern "C"
