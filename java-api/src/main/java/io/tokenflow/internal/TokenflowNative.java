@@ -17,7 +17,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  */
 @Platform(
         value = "linux-x86_64",
-        include = {"tokenflow.h", "tokenflow_train.h"},
+        include = "tokenflow.h",
         link = "tokenflow",
         preload = {"ggml-base@.0", "ggml-cpu@.0", "ggml@.0", "llama@.0", "tfkernels@.0"},
         define = "STRING_BYTES_CHARSET \"UTF-8\"")
