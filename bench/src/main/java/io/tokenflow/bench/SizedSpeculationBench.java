@@ -12,7 +12,6 @@ import io.tokenflow.SessionOptions;
 import io.tokenflow.Tokenflow;
 import io.tokenflow.speculative.Speculation;
 import io.tokenflow.speculative.SpeculationStats;
-import io.tokenflow.speculative.TreeSizer;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -89,7 +88,7 @@ public final class SizedSpeculationBench {
             mapper.writeValue(file.toFile(), new CostFile(costModel.getFileName().toString(), 2, sizes, measured));
             System.out.println("wrote " + file + " (pass it instead of the model to price another run on the same curve)");
         }
-        double[] curve = TreeSizer.interpolate(sizes, measured, CURVE_MAX);
+        double[] curve = SpeculationStats.interpolateCurve(sizes, measured, CURVE_MAX);
         System.out.printf(Locale.ROOT, "cost(n) ms: %s%n", fmt(sizes, measured));
 
         Map<String, Object> json = new LinkedHashMap<>();

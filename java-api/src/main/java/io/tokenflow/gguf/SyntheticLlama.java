@@ -1,5 +1,7 @@
 package io.tokenflow.gguf;
 
+import io.tokenflow.internal.ByteLevelBpe;
+import io.tokenflow.internal.Half;
 import io.tokenflow.InvalidModelException;
 
 import java.io.IOException;

@@ -10,7 +10,7 @@ import java.util.List;
  * @param kept kept positions, ascending and distinct, each in [0, total)
  * @param total prompt positions considered (n)
  */
-public record KeptSet(int[] kept, int total) {
+record KeptSet(int[] kept, int total) {
 
     public KeptSet {
         if (total < 0) throw new IllegalArgumentException("total must be >= 0, got " + total);

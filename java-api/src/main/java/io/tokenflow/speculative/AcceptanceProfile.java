@@ -15,7 +15,7 @@ package io.tokenflow.speculative;
  * drafts miss, every tried depth adds evidence and the bonus fades as {@code optimism / tried}, so exploring costs a
  * bounded number of steps, and fewer the further the true rate is below break-even.
  */
-public final class AcceptanceProfile {
+final class AcceptanceProfile {
 
     public static final double DEFAULT_PRIOR = 0.5;
     public static final double DEFAULT_PRIOR_WEIGHT = 2.0;

@@ -18,7 +18,7 @@ import java.util.zip.CRC32;
  * <p>File format (big-endian): magic {@code "TFRECYC1"}, int32 V, int32 k, V*k int32 ids row-major, then the CRC-32
  * of everything before it as an int32.
  */
-public final class AdjacencyMatrix {
+final class AdjacencyMatrix {
 
     private static final byte[] MAGIC = "TFRECYC1".getBytes(StandardCharsets.US_ASCII);
     private static final int HEADER = MAGIC.length + 8;

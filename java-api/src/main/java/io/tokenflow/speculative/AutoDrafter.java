@@ -23,7 +23,7 @@ import java.util.List;
  * proposed. (For T > 0 the target's path is one sample; the values are then estimates, which only the budget uses:
  * verification stays lossless whatever the tree.)
  */
-public final class AutoDrafter implements Drafter {
+final class AutoDrafter implements Drafter {
 
     public static final double EMA_WEIGHT = 0.1;
     public static final double PRIOR_VALUE = 0.25;

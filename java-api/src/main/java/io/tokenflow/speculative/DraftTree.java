@@ -10,7 +10,7 @@ import java.util.List;
  * before children) and node {@code i} sits at position {@code committed + depth(i)}. Siblings never share a token:
  * a duplicate would be verified twice for nothing. At most {@link #MAX_NODES} nodes, root included.
  */
-public final class DraftTree {
+final class DraftTree {
 
     /** Nodes at most, root included (one llama.cpp sequence id per leaf stays within a 256-sequence cache). */
     public static final int MAX_NODES = 256;

@@ -6,7 +6,7 @@ package io.tokenflow.speculative;
  * Drafters are deterministic and keep state across generations (what they learned); one instance serves one session
  * and is not thread-safe.
  */
-public interface Drafter {
+interface Drafter {
 
     /** Short policy name for logs and stats, e.g. "ngram". */
     String name();

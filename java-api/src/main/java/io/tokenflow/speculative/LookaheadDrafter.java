@@ -14,7 +14,7 @@ import java.util.Arrays;
  * <p>Privacy: at request end the prompt counts are zeroed and nodes only the prompt produced are deleted at once
  * (the reference leaves them for a later squeeze), so one request's prompt never drafts for the next.
  */
-public final class LookaheadDrafter implements Drafter {
+final class LookaheadDrafter implements Drafter {
 
     public static final int DEFAULT_DECODING_LENGTH = 64;
     public static final int DEFAULT_BRANCH_LENGTH = 12;

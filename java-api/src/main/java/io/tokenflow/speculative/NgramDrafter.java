@@ -13,7 +13,7 @@ import java.util.Arrays;
  * per-position link to the previous one, extended incrementally as the history grows: a step costs O(matches), not
  * O(history).
  */
-public final class NgramDrafter implements Drafter {
+final class NgramDrafter implements Drafter {
 
     public static final int DEFAULT_MAX_N = 4;
     public static final int DEFAULT_MAX_CHAIN = 32;

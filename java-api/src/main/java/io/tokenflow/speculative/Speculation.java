@@ -32,7 +32,7 @@ public enum Speculation {
     }
 
     /** A new drafter for this policy; NONE has none. Recycling needs the model's vocabulary size. */
-    public Drafter newDrafter(int vocabSize) {
+    Drafter newDrafter(int vocabSize) {
         if (vocabSize <= 0) throw new IllegalArgumentException("vocabSize must be positive, got " + vocabSize);
         return switch (this) {
             case NONE -> throw new IllegalStateException("speculation 'none' has no drafter (decode plainly)");

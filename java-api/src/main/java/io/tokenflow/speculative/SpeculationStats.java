@@ -71,7 +71,33 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
     /** Accepted over drafted nodes (0 when nothing was drafted). */
     public double acceptanceRate() { return draftedNodes == 0 ? 0 : (double) acceptedTokens / draftedNodes; }
 
-    public static Accumulator accumulator(String policy) { return new Accumulator(policy); }
+    /**
+     * A dense batch-cost curve (seconds per batch of n tokens, n = 1..maxSize, e.g. for
+     * {@code SessionOptions.batchCostSeconds}) from measurements at a few sizes (ascending, the first being 1), linear
+     * in between and extrapolated from the last two points beyond.
+     */
+    public static double[] interpolateCurve(int[] sizes, double[] seconds, int maxSize) {
+        if (sizes.length != seconds.length || sizes.length == 0) throw new IllegalArgumentException("sizes and seconds must be non-empty and of equal length");
+        if (sizes[0] != 1) throw new IllegalArgumentException("the first measured size must be 1, got " + sizes[0]);
+        for (int j = 1; j < sizes.length; j++) {
+            if (sizes[j] <= sizes[j - 1]) throw new IllegalArgumentException("sizes must ascend strictly, got " + sizes[j - 1] + " then " + sizes[j]);
+        }
+        if (maxSize < 1) throw new IllegalArgumentException("maxSize must be >= 1, got " + maxSize);
+        double[] out = new double[maxSize];
+        for (int n = 1; n <= maxSize; n++) {
+            int j = 1;
+            while (j < sizes.length - 1 && sizes[j] < n) j++;
+            if (sizes.length == 1) {
+                out[n - 1] = seconds[0] * n;
+                continue;
+            }
+            double x0 = sizes[j - 1], x1 = sizes[j], y0 = seconds[j - 1], y1 = seconds[j];
+            out[n - 1] = Math.max(Double.MIN_NORMAL, y0 + (y1 - y0) * (n - x0) / (x1 - x0));
+        }
+        return out;
+    }
+
+    static Accumulator accumulator(String policy) { return new Accumulator(policy); }
 
     @Override
     public boolean equals(Object o) {
@@ -97,7 +123,7 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
     }
 
     /** Mutable counters for the engine: one {@link #step} per verified tree, then {@link #build}. */
-    public static final class Accumulator {
+    static final class Accumulator {
         private final String policy;
         private long steps;
         private long drafted;

@@ -6,7 +6,7 @@ import java.util.Arrays;
  * The growable token array behind a {@link TokenHistory}: the engine appends prompt, accepted and bonus tokens; drafters
  * read it through the interface. Append-only by design (drafters index it incrementally). Not thread-safe.
  */
-public final class TokenBuffer implements TokenHistory {
+final class TokenBuffer implements TokenHistory {
     private int[] tokens;
     private int size;
 

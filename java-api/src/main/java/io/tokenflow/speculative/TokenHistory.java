@@ -8,7 +8,7 @@ import java.util.Arrays;
  * one {@link TokenBuffer} per generation; drafters only read it, and may keep indices over it that they extend as it
  * grows (so it must only grow within a generation).
  */
-public interface TokenHistory {
+interface TokenHistory {
 
     int size();
 

@@ -14,7 +14,7 @@ import java.util.Objects;
  * is merged into that sibling (its subtree continues there, without spending budget), and nodes are not expanded
  * from rows never written (an all-zero row would only draft token 0).
  */
-public final class TokenRecyclingDrafter implements Drafter {
+final class TokenRecyclingDrafter implements Drafter {
 
     private final AdjacencyMatrix matrix;
     private final TreeTemplate template;

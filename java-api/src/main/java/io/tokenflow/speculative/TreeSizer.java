@@ -18,7 +18,7 @@ import java.util.function.IntUnaryOperator;
  * {@code minGain} (default {@value #DEFAULT_MIN_GAIN}: noise, and host work not measured). Extra width beyond {@code D(b)} earns nothing in this model, so
  * the smallest budget reaching a depth wins. Ties go to the smaller budget.
  */
-public final class TreeSizer {
+final class TreeSizer {
 
     public static final double DEFAULT_MIN_GAIN = 1.10;
 
@@ -52,29 +52,9 @@ public final class TreeSizer {
         this.minGain = minGain;
     }
 
-    /**
-     * A dense curve for n = 1..maxSize from measurements at a few sizes (ascending, the first being 1), linear in
-     * between and extrapolated from the last two points beyond.
-     */
-    public static double[] interpolate(int[] sizes, double[] seconds, int maxSize) {
-        if (sizes.length != seconds.length || sizes.length == 0) throw new IllegalArgumentException("sizes and seconds must be non-empty and of equal length");
-        if (sizes[0] != 1) throw new IllegalArgumentException("the first measured size must be 1, got " + sizes[0]);
-        for (int j = 1; j < sizes.length; j++) {
-            if (sizes[j] <= sizes[j - 1]) throw new IllegalArgumentException("sizes must ascend strictly, got " + sizes[j - 1] + " then " + sizes[j]);
-        }
-        if (maxSize < 1) throw new IllegalArgumentException("maxSize must be >= 1, got " + maxSize);
-        double[] out = new double[maxSize];
-        for (int n = 1; n <= maxSize; n++) {
-            int j = 1;
-            while (j < sizes.length - 1 && sizes[j] < n) j++;
-            if (sizes.length == 1) {
-                out[n - 1] = seconds[0] * n;
-                continue;
-            }
-            double x0 = sizes[j - 1], x1 = sizes[j], y0 = seconds[j - 1], y1 = seconds[j];
-            out[n - 1] = Math.max(Double.MIN_NORMAL, y0 + (y1 - y0) * (n - x0) / (x1 - x0));
-        }
-        return out;
+    /** {@link SpeculationStats#interpolateCurve}. */
+    static double[] interpolate(int[] sizes, double[] seconds, int maxSize) {
+        return SpeculationStats.interpolateCurve(sizes, seconds, maxSize);
     }
 
     /** The largest budget the curve covers: batch N = budget + 1, at most {@code DraftTree.MAX_NODES}. */

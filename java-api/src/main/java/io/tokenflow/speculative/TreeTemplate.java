@@ -13,7 +13,7 @@ import java.util.Map;
  * lexicographic path), so any prefix of the template is itself a tree; node 0 is the root (the empty path).
  * Immutable; parent, candidate rank and depth of every node are precomputed.
  */
-public final class TreeTemplate {
+final class TreeTemplate {
 
     /**
      * The "2.2.2" template of the Token Recycling paper (ALGORITHMS.md §1(b)), exactly: 80 nodes + root, depths 1..6

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param candidates {@code tree.size() x k} token ids, row-major, best first; row i is the top-k of node i's logits
  * @param k candidates per node (0 when the engine reports none)
  */
-public record Verification(DraftTree tree, int[] acceptedPath, int bonusToken, int[] candidates, int k) {
+record Verification(DraftTree tree, int[] acceptedPath, int bonusToken, int[] candidates, int k) {
 
     /** The candidate width Token Recycling uses (its matrix width). */
     public static final int DEFAULT_K = 8;

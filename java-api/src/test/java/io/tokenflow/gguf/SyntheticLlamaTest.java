@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.tokenflow.internal.Half;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -61,7 +61,7 @@ class InductionModelTest {
      */
     @Test
     void defaultSizedSpeculationExploresAndPaysOnACopyingModel() {
-        double[] curve = io.tokenflow.speculative.TreeSizer.interpolate(new int[] {1, 2, 4, 8, 16, 32},
+        double[] curve = io.tokenflow.speculative.SpeculationStats.interpolateCurve(new int[] {1, 2, 4, 8, 16, 32},
                 new double[] {1.76e-3, 2.45e-3, 3.71e-3, 4.18e-3, 6.52e-3, 11.7e-3}, 32);
         SessionOptions o = SessionOptions.builder().contextSize(1024).threads(1).kvCacheType(io.tokenflow.KvCacheType.F32)
                 .flashAttention(io.tokenflow.FlashAttention.OFF).build();

@@ -1,6 +1,6 @@
 package io.tokenflow.train;
 
-import io.tokenflow.gguf.ByteLevelBpe;
+import io.tokenflow.internal.ByteLevelBpe;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,6 @@
 package io.tokenflow.train;
 
-import io.tokenflow.gguf.ByteLevelBpe;
+import io.tokenflow.internal.ByteLevelBpe;
 import io.tokenflow.gguf.GgufValue;
 import io.tokenflow.gguf.GgufWriter;
 import java.io.BufferedReader;

@@ -1,6 +1,6 @@
 package io.tokenflow.train;
 
-import io.tokenflow.gguf.ByteLevelBpe;
+import io.tokenflow.internal.ByteLevelBpe;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -3,7 +3,7 @@ package io.tokenflow.train;
 import io.tokenflow.gguf.GgmlType;
 import io.tokenflow.gguf.GgufValue;
 import io.tokenflow.gguf.GgufWriter;
-import io.tokenflow.gguf.Half;
+import io.tokenflow.internal.Half;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

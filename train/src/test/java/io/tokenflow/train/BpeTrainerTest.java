@@ -3,7 +3,7 @@ package io.tokenflow.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tokenflow.gguf.ByteLevelBpe;
+import io.tokenflow.internal.ByteLevelBpe;
 import io.tokenflow.gguf.GgufArray;
 import io.tokenflow.gguf.GgufValue;
 import java.io.IOException;

@@ -1,8 +1,10 @@
-package io.tokenflow.gguf;
+package io.tokenflow.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tokenflow.gguf.GgufArray;
+import io.tokenflow.gguf.GgufValue;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
-package io.tokenflow.gguf;
+package io.tokenflow.internal;
 
+import io.tokenflow.gguf.GgufArray;
+import io.tokenflow.gguf.GgufValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,7 +29,7 @@ public final class ByteLevelBpe {
     /** GPT-2's end token; llama.cpp recognises this text as end-of-generation (an unknown name draws a warning). */
     public static final String EOS = "<|endoftext|>";
     /** 256 byte symbols + the two control tokens. */
-    static final int MIN_VOCAB = 258;
+    public static final int MIN_VOCAB = 258;
 
     /** {@code tokenizer.ggml.token_type} values (llama.cpp's {@code llama_token_type}). */
     public static final int TOKEN_NORMAL = 1;
@@ -107,7 +109,7 @@ public final class ByteLevelBpe {
     }
 
     /** The {@code tokenizer.*} metadata of a vocabulary of exactly {@code vocabSize} tokens. */
-    static Map<String, GgufValue> generate(int vocabSize) {
+    public static Map<String, GgufValue> generate(int vocabSize) {
         if (vocabSize < MIN_VOCAB) {
             throw new IllegalArgumentException("a byte-level BPE vocabulary needs at least " + MIN_VOCAB
                     + " tokens, got " + vocabSize);

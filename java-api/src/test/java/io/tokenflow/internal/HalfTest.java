@@ -1,4 +1,4 @@
-package io.tokenflow.gguf;
+package io.tokenflow.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

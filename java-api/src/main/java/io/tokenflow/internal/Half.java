@@ -1,4 +1,4 @@
-package io.tokenflow.gguf;
+package io.tokenflow.internal;
 
 /**
  * IEEE 754 binary16 ("half", ggml F16) conversions; Java 17 lacks {@code Float.floatToFloat16}.
