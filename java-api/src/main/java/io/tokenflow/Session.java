@@ -219,9 +219,7 @@ public final class Session implements AutoCloseable {
         }
     }
 
-    interface LockedBody<T, E extends Exception> {
-        T run() throws E;
-    }
+    interface LockedBody<T, E extends Exception> { T run() throws E; }
 
     private static double ms(long from, long to) { return (to - from) / 1e6; }
 
