@@ -39,9 +39,10 @@ inline int32_t copy_out(const std::string & s, char * buf, int32_t buf_len) {
 }
 
 // The last error line llama.cpp logged (kept even when no log callback is set), for failures that
-// llama.cpp explains only in its log; clear it before the call that may fail. Defined in backend.cpp.
-std::string last_llama_error();
-void clear_llama_error();
+// llama.cpp explains only in its log; clear it before the call that may fail. Defined in backend.cpp;
+// hidden so that the library exports only the tf_* API.
+__attribute__((visibility("hidden"))) std::string last_llama_error();
+__attribute__((visibility("hidden"))) void clear_llama_error();
 
 // llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
 constexpr uint32_t kMaxSeq = 256;
