@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README; .ci/run calls it). From a fresh clone it fetches and builds the
 # pinned llama.cpp (cached afterwards), builds everything, and runs:
-#   1. Maven: native build + JavaCPP + every Java test (unit, integration, golden vs llama.cpp tools)
+#   1. Maven: native build + JavaCPP (bindings generated from the headers, checked against the committed ones)
+#      + every Java test (unit, integration, golden vs llama.cpp tools)
 #   2. ctest on the C++ kernel and facade tests of that build
 #   3. the same C++ tests built with AddressSanitizer + UBSan
 set -euo pipefail
@@ -11,6 +12,16 @@ export TOKENFLOW_JOBS="${TOKENFLOW_JOBS:-$(nproc)}"
 
 echo "== [1/3] mvn verify (native build + Java tests)" >&2
 mvn -B -ntp verify "$@"
+
+# The JavaCPP bindings are generated from the headers at every build; a committed copy that differs means a
+# header changed without its binding being committed.
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  if ! git -C "$root" diff --quiet -- java-api/src/gen train/src/gen; then
+    git -C "$root" diff --stat -- java-api/src/gen train/src/gen >&2
+    echo "test.sh: the generated JavaCPP bindings differ from the committed ones: commit java-api/src/gen and train/src/gen" >&2
+    exit 1
+  fi
+fi
 
 echo "== [2/3] ctest (Release build)" >&2
 ctest --test-dir java-api/target/native-build --output-on-failure

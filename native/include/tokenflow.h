@@ -6,6 +6,8 @@
 //   message retrievable with tf_last_error() on the same thread. The Java layer validates first anyway.
 // - Token ids are int32; positions are int32; sequence ids are int32 in [0, n_seq_max).
 // - Strings cross as UTF-8 bytes with explicit lengths (token pieces may be partial UTF-8).
+// - Objects with many settings take a params struct: start from tf_*_default_params() and change fields, as
+//   llama.h does; a NULL params pointer means the defaults. Every field is documented once, in its struct.
 #ifndef TOKENFLOW_H
 #define TOKENFLOW_H
 
@@ -17,12 +19,29 @@
 extern "C" {
 #endif
 
-#define TF_OK              0
-#define TF_ERR_ARG        -1  // an argument is out of range or NULL
-#define TF_ERR_NATIVE     -2  // llama.cpp reported a failure
-#define TF_ERR_NO_SLOT    -3  // the KV cache has no room for the batch
-#define TF_ERR_ABORTED    -4  // tf_session_abort() interrupted the call
-#define TF_ERR_BUFFER     -5  // an output buffer is too small (the return of some calls says how much is needed)
+// Status codes: calls that can fail return TF_OK (or a count >= 0) or one of these.
+enum tf_status {
+    TF_OK          =  0,
+    TF_ERR_ARG     = -1,  // an argument is out of range or NULL
+    TF_ERR_NATIVE  = -2,  // llama.cpp reported a failure
+    TF_ERR_NO_SLOT = -3,  // the KV cache has no room for the batch
+    TF_ERR_ABORTED = -4,  // tf_session_abort() interrupted the call
+    TF_ERR_BUFFER  = -5,  // an output buffer is too small (the return of some calls says how much is needed)
+};
+
+// Flash attention: llama.cpp decides (AUTO), or forced off / on.
+enum tf_flash_attn { TF_FLASH_ATTN_AUTO = -1, TF_FLASH_ATTN_OFF = 0, TF_FLASH_ATTN_ON = 1 };
+
+// Element type of the KV cache (the ggml_type values llama.cpp takes for type_k / type_v).
+enum tf_kv_type { TF_KV_F32 = 0, TF_KV_F16 = 1, TF_KV_Q4_0 = 2, TF_KV_Q8_0 = 8, TF_KV_BF16 = 30 };
+
+// Special tokens of a vocabulary (tf_vocab_special).
+enum tf_special_token {
+    TF_TOKEN_BOS = 0, TF_TOKEN_EOS = 1, TF_TOKEN_EOT = 2, TF_TOKEN_SEP = 3, TF_TOKEN_NL = 4, TF_TOKEN_PAD = 5,
+};
+
+// Levels of log lines (tf_log_set).
+enum tf_log_level { TF_LOG_DEBUG = 1, TF_LOG_INFO = 2, TF_LOG_WARN = 3, TF_LOG_ERROR = 4, TF_LOG_NONE = 5 };
 
 typedef struct tf_model   tf_model;
 typedef struct tf_session tf_session;
@@ -43,9 +62,8 @@ int32_t tf_backend_load(const char * path);
 int32_t tf_device_count(void);
 int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len);
 
-// Log sink: receives whole lines (no trailing newline) from llama.cpp/ggml with level
-// 1 = debug, 2 = info, 3 = warn, 4 = error. Lines below min_level are dropped natively.
-// fn == NULL silences everything. The callback may be called from any thread.
+// Log sink: receives whole lines (no trailing newline) from llama.cpp/ggml with a tf_log_level. Lines below
+// min_level are dropped natively. fn == NULL silences everything. The callback may be called from any thread.
 typedef void (*tf_log_fn)(int32_t level, const char * text, void * user);
 void tf_log_set(tf_log_fn fn, int32_t min_level, void * user);
 
@@ -54,10 +72,17 @@ void tf_log_set(tf_log_fn fn, int32_t min_level, void * user);
 // Progress 0..1 during load; return false to cancel the load.
 typedef bool (*tf_progress_fn)(float progress, void * user);
 
-// path: UTF-8 file path. n_gpu_layers: layers to offload (0 = CPU only, -1 = all). use_mmap: map the file.
-// vocab_only: load only the tokenizer. progress/user: optional callback. Returns NULL on failure.
-tf_model * tf_model_load(const char * path, int32_t n_gpu_layers, bool use_mmap, bool vocab_only,
-                         tf_progress_fn progress, void * user);
+struct tf_model_params {
+    int32_t        n_gpu_layers;   // layers to offload to a GPU backend: 0 = CPU only (default), -1 = all
+    bool           use_mmap;       // map the file instead of reading it (default true)
+    bool           vocab_only;     // load only the tokenizer (default false)
+    tf_progress_fn progress;       // optional load progress callback (default NULL)
+    void *         progress_user;  // passed to progress
+};
+struct tf_model_params tf_model_default_params(void);
+
+// path: UTF-8 file path. params: NULL = defaults. Returns NULL on failure (tf_last_error says why).
+tf_model * tf_model_load(const char * path, const struct tf_model_params * params);
 void       tf_model_free(tf_model * model);
 
 int64_t tf_model_n_params   (const tf_model * model);
@@ -73,7 +98,7 @@ int32_t tf_model_desc       (const tf_model * model, char * buf, int32_t buf_len
 // The model's default chat template; returns its length, or -1 if the model has none.
 int32_t tf_model_chat_template(const tf_model * model, char * buf, int32_t buf_len);
 
-// Special tokens: kind 0 = BOS, 1 = EOS, 2 = EOT, 3 = SEP, 4 = NL, 5 = PAD. -1 when the model has none.
+// The model's special token of a kind (enum tf_special_token); -1 when the model has none.
 int32_t tf_vocab_special(const tf_model * model, int32_t kind);
 bool    tf_vocab_is_eog    (const tf_model * model, int32_t token);
 bool    tf_vocab_is_control(const tf_model * model, int32_t token);
@@ -100,13 +125,23 @@ int32_t tf_chat_apply(const tf_model * model, const char * tmpl, const char * me
 
 // --- session (a llama context) --------------------------------------------------------------------------
 
-// n_ctx: context tokens (>0). n_batch: max tokens per decode call. n_ubatch: physical micro-batch.
-// n_threads / n_threads_batch: threads for generation / prompt processing. flash_attn: -1 auto, 0 off, 1 on.
-// type_k / type_v: ggml_type of the KV cache (0 F32, 1 F16, 8 Q8_0, ...). n_seq_max: parallel sequences.
-// kv_taps: install the attention taps KV compression scores with (tf_session_kv_arm); costs a little per decode.
-tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, uint32_t n_ubatch,
-                            int32_t n_threads, int32_t n_threads_batch, int32_t flash_attn,
-                            int32_t type_k, int32_t type_v, uint32_t n_seq_max, bool kv_taps);
+struct tf_session_params {
+    uint32_t n_ctx;            // context tokens (> 0; default 512)
+    uint32_t n_batch;          // most tokens one decode call submits (default 512)
+    uint32_t n_ubatch;         // physical micro-batch (<= n_batch; default 512)
+    int32_t  n_threads;        // threads for generation (default 4)
+    int32_t  n_threads_batch;  // threads for prompt processing (default 4)
+    int32_t  flash_attn;       // enum tf_flash_attn (default TF_FLASH_ATTN_AUTO)
+    int32_t  type_k;           // enum tf_kv_type of the K cache (default TF_KV_F16)
+    int32_t  type_v;           // enum tf_kv_type of the V cache (default TF_KV_F16)
+    uint32_t n_seq_max;        // parallel sequences (default 1)
+    bool     kv_taps;          // install the attention taps KV compression scores with (tf_session_kv_arm);
+                               // costs a little per decode (default false)
+};
+struct tf_session_params tf_session_default_params(void);
+
+// params: NULL = defaults. Returns NULL on failure (tf_last_error says why).
+tf_session * tf_session_new(tf_model * model, const struct tf_session_params * params);
 void     tf_session_free(tf_session * session);
 uint32_t tf_session_n_ctx  (const tf_session * session);
 uint32_t tf_session_n_batch(const tf_session * session);
@@ -134,16 +169,26 @@ float * tf_session_tree_logits(tf_session * session);
 // Keep the accepted path (node indices path[0] = 0, path[i+1] a child of path[i]) of the last tree decode:
 // its cells join sequence 0 at positions pos0 .. pos0 + len - 1; every other node's cells are removed.
 int32_t tf_session_commit_path(tf_session * session, const int32_t * path, int32_t len);
-// Greedy verification of the last tree decode with tfkernels (see tfkernels.h, tree verification): writes the
-// accepted path, its length, the bonus token, and (k_cand > 0) the top-k_cand candidates of every node.
-int32_t tf_session_verify_greedy(tf_session * session, int32_t k_cand, int32_t * out_path, int32_t * out_len,
-                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads);
+// Where a verification writes its result. path: node indices of the accepted path (capacity n nodes);
+// cand_ids: the top-k_cand candidates of every node (n * k_cand ids; may be NULL when k_cand == 0).
+struct tf_verify_out {
+    int32_t   k_cand;     // [in]  candidates wanted per node (0..64)
+    int32_t   n_threads;  // [in]  CPU threads for the kernel
+    int32_t * path;       // [out] accepted node indices, path[0] = 0
+    int32_t   n_path;     // [out] length of path
+    int32_t   bonus;      // [out] the token after the accepted path
+    int32_t * cand_ids;   // [out] n * k_cand candidate ids, or NULL
+};
+
+// Greedy verification of the last tree decode with tfkernels (see tfkernels.h, tree verification).
+int32_t tf_session_verify_greedy(tf_session * session, struct tf_verify_out * out);
 // Lossless stochastic verification (sample-and-match): at each node a token is drawn from the distribution the
-// plain sampler chain top_k -> top_p -> min_p -> temp would give that node's logits, using uniforms[depth]
-// (one U[0,1) per depth, n entries); descend when a child carries it, else it is the bonus.
-int32_t tf_session_verify_sample(tf_session * session, float temperature, int32_t top_k, float top_p, float min_p,
-                                 const float * uniforms, int32_t k_cand, int32_t * out_path, int32_t * out_len,
-                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads);
+// plain sampler chain top_k -> top_p -> min_p -> temp of `sampling` would give that node's logits (its penalty and
+// seed fields are not used), with uniforms[depth] (one U[0,1) per depth, n entries); descend when a child carries
+// it, else it is the bonus.
+struct tf_sampler_params;
+int32_t tf_session_verify_sample(tf_session * session, const struct tf_sampler_params * sampling,
+                                 const float * uniforms, struct tf_verify_out * out);
 
 // Ask a running tf_session_decode on another thread to stop (true), or clear the request (false).
 void tf_session_abort(tf_session * session, bool abort);
@@ -179,16 +224,30 @@ int32_t tf_session_kv_cells(tf_session * session, int32_t seq, int32_t * out_pos
 // Bytes of K and V one cell holds over all layers (n_layer * (row(type_k) + row(type_v)), head_dim = n_embd/n_head).
 int64_t tf_session_kv_cell_bytes(const tf_session * session);
 // tfkernels window aggregation / 1-D pooling on host arrays (see tfkernels.h: tfk_window_aggregate, tfk_pool1d).
+// mode: enum tf_window_mode / tf_pool_mode (the values of tfkernels.h's tfk_window_mode / tfk_pool_mode).
+enum tf_window_mode { TF_WINDOW_AVG = 0, TF_WINDOW_MAX = 1 };
+enum tf_pool_mode { TF_POOL_AVG = 0, TF_POOL_MAX = 1 };
 int32_t tf_window_aggregate(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int32_t w,
                             int32_t mode, float * out);
 int32_t tf_pool1d(const float * in, int64_t n, int32_t kernel, int32_t mode, float * out);
 
 // --- sampler (a llama sampler chain) ---------------------------------------------------------------------
 
-// Chain: penalties(last_n, repeat) -> top_k -> top_p -> min_p -> temp -> dist(seed), or greedy when
-// temperature <= 0. top_k <= 0, top_p >= 1, min_p <= 0, repeat == 1 disable their stage.
-tf_sampler * tf_sampler_new(const tf_model * model, float temperature, int32_t top_k, float top_p,
-                            float min_p, float repeat_penalty, int32_t repeat_last_n, uint32_t seed);
+// Chain: penalties(repeat_last_n, repeat_penalty) -> top_k -> top_p -> min_p -> temp -> dist(seed), or greedy
+// when temperature <= 0. A stage whose field has its "off" value is left out.
+struct tf_sampler_params {
+    float    temperature;     // <= 0: greedy (default 0.8)
+    int32_t  top_k;           // <= 0: off (default 40)
+    float    top_p;           // >= 1: off (default 0.95)
+    float    min_p;           // <= 0: off (default 0.05)
+    float    repeat_penalty;  // 1: off (default 1)
+    int32_t  repeat_last_n;   // tokens the penalty looks back over (default 64)
+    uint32_t seed;            // of the final draw (default 0)
+};
+struct tf_sampler_params tf_sampler_default_params(void);
+
+// params: NULL = defaults. Returns NULL on failure.
+tf_sampler * tf_sampler_new(const tf_model * model, const struct tf_sampler_params * params);
 void    tf_sampler_free  (tf_sampler * sampler);
 void    tf_sampler_accept(tf_sampler * sampler, int32_t token);
 // Sample from the session's last logits; returns the token, or a negative TF_ERR_*.

@@ -20,24 +20,41 @@ extern "C" {
 
 typedef struct tf_trainer tf_trainer;
 
-#define TF_LR_CONSTANT 0
-#define TF_LR_COSINE   1
-#define TF_LR_LINEAR   2
+struct tf_trainer_params {
+    uint32_t n_ctx;         // window length = tokens per optimizer step, a multiple of 256 (default 256)
+    uint32_t n_ubatch;      // micro-batch (0 = n_ctx, default), divides n_ctx; micro-batches accumulate gradients,
+                            // and a later one sees the earlier ones' cached K/V without gradient through them (so
+                            // documents should not cross micro-batch boundaries)
+    int32_t  n_threads;     // CPU threads (default 1)
+    int32_t  n_gpu_layers;  // as tf_model_params.n_gpu_layers (default 0)
+};
+struct tf_trainer_params tf_trainer_default_params(void);
 
-// model_path: a GGUF with F32 weights, loaded without mmap (its weights are updated in memory).
-// n_ctx: window length (tokens per optimizer step), a multiple of 256. n_ubatch: micro-batch (0 = n_ctx), divides
-// n_ctx; micro-batches accumulate gradients, and a later one sees the earlier ones' cached K/V without gradient
-// through them (so documents should not cross micro-batch boundaries). n_gpu_layers as for tf_model_load.
-tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, uint32_t n_ubatch, int32_t n_threads,
-                            int32_t n_gpu_layers);
+// model_path: a GGUF with F32 weights, loaded without mmap (its weights are updated in memory). params: NULL =
+// defaults.
+tf_trainer * tf_trainer_new(const char * model_path, const struct tf_trainer_params * params);
 void     tf_trainer_free(tf_trainer * trainer);
 uint32_t tf_trainer_n_ctx(const tf_trainer * trainer);
 int32_t  tf_trainer_n_vocab(const tf_trainer * trainer);
 int64_t  tf_trainer_n_params(const tf_trainer * trainer);
 
-// Default schedule: cosine, lr_max 1e-3, lr_min 1e-4, no warm-up, total 1; betas 0.9 / 0.999, no weight decay.
-int32_t tf_trainer_set_schedule(tf_trainer * trainer, int32_t kind, float lr_max, float lr_min, int64_t warmup_steps,
-                                int64_t total_steps, float beta1, float beta2, float weight_decay);
+enum tf_lr_schedule { TF_LR_CONSTANT = 0, TF_LR_COSINE = 1, TF_LR_LINEAR = 2 };
+
+// Learning-rate schedule and AdamW settings (the formula is at the top of this header).
+struct tf_schedule {
+    int32_t kind;          // enum tf_lr_schedule (default TF_LR_COSINE)
+    float   lr_max;        // default 1e-3
+    float   lr_min;        // default 1e-4
+    int64_t warmup_steps;  // default 0
+    int64_t total_steps;   // default 1
+    float   beta1;         // default 0.9
+    float   beta2;         // default 0.999
+    float   weight_decay;  // default 0
+};
+struct tf_schedule tf_schedule_default(void);
+
+// A new trainer starts with tf_schedule_default().
+int32_t tf_trainer_set_schedule(tf_trainer * trainer, const struct tf_schedule * schedule);
 float   tf_trainer_lr_at(const tf_trainer * trainer, int64_t step);
 // Optimizer steps done so far; set it when resuming from a checkpoint so the schedule continues.
 int64_t tf_trainer_step_count(const tf_trainer * trainer);

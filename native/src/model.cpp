@@ -23,16 +23,26 @@ bool token_ok(const tf_model * m, int32_t t) { return m && t >= 0 && t < llama_v
 
 extern "C" {
 
-tf_model * tf_model_load(const char * path, int32_t n_gpu_layers, bool use_mmap, bool vocab_only,
-                         tf_progress_fn progress, void * user) {
+tf_model_params tf_model_default_params(void) {
+    tf_model_params p{};
+    p.n_gpu_layers = 0;
+    p.use_mmap = true;
+    p.vocab_only = false;
+    p.progress = nullptr;
+    p.progress_user = nullptr;
+    return p;
+}
+
+tf_model * tf_model_load(const char * path, const tf_model_params * params) {
     tf_init();
     if (path == nullptr) return fail_null<tf_model>("model path is null");
+    const tf_model_params mp = params ? *params : tf_model_default_params();
     llama_model_params p = llama_model_default_params();
-    p.n_gpu_layers = n_gpu_layers;
-    p.load_mode = use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
-    p.vocab_only = vocab_only;
-    p.progress_callback = progress;
-    p.progress_callback_user_data = user;
+    p.n_gpu_layers = mp.n_gpu_layers;
+    p.load_mode = mp.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
+    p.vocab_only = mp.vocab_only;
+    p.progress_callback = mp.progress;
+    p.progress_callback_user_data = mp.progress_user;
     auto m = std::make_unique<tf_model>();
     tfi::clear_llama_error();
     m->model = llama_model_load_from_file(path, p);

@@ -20,9 +20,24 @@ using tfi::fail_null;
 
 extern "C" {
 
-tf_sampler * tf_sampler_new(const tf_model * m, float temperature, int32_t top_k, float top_p, float min_p,
-                            float repeat_penalty, int32_t repeat_last_n, uint32_t seed) {
+tf_sampler_params tf_sampler_default_params(void) {
+    tf_sampler_params p{};
+    p.temperature = 0.8f;
+    p.top_k = 40;
+    p.top_p = 0.95f;
+    p.min_p = 0.05f;
+    p.repeat_penalty = 1.0f;
+    p.repeat_last_n = 64;
+    p.seed = 0;
+    return p;
+}
+
+tf_sampler * tf_sampler_new(const tf_model * m, const tf_sampler_params * params) {
     if (m == nullptr) return fail_null<tf_sampler>("model is null");
+    const tf_sampler_params sp = params ? *params : tf_sampler_default_params();
+    const float temperature = sp.temperature, top_p = sp.top_p, min_p = sp.min_p, repeat_penalty = sp.repeat_penalty;
+    const int32_t top_k = sp.top_k, repeat_last_n = sp.repeat_last_n;
+    const uint32_t seed = sp.seed;
     if (!(repeat_penalty > 0.0f) || repeat_last_n < -1) return fail_null<tf_sampler>("bad repetition penalty settings");
     auto s = std::make_unique<tf_sampler>();
     llama_sampler_chain_params cp = llama_sampler_chain_default_params();

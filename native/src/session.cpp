@@ -26,10 +26,28 @@ bool abort_cb(void * data) {
 
 extern "C" {
 
-tf_session * tf_session_new(tf_model * model, uint32_t n_ctx, uint32_t n_batch, uint32_t n_ubatch,
-                            int32_t n_threads, int32_t n_threads_batch, int32_t flash_attn,
-                            int32_t type_k, int32_t type_v, uint32_t n_seq_max, bool kv_taps) {
+tf_session_params tf_session_default_params(void) {
+    tf_session_params p{};
+    p.n_ctx = 512;
+    p.n_batch = 512;
+    p.n_ubatch = 512;
+    p.n_threads = 4;
+    p.n_threads_batch = 4;
+    p.flash_attn = TF_FLASH_ATTN_AUTO;
+    p.type_k = TF_KV_F16;
+    p.type_v = TF_KV_F16;
+    p.n_seq_max = 1;
+    p.kv_taps = false;
+    return p;
+}
+
+tf_session * tf_session_new(tf_model * model, const tf_session_params * params) {
     if (model == nullptr) return fail_null<tf_session>("model is null");
+    const tf_session_params sp = params ? *params : tf_session_default_params();
+    const uint32_t n_ctx = sp.n_ctx, n_batch = sp.n_batch, n_ubatch = sp.n_ubatch, n_seq_max = sp.n_seq_max;
+    const int32_t n_threads = sp.n_threads, n_threads_batch = sp.n_threads_batch, flash_attn = sp.flash_attn;
+    const int32_t type_k = sp.type_k, type_v = sp.type_v;
+    const bool kv_taps = sp.kv_taps;
     if (n_ctx == 0 || n_batch == 0 || n_ubatch == 0 || n_batch > n_ctx || n_ubatch > n_batch)
         return fail_null<tf_session>("session sizes out of range (need 0 < n_ubatch <= n_batch <= n_ctx)");
     if (n_threads <= 0 || n_threads_batch <= 0) return fail_null<tf_session>("thread counts must be positive");

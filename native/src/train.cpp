@@ -140,9 +140,34 @@ int32_t read_result(ggml_opt_result * r, int64_t expect_ndata, float * out_loss,
 extern "C" {
 
 
-tf_trainer * tf_trainer_new(const char * model_path, uint32_t n_ctx, uint32_t n_ubatch, int32_t n_threads,
-                            int32_t n_gpu_layers) {
+tf_trainer_params tf_trainer_default_params(void) {
+    tf_trainer_params p{};
+    p.n_ctx = 256;
+    p.n_ubatch = 0;
+    p.n_threads = 1;
+    p.n_gpu_layers = 0;
+    return p;
+}
+
+tf_schedule tf_schedule_default(void) {
+    tf_schedule s{};
+    s.kind = TF_LR_COSINE;
+    s.lr_max = 1e-3f;
+    s.lr_min = 1e-4f;
+    s.warmup_steps = 0;
+    s.total_steps = 1;
+    s.beta1 = 0.9f;
+    s.beta2 = 0.999f;
+    s.weight_decay = 0.0f;
+    return s;
+}
+
+tf_trainer * tf_trainer_new(const char * model_path, const tf_trainer_params * params) {
     tfi::g_last_error.clear();
+    const tf_trainer_params tp = params ? *params : tf_trainer_default_params();
+    const uint32_t n_ctx = tp.n_ctx;
+    uint32_t n_ubatch = tp.n_ubatch;
+    const int32_t n_threads = tp.n_threads, n_gpu_layers = tp.n_gpu_layers;
     if (model_path == nullptr) { train_fail(TF_ERR_ARG, "model path is null"); return nullptr; }
     if (n_ctx < 256 || n_ctx > kMaxCtx || n_ctx % 256 != 0) {
         train_fail(TF_ERR_ARG, "n_ctx must be a multiple of 256 in [256, 65536] (llama.cpp pads contexts to 256)");
@@ -237,9 +262,13 @@ int32_t tf_trainer_set_step_count(tf_trainer * t, int64_t step) {
     return TF_OK;
 }
 
-int32_t tf_trainer_set_schedule(tf_trainer * t, int32_t kind, float lr_max, float lr_min, int64_t warmup_steps,
-                                int64_t total_steps, float beta1, float beta2, float weight_decay) {
+int32_t tf_trainer_set_schedule(tf_trainer * t, const tf_schedule * schedule) {
     if (t == nullptr) return train_fail(TF_ERR_ARG, "trainer is null");
+    if (schedule == nullptr) return train_fail(TF_ERR_ARG, "schedule is null");
+    const int32_t kind = schedule->kind;
+    const float lr_max = schedule->lr_max, lr_min = schedule->lr_min;
+    const int64_t warmup_steps = schedule->warmup_steps, total_steps = schedule->total_steps;
+    const float beta1 = schedule->beta1, beta2 = schedule->beta2, weight_decay = schedule->weight_decay;
     if (kind != TF_LR_CONSTANT && kind != TF_LR_COSINE && kind != TF_LR_LINEAR) return train_fail(TF_ERR_ARG, "unknown schedule kind");
     if (!(lr_max > 0.0f && lr_max < 1.0f)) return train_fail(TF_ERR_ARG, "lr_max must be in (0, 1)");
     if (!(lr_min >= 0.0f && lr_min <= lr_max)) return train_fail(TF_ERR_ARG, "lr_min must be in [0, lr_max]");

@@ -137,25 +137,26 @@ int32_t tf_session_commit_path(tf_session * s, const int32_t * path, int32_t len
     return TF_OK;
 }
 
-int32_t tf_session_verify_greedy(tf_session * s, int32_t k_cand, int32_t * out_path, int32_t * out_len,
-                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads) {
+int32_t tf_session_verify_greedy(tf_session * s, tf_verify_out * out) {
+    if (out == nullptr) return fail(TF_ERR_ARG, "verify output is null");
     tree_rows t;
     const int32_t st = tree_rows_of(s, &t);
     if (st != TF_OK) return st;
     const int rc = tfk_tree_verify_greedy_f32(t.logits, t.n, t.n_vocab, t.n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
-                                              k_cand, out_path, out_len, out_bonus, out_cand_ids, n_threads);
+                                              out->k_cand, out->path, &out->n_path, &out->bonus, out->cand_ids, out->n_threads);
     return verify_status(rc);
 }
 
-int32_t tf_session_verify_sample(tf_session * s, float temperature, int32_t top_k, float top_p, float min_p,
-                                 const float * uniforms, int32_t k_cand, int32_t * out_path, int32_t * out_len,
-                                 int32_t * out_bonus, int32_t * out_cand_ids, int32_t n_threads) {
+int32_t tf_session_verify_sample(tf_session * s, const tf_sampler_params * sampling, const float * uniforms,
+                                 tf_verify_out * out) {
+    if (out == nullptr || sampling == nullptr) return fail(TF_ERR_ARG, "verify output or sampling parameters are null");
     tree_rows t;
     const int32_t st = tree_rows_of(s, &t);
     if (st != TF_OK) return st;
-    const tfk_sampling_params sp{temperature, top_k, top_p, min_p};
+    const tfk_sampling_params sp{sampling->temperature, sampling->top_k, sampling->top_p, sampling->min_p};
     const int rc = tfk_tree_verify_sample_f32(t.logits, t.n, t.n_vocab, t.n_vocab, s->tree_tokens.data(), s->tree_parents.data(),
-                                              k_cand, &sp, uniforms, out_path, out_len, out_bonus, out_cand_ids, n_threads);
+                                              out->k_cand, &sp, uniforms, out->path, &out->n_path, &out->bonus, out->cand_ids,
+                                              out->n_threads);
     return verify_status(rc);
 }
 

@@ -1,6 +1,7 @@
 // Smoke test of the libtokenflow facade on a real model: loads, tokenizes, decodes, samples greedily,
 // and checks that bad arguments come back as error codes (never an abort). 
 #include "tokenflow.h"
+#include "test_util.h"
 
 #include <climits>
 #include <cstdio>
@@ -19,10 +20,11 @@ int main(int argc, char ** argv) {
     }
     tf_log_set(nullptr, 5, nullptr);
 
-    CHECK(tf_model_load("/nonexistent/model.gguf", 0, true, false, nullptr, nullptr) == nullptr);
+    CHECK(tft::load_model("/nonexistent/model.gguf") == nullptr);
+    CHECK(tf_model_load("/nonexistent/model.gguf", nullptr) == nullptr);  // NULL params: the defaults
     CHECK(std::strlen(tf_last_error()) > 0);
 
-    tf_model * m = tf_model_load(argv[1], 0, true, false, nullptr, nullptr);
+    tf_model * m = tft::load_model(argv[1]);
     CHECK(m != nullptr);
     if (!m) return 1;
     const int32_t n_vocab = tf_model_n_vocab(m);
@@ -44,12 +46,17 @@ int main(int argc, char ** argv) {
     // Bad arguments are error codes.
     CHECK(tf_token_to_piece(m, n_vocab, buf.data(), 16, false) == TF_ERR_ARG);
     CHECK(tf_token_to_piece(m, -1, buf.data(), 16, false) == TF_ERR_ARG);
-    CHECK(tf_session_new(m, 0, 1, 1, 1, 1, -1, 1, 1, 1, false) == nullptr);
-    CHECK(tf_session_new(m, 64, 128, 64, 1, 1, -1, 1, 1, 1, false) == nullptr);
+    CHECK(tft::new_session(m, 0, 1, 1, 1, -1, 1, false) == nullptr);
+    CHECK(tft::new_session(m, 64, 128, 64, 1, -1, 1, false) == nullptr);
 
-    tf_session * s = tf_session_new(m, 256, 64, 64, 2, 2, -1, 0, 0, 1, false);
+    tf_session * d = tf_session_new(m, nullptr);  // NULL params: the defaults
+    CHECK(d != nullptr && tf_session_n_ctx(d) == tf_session_default_params().n_ctx);
+    tf_session_free(d);
+
+    tf_session * s = tft::new_session(m, 256, 64, 64, 2, -1, 0, false);
     CHECK(s != nullptr);
     if (!s) return 1;
+    CHECK(tf_session_verify_greedy(s, nullptr) == TF_ERR_ARG);
     const int32_t bad[1] = {n_vocab + 5};
     CHECK(tf_session_decode(s, bad, 1, 0, 0, true) == TF_ERR_ARG);
     // More tokens than cells: no slot, and the cache is left as it was.
@@ -59,7 +66,10 @@ int main(int argc, char ** argv) {
     CHECK(tf_memory_pos_max(s, 0) == -1);
     CHECK(tf_sampler_sample(nullptr, s) == TF_ERR_ARG);
 
-    tf_sampler * greedy = tf_sampler_new(m, 0.0f, 0, 1.0f, 0.0f, 1.0f, 0, 1);
+    tf_sampler_params gp = tf_sampler_default_params();
+    gp.temperature = 0.0f;
+    gp.seed = 1;
+    tf_sampler * greedy = tf_sampler_new(m, &gp);
     CHECK(tf_session_decode(s, toks.data(), n, 0, 0, true) == TF_OK);
     CHECK(tf_memory_pos_max(s, 0) == n - 1);
     std::string out;

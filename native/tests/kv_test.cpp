@@ -2,6 +2,7 @@
 // each window row's attention sums to one), the cell-position patch, eviction by position, decoding after
 // eviction, and bad arguments as error codes.
 #include "tokenflow.h"
+#include "test_util.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +28,7 @@ std::vector<layer_scores> score_prompt(tf_model * m, int32_t flash_attn, const s
     const int32_t n = static_cast<int32_t>(toks.size());
     const int32_t n_layer = tf_model_n_layer(m);
     std::vector<layer_scores> out;
-    tf_session * s = tf_session_new(m, 256, 64, 64, 1, 1, flash_attn, 0, 0, 1, true);
+    tf_session * s = tft::new_session(m, 256, 64, 64, 1, flash_attn, 0, true);
     CHECK(s != nullptr);
     if (!s) return out;
     CHECK(tf_session_decode(s, toks.data(), n - kWindow, 0, 0, false) == TF_OK);
@@ -59,7 +60,7 @@ int main(int argc, char ** argv) {
         return 1;
     }
     tf_log_set(nullptr, 5, nullptr);
-    tf_model * m = tf_model_load(argv[1], 0, true, false, nullptr, nullptr);
+    tf_model * m = tft::load_model(argv[1]);
     CHECK(m != nullptr);
     if (!m) return 1;
     const std::string text = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
@@ -99,7 +100,7 @@ int main(int argc, char ** argv) {
     CHECK(max_rel_deep < 5e-2);
 
     // Eviction by position: cells, positions and decoding afterwards.
-    tf_session * s = tf_session_new(m, 256, 64, 64, 1, 1, 0, 0, 0, 1, true);
+    tf_session * s = tft::new_session(m, 256, 64, 64, 1, 0, 0, true);
     CHECK(s != nullptr);
     if (!s) return 1;
     CHECK(tf_session_decode(s, toks.data(), n, 0, 0, true) == TF_OK);
@@ -136,7 +137,7 @@ int main(int argc, char ** argv) {
     CHECK(tf_session_kv_arm(s, &layer0, 1, 1) == TF_OK);  // re-armed, nothing decoded yet
     CHECK(tf_session_kv_scores(s, 0, 0, -1, nullptr, nullptr, 0, nullptr) == TF_ERR_NATIVE);
     tf_session_free(s);
-    tf_session * plain = tf_session_new(m, 256, 64, 64, 1, 1, 0, 0, 0, 1, false);
+    tf_session * plain = tft::new_session(m, 256, 64, 64, 1, 0, 0, false);
     CHECK(plain != nullptr && tf_session_kv_arm(plain, &layer0, 1, 1) == TF_ERR_ARG);
     tf_session_free(plain);
     tf_model_free(m);

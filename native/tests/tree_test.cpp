@@ -2,6 +2,7 @@
 // greedy verification accepts the true continuation, and after committing the accepted path the cache
 // holds exactly prefix + path (later logits still match a plain run).
 #include "tokenflow.h"
+#include "test_util.h"
 
 #include <cmath>
 #include <cstdio>
@@ -29,7 +30,7 @@ int main(int argc, char ** argv) {
     if (argc < 2) return 2;
     if (FILE * f = std::fopen(argv[1], "rb")) std::fclose(f); else { std::fprintf(stderr, "tree_test: model %s not present\n", argv[1]); return 1; }
     tf_log_set(nullptr, 5, nullptr);
-    tf_model * m = tf_model_load(argv[1], 0, true, false, nullptr, nullptr);
+    tf_model * m = tft::load_model(argv[1]);
     CHECK(m != nullptr);
     if (!m) return 1;
     const int32_t V = tf_model_n_vocab(m);
@@ -38,7 +39,7 @@ int main(int argc, char ** argv) {
     prompt.resize(tf_tokenize(m, text, 16, prompt.data(), 32, true, true));
 
     // Reference: plain sequential greedy decoding, F32 KV cache, keeping every step's logits.
-    tf_session * ref = tf_session_new(m, 128, 64, 64, 1, 1, 0, 0, 0, 1, false);
+    tf_session * ref = tft::new_session(m, 128, 64, 64, 1, 0, 0, false);
     CHECK(tf_session_decode(ref, prompt.data(), (int32_t) prompt.size() - 1, 0, 0, false) == TF_OK);
     std::vector<int32_t> seq = {prompt.back()};
     std::vector<std::vector<float>> ref_logits;
@@ -50,7 +51,7 @@ int main(int argc, char ** argv) {
     }
 
     // Tree: root = last prompt token; chain of the true continuation (nodes 1,2,3) plus wrong siblings.
-    tf_session * s = tf_session_new(m, 128, 64, 64, 1, 1, 0, 0, 0, 1, false);
+    tf_session * s = tft::new_session(m, 128, 64, 64, 1, 0, 0, false);
     CHECK(tf_session_decode(s, prompt.data(), (int32_t) prompt.size() - 1, 0, 0, false) == TF_OK);
     const int32_t wrong = (seq[1] + 7) % V;
     std::vector<int32_t> toks = {seq[0], wrong, seq[1], seq[2], (seq[2] + 3) % V, seq[3]};
@@ -67,8 +68,9 @@ int main(int argc, char ** argv) {
         CHECK(d <= 1e-4f);
     }
     std::vector<int32_t> path(6), cands(6 * 8);
-    int32_t len = 0, bonus = -1;
-    CHECK(tf_session_verify_greedy(s, 8, path.data(), &len, &bonus, cands.data(), 1) == TF_OK);
+    tf_verify_out vo{8, 1, path.data(), 0, -1, cands.data()};
+    CHECK(tf_session_verify_greedy(s, &vo) == TF_OK);
+    const int32_t len = vo.n_path, bonus = vo.bonus;
     CHECK(len == 4 && path[1] == 2 && path[2] == 3 && path[3] == 5);
     CHECK(bonus == seq[4]);
     CHECK(cands[0] == seq[1]);

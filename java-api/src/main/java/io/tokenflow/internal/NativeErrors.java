@@ -17,6 +17,10 @@ import java.util.concurrent.CancellationException;
  * </table>
  */
 public final class NativeErrors {
+    /** {@code TF_OK} and {@code TF_ERR_ARG}, for native owners outside this package (the trainer). */
+    public static final int OK = TokenflowNative.TF_OK;
+    public static final int ERR_ARG = TokenflowNative.TF_ERR_ARG;
+
     private NativeErrors() {}
 
     /** {@code rc} itself when it is not an error (>= 0); otherwise the table's exception, with the native message. */
@@ -38,6 +42,7 @@ public final class NativeErrors {
 
     /** The calling thread's last native error message (empty when none). */
     public static String lastError() {
-        return TokenflowNative.lastError();
+        org.bytedeco.javacpp.BytePointer p = TokenflowNative.tf_last_error();
+        return p == null || p.isNull() ? "" : p.getString(java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.Pointer;
 public final class NativeLog {
     private static final Logger LOG = System.getLogger("io.tokenflow.llama");
     // JavaCPP keeps only a weak reference to callbacks: this strong one lives as long as the class.
-    private static final TokenflowNative.LogFn SINK = new TokenflowNative.LogFn() {
+    private static final TokenflowNative.tf_log_fn SINK = new TokenflowNative.tf_log_fn() {
         @Override
         public void call(int level, BytePointer text, Pointer user) {
             try {
@@ -30,7 +30,7 @@ public final class NativeLog {
     public static synchronized void setLevel(Level level) {
         threshold = level;
         if (level == Level.OFF) {
-            TokenflowNative.tf_log_set(null, 5, null);
+            TokenflowNative.tf_log_set(null, TokenflowNative.TF_LOG_NONE, null);
         } else {
             TokenflowNative.tf_log_set(SINK, toNative(level), null);
         }

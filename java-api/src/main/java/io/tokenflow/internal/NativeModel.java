@@ -2,7 +2,8 @@ package io.tokenflow.internal;
 
 import io.tokenflow.LoadProgressListener;
 import io.tokenflow.NativeException;
-import io.tokenflow.internal.TokenflowNative.TfModel;
+import io.tokenflow.internal.TokenflowNative.tf_model;
+import io.tokenflow.internal.TokenflowNative.tf_model_params;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
@@ -14,21 +15,21 @@ import org.bytedeco.javacpp.Pointer;
  * open; the native side also refuses a null handle.
  */
 public final class NativeModel implements AutoCloseable {
-    private final TfModel handle;
+    private final tf_model handle;
     private final NativeHandle owner;
 
-    private NativeModel(TfModel handle) {
+    private NativeModel(tf_model handle) {
         this.handle = handle;
         this.owner = new NativeHandle(this, () -> TokenflowNative.tf_model_free(handle));
     }
 
     /** Loads a model file that the Java checks accepted; null when llama.cpp refused it ({@link NativeErrors#lastError()}). */
     public static NativeModel load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener progress) {
-        TfModel m = Progress.load(path, gpuLayers, useMmap, vocabOnly, progress);
+        tf_model m = Progress.load(path, gpuLayers, useMmap, vocabOnly, progress);
         return m == null ? null : new NativeModel(m);
     }
 
-    TfModel handle() { return handle; }
+    tf_model handle() { return handle; }
 
     public boolean isClosed() { return owner.isClosed(); }
 
@@ -52,7 +53,7 @@ public final class NativeModel implements AutoCloseable {
     }
 
     public Optional<String> chatTemplate() {
-        int n = TokenflowNative.tf_model_chat_template(handle, null, 0);
+        int n = TokenflowNative.tf_model_chat_template(handle, (byte[]) null, 0);
         if (n < 0) return Optional.empty();
         byte[] buf = new byte[n];
         TokenflowNative.tf_model_chat_template(handle, buf, n);
@@ -109,7 +110,7 @@ public final class NativeModel implements AutoCloseable {
      * @throws IllegalArgumentException llama.cpp does not support the template
      */
     public byte[] applyChatTemplate(byte[] template, byte[] packedMessages, int messages, boolean addAssistant) {
-        int n = TokenflowNative.tf_chat_apply(handle, template, packedMessages, messages, addAssistant, null, 0);
+        int n = TokenflowNative.tf_chat_apply(handle, template, packedMessages, messages, addAssistant, (byte[]) null, 0);
         if (n < 0) throw new IllegalArgumentException("chat template not supported: " + NativeErrors.lastError());
         byte[] out = new byte[n];
         TokenflowNative.tf_chat_apply(handle, template, packedMessages, messages, addAssistant, out, n);
@@ -119,7 +120,7 @@ public final class NativeModel implements AutoCloseable {
     /** Load progress goes through one static callback; the listener of the loading thread receives it. */
     private static final class Progress {
         private static final ThreadLocal<LoadProgressListener> CURRENT = new ThreadLocal<>();
-        private static final TokenflowNative.ProgressFn CALLBACK = new TokenflowNative.ProgressFn() {
+        private static final TokenflowNative.tf_progress_fn CALLBACK = new TokenflowNative.tf_progress_fn() {
             @Override
             public boolean call(float progress, Pointer user) {
                 try {
@@ -132,11 +133,14 @@ public final class NativeModel implements AutoCloseable {
             }
         };
 
-        static TfModel load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener l) {
+        static tf_model load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener l) {
             CURRENT.set(l);
             try {
-                TfModel m = TokenflowNative.tf_model_load(path, gpuLayers, useMmap, vocabOnly, CALLBACK, null);
-                return m == null || m.isNull() ? null : m;
+                try (tf_model_params p = TokenflowNative.tf_model_default_params()) {
+                    p.n_gpu_layers(gpuLayers).use_mmap(useMmap).vocab_only(vocabOnly).progress(CALLBACK);
+                    tf_model m = TokenflowNative.tf_model_load(path, p);
+                    return m == null || m.isNull() ? null : m;
+                }
             } finally {
                 CURRENT.remove();
             }

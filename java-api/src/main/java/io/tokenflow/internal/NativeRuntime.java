@@ -1,6 +1,7 @@
 package io.tokenflow.internal;
 
 import java.nio.charset.StandardCharsets;
+import org.bytedeco.javacpp.Loader;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,7 +11,7 @@ public final class NativeRuntime {
 
     /** Loads the native libraries (extracted from the natives jar on first use) and initialises llama.cpp. */
     public static void init() {
-        TokenflowNative.load();
+        Loader.load(TokenflowNative.class);  // extracts and loads the natives on first use
         NativeLog.setLevel(NativeLog.level());
         TokenflowNative.tf_init();
     }

@@ -2,7 +2,10 @@ package io.tokenflow.internal;
 
 import io.tokenflow.NativeException;
 import io.tokenflow.TokenflowException;
-import io.tokenflow.internal.TokenflowNative.TfSession;
+import io.tokenflow.internal.TokenflowNative.tf_session;
+import io.tokenflow.internal.TokenflowNative.tf_session_params;
+import io.tokenflow.internal.TokenflowNative.tf_sampler_params;
+import io.tokenflow.internal.TokenflowNative.tf_verify_out;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
@@ -15,7 +18,7 @@ import org.bytedeco.javacpp.IntPointer;
  * instead. Not thread-safe: the public {@code Session} serialises calls, except {@link #requestCancel} (any thread).
  */
 public final class NativeSession implements AutoCloseable {
-    private final TfSession handle;
+    private final tf_session handle;
     private final NativeHandle owner;
     private final int contextSize;
     private final int batchSize;
@@ -24,11 +27,14 @@ public final class NativeSession implements AutoCloseable {
     private final IntPointer single = new IntPointer(1);
     private IntPointer topIds;
     private FloatPointer topValues;
+    private tf_verify_out verifyOut;
+    private IntPointer pathBuf;
+    private IntPointer candBuf;
     /** Cells KV compression evicted from {@link #tokens()} (their positions stay taken). */
     private long evicted;
     private volatile boolean cancelRequested;
 
-    private NativeSession(TfSession handle) {
+    private NativeSession(tf_session handle) {
         this.handle = handle;
         this.owner = new NativeHandle(this, () -> TokenflowNative.tf_session_free(handle));
         this.contextSize = TokenflowNative.tf_session_n_ctx(handle);
@@ -42,13 +48,17 @@ public final class NativeSession implements AutoCloseable {
      */
     public static NativeSession open(NativeModel model, int contextSize, int batchSize, int microBatchSize, int threads,
             int batchThreads, int flashAttention, int kvType, int sequences, boolean kvTaps) {
-        TfSession h = TokenflowNative.tf_session_new(model.handle(), contextSize, batchSize, microBatchSize, threads,
-                batchThreads, flashAttention, kvType, kvType, sequences, kvTaps);
+        tf_session h;
+        try (tf_session_params p = TokenflowNative.tf_session_default_params()) {
+            p.n_ctx(contextSize).n_batch(batchSize).n_ubatch(microBatchSize).n_threads(threads).n_threads_batch(batchThreads)
+                    .flash_attn(flashAttention).type_k(kvType).type_v(kvType).n_seq_max(sequences).kv_taps(kvTaps);
+            h = TokenflowNative.tf_session_new(model.handle(), p);
+        }
         if (h == null || h.isNull()) throw new TokenflowException("could not create a session: " + NativeErrors.lastError());
         return new NativeSession(h);
     }
 
-    TfSession handle() { return handle; }
+    tf_session handle() { return handle; }
 
     public int contextSize() { return contextSize; }
 
@@ -112,17 +122,46 @@ public final class NativeSession implements AutoCloseable {
         return ok(TokenflowNative.tf_session_decode_tree(handle, treeTokens, parents, n, tokens.size()), "decode tree");
     }
 
-    /** Greedy verification of the decoded tree: accepted node path, its length, the bonus token, top-k candidates. */
+    /**
+     * Greedy verification of the decoded tree: accepted node path ({@code path}, capacity >= tree size), its length
+     * ({@code len[0]}), the bonus token ({@code bonus[0]}) and the top-{@code candidates} of every node
+     * ({@code candidateIds}, tree size x candidates).
+     */
     public void verifyGreedy(int candidates, int[] path, int[] len, int[] bonus, int[] candidateIds) {
-        NativeErrors.check(TokenflowNative.tf_session_verify_greedy(handle, candidates, path, len, bonus, candidateIds, 1),
-                "verify");
+        tf_verify_out out = verifyOut(candidates, path.length, candidateIds.length);
+        NativeErrors.check(TokenflowNative.tf_session_verify_greedy(handle, out), "verify");
+        readVerification(out, path, len, bonus, candidateIds);
     }
 
-    /** Lossless sample-and-match verification with one uniform draw in [0, 1) per node. */
+    /** Lossless sample-and-match verification with one uniform draw in [0, 1) per node; outputs as {@link #verifyGreedy}. */
     public void verifySample(float temperature, int topK, float topP, float minP, float[] uniforms, int candidates,
             int[] path, int[] len, int[] bonus, int[] candidateIds) {
-        NativeErrors.check(TokenflowNative.tf_session_verify_sample(handle, temperature, topK, topP, minP, uniforms,
-                candidates, path, len, bonus, candidateIds, 1), "verify");
+        tf_verify_out out = verifyOut(candidates, path.length, candidateIds.length);
+        try (tf_sampler_params sampling = NativeSampler.params(temperature, topK, topP, minP)) {
+            NativeErrors.check(TokenflowNative.tf_session_verify_sample(handle, sampling, uniforms, out), "verify");
+        }
+        readVerification(out, path, len, bonus, candidateIds);
+    }
+
+    /** The verification output struct over native scratch of the given capacities (kept across steps). */
+    private tf_verify_out verifyOut(int candidates, int pathCap, int candCap) {
+        if (verifyOut == null) verifyOut = new tf_verify_out();
+        if (pathBuf == null || pathBuf.capacity() < pathCap) {
+            if (pathBuf != null) pathBuf.close();
+            pathBuf = new IntPointer(Math.max(1, pathCap));
+        }
+        if (candBuf == null || candBuf.capacity() < candCap) {
+            if (candBuf != null) candBuf.close();
+            candBuf = new IntPointer(Math.max(1, candCap));
+        }
+        return verifyOut.k_cand(candidates).n_threads(1).path(pathBuf).cand_ids(candBuf).n_path(0).bonus(-1);
+    }
+
+    private void readVerification(tf_verify_out out, int[] path, int[] len, int[] bonus, int[] candidateIds) {
+        len[0] = out.n_path();
+        bonus[0] = out.bonus();
+        pathBuf.get(path, 0, len[0]);
+        candBuf.get(candidateIds, 0, candidateIds.length);
     }
 
     /** Keeps the accepted nodes (root first) of the decoded tree in the cache, drops the rest. */
@@ -159,7 +198,7 @@ public final class NativeSession implements AutoCloseable {
 
     /** Positions of the cells sequence 0 holds, ascending, as llama.cpp's cache reports them. */
     public int[] cellPositions() {
-        int n = NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, null, 0), "kv cells");
+        int n = NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, (int[]) null, 0), "kv cells");
         int[] pos = new int[n];
         NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, pos, n), "kv cells");
         return pos;
@@ -179,7 +218,7 @@ public final class NativeSession implements AutoCloseable {
     /** Attention scores one tapped layer gave each cell before {@code posEnd}: positions and [head][cell] scores. */
     public TapScores tapScores(int slot, int posEnd) {
         int[] nHead = new int[1];
-        int m = NativeErrors.check(TokenflowNative.tf_session_kv_scores(handle, slot, 0, posEnd, null, null, 0, nHead), "kv scores");
+        int m = NativeErrors.check(TokenflowNative.tf_session_kv_scores(handle, slot, 0, posEnd, (int[]) null, (float[]) null, 0, nHead), "kv scores");
         int[] pos = new int[m];
         float[] scores = new float[Math.multiplyExact(m, Math.max(1, nHead[0]))];
         NativeErrors.check(TokenflowNative.tf_session_kv_scores(handle, slot, 0, posEnd, pos, scores, m, nHead), "kv scores");
@@ -218,6 +257,7 @@ public final class NativeSession implements AutoCloseable {
         owner.close();
         single.close();
         if (topIds != null) { topIds.close(); topValues.close(); }
+        if (verifyOut != null) { verifyOut.close(); pathBuf.close(); candBuf.close(); }
     }
 
     /** True for TF_OK, false for an abort; any other code throws the table's exception. */

@@ -7,9 +7,12 @@ import io.tokenflow.Tokenflow;
 import io.tokenflow.gguf.GgmlType;
 import io.tokenflow.gguf.GgufFile;
 import io.tokenflow.gguf.GgufTensorInfo;
+import io.tokenflow.internal.NativeErrors;
 import io.tokenflow.internal.NativeHandle;
 import io.tokenflow.train.internal.TrainerNative;
-import io.tokenflow.train.internal.TrainerNative.TfTrainer;
+import io.tokenflow.train.internal.TrainerNative.tf_schedule;
+import io.tokenflow.train.internal.TrainerNative.tf_trainer;
+import io.tokenflow.train.internal.TrainerNative.tf_trainer_params;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -36,7 +39,7 @@ public final class Trainer implements AutoCloseable {
     /** Mean loss (nats/token) and next-token accuracy over held-out windows. */
     public record Evaluation(double loss, double accuracy, long tokens) {}
 
-    private final TfTrainer handle;
+    private final tf_trainer handle;
     private final NativeHandle owner;
     private final int contextLength;
     private final int vocabSize;
@@ -44,7 +47,7 @@ public final class Trainer implements AutoCloseable {
     private final float[] acc = new float[1];
     private final float[] lr = new float[1];
 
-    private Trainer(TfTrainer handle) {
+    private Trainer(tf_trainer handle) {
         this.handle = handle;
         this.owner = new NativeHandle(this, () -> TrainerNative.tf_trainer_free(handle));
         this.contextLength = TrainerNative.tf_trainer_n_ctx(handle);
@@ -82,9 +85,13 @@ public final class Trainer implements AutoCloseable {
             }
         }
         Tokenflow.init();
-        TfTrainer h = TrainerNative.tf_trainer_new(model.toAbsolutePath().toString(), contextLength, microBatch, threads, gpuLayers);
+        tf_trainer h;
+        try (tf_trainer_params p = TrainerNative.tf_trainer_default_params()) {
+            p.n_ctx(contextLength).n_ubatch(microBatch).n_threads(threads).n_gpu_layers(gpuLayers);
+            h = TrainerNative.tf_trainer_new(model.toAbsolutePath().toString(), p);
+        }
         if (h == null || h.isNull()) {
-            throw new ModelLoadException("cannot train " + model + ": " + TrainerNative.lastError());
+            throw new ModelLoadException("cannot train " + model + ": " + NativeErrors.lastError());
         }
         return new Trainer(h);
     }
@@ -119,9 +126,14 @@ public final class Trainer implements AutoCloseable {
             case COSINE -> TrainerNative.TF_LR_COSINE;
             case LINEAR -> TrainerNative.TF_LR_LINEAR;
         };
-        int rc = TrainerNative.tf_trainer_set_schedule(handle, kind, (float) s.lrMax(), (float) s.lrMin(),
-                s.warmupSteps(), s.totalSteps(), (float) s.beta1(), (float) s.beta2(), (float) s.weightDecay());
-        if (rc != TrainerNative.TF_OK) throw new IllegalArgumentException(TrainerNative.lastError());
+        int rc;
+        try (tf_schedule p = TrainerNative.tf_schedule_default()) {
+            p.kind(kind).lr_max((float) s.lrMax()).lr_min((float) s.lrMin()).warmup_steps(s.warmupSteps())
+                    .total_steps(s.totalSteps()).beta1((float) s.beta1()).beta2((float) s.beta2())
+                    .weight_decay((float) s.weightDecay());
+            rc = TrainerNative.tf_trainer_set_schedule(handle, p);
+        }
+        if (rc != NativeErrors.OK) throw new IllegalArgumentException(NativeErrors.lastError());
     }
 
     /** The native schedule's rate at {@code step}. */
@@ -136,7 +148,7 @@ public final class Trainer implements AutoCloseable {
         checkWindow(window, 1);
         long s = TrainerNative.tf_trainer_step_count(handle);
         int rc = TrainerNative.tf_trainer_step(handle, window, window.length, loss, acc, lr);
-        if (rc != TrainerNative.TF_OK) throw new NativeException("training step failed: " + TrainerNative.lastError());
+        if (rc != NativeErrors.OK) throw new NativeException("training step failed: " + NativeErrors.lastError());
         return new Step(s, loss[0], acc[0], lr[0]);
     }
 
@@ -148,7 +160,7 @@ public final class Trainer implements AutoCloseable {
         }
         checkWindow(windows, windows.length / (contextLength + 1));
         int rc = TrainerNative.tf_trainer_eval(handle, windows, windows.length, loss, acc);
-        if (rc != TrainerNative.TF_OK) throw new NativeException("evaluation failed: " + TrainerNative.lastError());
+        if (rc != NativeErrors.OK) throw new NativeException("evaluation failed: " + NativeErrors.lastError());
         return new Evaluation(loss[0], acc[0], (long) windows.length / (contextLength + 1) * contextLength);
     }
 
@@ -157,9 +169,9 @@ public final class Trainer implements AutoCloseable {
         check();
         if (path == null) throw new IllegalArgumentException("path is null");
         int rc = TrainerNative.tf_trainer_save(handle, path.toAbsolutePath().toString());
-        if (rc != TrainerNative.TF_OK) {
-            String why = TrainerNative.lastError();
-            if (rc == TrainerNative.TF_ERR_ARG) throw new IllegalArgumentException(why);
+        if (rc != NativeErrors.OK) {
+            String why = NativeErrors.lastError();
+            if (rc == NativeErrors.ERR_ARG) throw new IllegalArgumentException(why);
             throw new NativeException("save failed: " + why);
         }
     }
