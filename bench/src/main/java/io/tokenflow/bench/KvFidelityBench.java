@@ -8,6 +8,7 @@ import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
 import io.tokenflow.TokenListener;
+import io.tokenflow.eval.LinePlot;
 import io.tokenflow.kv.KvCompression;
 import io.tokenflow.kv.KvStats;
 import java.io.IOException;
@@ -133,7 +134,7 @@ public final class KvFidelityBench extends BenchCommand {
             Files.writeString(jsonOut, json);
             List<String> x = new ArrayList<>();
             for (double b : BUDGETS) x.add(String.format(Locale.ROOT, "%.0f%%", b * 100));
-            LinePlot.write(Path.of(prefix + ".png"), "Top-1 agreement with the full cache, " + modelPath.getFileName()
+            LinePlot.categorical(Path.of(prefix + ".png"), "Top-1 agreement with the full cache, " + modelPath.getFileName()
                     + " (" + promptTokens + "-token prompts)", "KV budget (fraction of the prompt)", x, Arrays.asList(POLICIES),
                     top1, 0.9, 1.0, 0.02, "%.2f", 1.0);
             System.out.println("\nwrote " + jsonOut + " and " + prefix + ".png");

@@ -3,6 +3,7 @@ package io.tokenflow.bench;
 import io.tokenflow.GenerationOptions;
 import io.tokenflow.Model;
 import io.tokenflow.SessionOptions;
+import io.tokenflow.eval.LinePlot;
 import io.tokenflow.eval.TaskEval;
 import io.tokenflow.kv.KvCompression;
 import io.tokenflow.train.InductionModel;
@@ -106,7 +107,7 @@ public final class KvTaskBench extends BenchCommand {
         for (double b : BUDGETS) x.add(String.format(Locale.ROOT, "%.0f%%", b * 100));
         List<String> series = new ArrayList<>(Arrays.asList(POLICIES));
         series.add("full cache");
-        LinePlot.write(Path.of(prefix + ".png"), "Pass key accuracy vs KV budget, " + modelPath.getFileName(), "KV budget (fraction of the prompt)",
+        LinePlot.categorical(Path.of(prefix + ".png"), "Pass key accuracy vs KV budget, " + modelPath.getFileName(), "KV budget (fraction of the prompt)",
                 x, series, passkey, 0, 1.0, 0.1, "%.1f", Double.NaN);
         System.out.println("\nwrote " + out + " and " + prefix + ".png");
     }

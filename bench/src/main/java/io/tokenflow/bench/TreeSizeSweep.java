@@ -7,6 +7,7 @@ import io.tokenflow.KvCacheType;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
+import io.tokenflow.eval.LinePlot;
 import io.tokenflow.speculative.Speculation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -127,6 +128,6 @@ public final class TreeSizeSweep extends BenchCommand {
         for (int b : BUDGETS) x.add(Integer.toString(b));
         List<String> series = new ArrayList<>();
         for (Speculation p : POLICIES) series.add(p.toString());
-        LinePlot.write(png, title, "drafted nodes per step (tree budget)", x, series, y, 0, 1.5, 0.5, "%.1fx", 1.0);
+        LinePlot.categorical(png, title, "drafted nodes per step (tree budget)", x, series, y, 0, 1.5, 0.5, "%.1fx", 1.0);
     }
 }
