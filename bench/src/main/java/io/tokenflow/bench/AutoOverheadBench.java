@@ -7,10 +7,8 @@ import io.tokenflow.KvCacheType;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
-import io.tokenflow.Tokenflow;
 import io.tokenflow.speculative.Speculation;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
@@ -20,6 +18,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * What {@code auto} costs where speculation cannot pay (a program, not a test): plain greedy decoding and
@@ -34,21 +35,34 @@ import java.util.SplittableRandom;
  * generation here, so its drafting code is still interpreted after a handful of generations (0.3-0.6 ms per step
  * instead of ~0.01 ms once compiled). A long-lived process is the steady state; a one-shot CLI run pays the JIT.
  *
- * <p>Usage: {@code AutoOverheadBench MODEL [TOKENS=256] [PAIRS=40] [OUT.json]}
+ * <p>Usage: {@code AutoOverheadBench MODEL [TOKENS=256] [PAIRS=40] [OUT.json]} ({@code --help} for the rest)
  */
-public final class AutoOverheadBench {
-    private AutoOverheadBench() {}
+@Command(name = "AutoOverheadBench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"What --spec auto costs where speculation cannot pay: plain greedy and auto on one model, as "
+                + "interleaved pairs on fresh sessions, timed by wall clock and thread CPU; prints the median auto/plain "
+                + "ratio with a bootstrap 95%% interval and writes OUT.json."})
+public final class AutoOverheadBench extends BenchCommand {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model.")
+    private Path model;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "TOKENS", defaultValue = "256",
+            description = "Tokens per generation (default: ${DEFAULT-VALUE}).")
+    private int n;
+    @Parameters(index = "2", arity = "0..1", paramLabel = "PAIRS", defaultValue = "40",
+            description = "Interleaved plain/auto pairs (default: ${DEFAULT-VALUE}).")
+    private int pairs;
+    @Parameters(index = "3", arity = "0..1", paramLabel = "OUT.json", defaultValue = "bench/results/auto-overhead.json",
+            description = "Where the JSON goes (default: ${DEFAULT-VALUE}).")
+    private Path out;
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "${sys:warmup:-6}",
+            description = "Untimed generations first (default: -Dwarmup=N, else 6).")
+    private int warm;
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: AutoOverheadBench MODEL [TOKENS=256] [PAIRS=40] [OUT.json]");
-            System.exit(2);
-        }
-        Path model = Path.of(args[0]);
-        int n = args.length > 1 ? Integer.parseInt(args[1]) : 256;
-        int pairs = args.length > 2 ? Integer.parseInt(args[2]) : 40;
-        Path out = Path.of(args.length > 3 ? args[3] : "bench/results/auto-overhead.json");
-        Tokenflow.setNativeLogLevel(Level.OFF);
+    public static void main(String[] args) {
+        System.exit(BenchCommand.execute(new AutoOverheadBench(), args));
+    }
+
+    @Override
+    void run() throws IOException {
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         List<String> prompts = SpeculationBench.promptSets().get("story");
         SessionOptions so = SessionOptions.builder().contextSize(1024).threads(1).kvCacheType(KvCacheType.F32)
@@ -59,7 +73,6 @@ public final class AutoOverheadBench {
         double[] treeSteps = new double[pairs], specMillis = new double[pairs];
         try (Model m = Model.load(model)) {
             // Warm-up: JIT both paths and let auto measure (and cache) the cost curve before anything is timed.
-            int warm = Integer.getInteger("warmup", 6);
             for (int i = 0; i < warm; i++) {
                 timed(m, so, mx, prompts.get(i % prompts.size()), n, i % 2 == 0 ? Speculation.NONE : Speculation.AUTO);
             }

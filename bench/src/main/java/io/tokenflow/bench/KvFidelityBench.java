@@ -8,17 +8,18 @@ import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
 import io.tokenflow.TokenListener;
-import io.tokenflow.Tokenflow;
+import io.tokenflow.eval.LinePlot;
 import io.tokenflow.kv.KvCompression;
 import io.tokenflow.kv.KvStats;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * KV-compression fidelity on a real model (a benchmark program). Prompts are in-distribution texts the model wrote
@@ -29,25 +30,35 @@ import java.util.Locale;
  *
  * <p>Usage: {@code KvFidelityBench MODEL OUT_PREFIX [PROMPT_TOKENS=400] [CONTINUATION=64] [PROMPTS=12]}
  */
-public final class KvFidelityBench {
+@Command(name = "KvFidelityBench", mixinStandardHelpOptions = true,
+        description = {"KV-compression fidelity against the full cache on the model's own texts: top-1 agreement, mean KL "
+                + "and greedy match per policy and budget; writes OUT_PREFIX.json and OUT_PREFIX.png."})
+public final class KvFidelityBench extends BenchCommand {
     static final double[] BUDGETS = {0.12, 0.25, 0.50};
     static final String[] POLICIES = {"streaming", "snapkv", "windowkv"};
     static final String[] OPENINGS = {"Once upon a time", "One day, a little boy named Tom", "Lily and her mom went to",
         "There was a big dog who", "The sun was shining and", "Sam had a red ball."};
 
-    private KvFidelityBench() {}
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model.")
+    private Path modelPath;
+    @Parameters(index = "1", paramLabel = "OUT_PREFIX", description = "Writes OUT_PREFIX.json and OUT_PREFIX.png.")
+    private String prefix;
+    @Parameters(index = "2", arity = "0..1", paramLabel = "PROMPT_TOKENS", defaultValue = "400",
+            description = "Tokens per prompt (default: ${DEFAULT-VALUE}).")
+    private int promptTokens;
+    @Parameters(index = "3", arity = "0..1", paramLabel = "CONTINUATION", defaultValue = "64",
+            description = "Tokens of greedy continuation compared (default: ${DEFAULT-VALUE}).")
+    private int cont;
+    @Parameters(index = "4", arity = "0..1", paramLabel = "PROMPTS", defaultValue = "12",
+            description = "Prompts (default: ${DEFAULT-VALUE}).")
+    private int nPrompts;
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 2) {
-            System.err.println("usage: KvFidelityBench MODEL OUT_PREFIX [PROMPT_TOKENS=400] [CONTINUATION=64] [PROMPTS=12]");
-            System.exit(2);
-        }
-        Path modelPath = Path.of(args[0]);
-        String prefix = args[1];
-        int promptTokens = args.length > 2 ? Integer.parseInt(args[2]) : 400;
-        int cont = args.length > 3 ? Integer.parseInt(args[3]) : 64;
-        int nPrompts = args.length > 4 ? Integer.parseInt(args[4]) : 12;
-        Tokenflow.setNativeLogLevel(Level.OFF);
+    public static void main(String[] args) {
+        System.exit(BenchCommand.execute(new KvFidelityBench(), args));
+    }
+
+    @Override
+    void run() throws IOException {
         int ctx = promptTokens + cont + 16;
         try (Model m = Model.load(modelPath)) {
             List<int[]> prompts = prompts(m, promptTokens, nPrompts, ctx);
@@ -123,7 +134,7 @@ public final class KvFidelityBench {
             Files.writeString(jsonOut, json);
             List<String> x = new ArrayList<>();
             for (double b : BUDGETS) x.add(String.format(Locale.ROOT, "%.0f%%", b * 100));
-            LinePlot.write(Path.of(prefix + ".png"), "Top-1 agreement with the full cache, " + modelPath.getFileName()
+            LinePlot.categorical(Path.of(prefix + ".png"), "Top-1 agreement with the full cache, " + modelPath.getFileName()
                     + " (" + promptTokens + "-token prompts)", "KV budget (fraction of the prompt)", x, Arrays.asList(POLICIES),
                     top1, 0.9, 1.0, 0.02, "%.2f", 1.0);
             System.out.println("\nwrote " + jsonOut + " and " + prefix + ".png");

@@ -3,18 +3,22 @@ package io.tokenflow.bench;
 import io.tokenflow.GenerationOptions;
 import io.tokenflow.Model;
 import io.tokenflow.SessionOptions;
-import io.tokenflow.Tokenflow;
+import io.tokenflow.eval.LinePlot;
 import io.tokenflow.eval.TaskEval;
 import io.tokenflow.kv.KvCompression;
 import io.tokenflow.train.InductionModel;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * KV-compression task accuracy (a benchmark program): held-out pass key and key-value recall samples
@@ -24,23 +28,41 @@ import java.util.Locale;
  *
  * <p>Usage: {@code KvTaskBench OUT_PREFIX [SAMPLES=20] [LENGTHS=512,1024,2048] [MODEL]}
  */
-public final class KvTaskBench {
+@Command(name = "KvTaskBench", mixinStandardHelpOptions = true,
+        description = {"KV-compression task accuracy: held-out pass key and key-value recall with a full cache and with "
+                + "each policy at 12%%, 25%% and 50%% of the prompt; writes OUT_PREFIX.json and OUT_PREFIX.png."})
+public final class KvTaskBench extends BenchCommand {
     static final String[] POLICIES = {"streaming", "snapkv", "windowkv"};
     static final double[] BUDGETS = {0.12, 0.25, 0.50};
     static final String[] TASKS = {"passkey", "kv-recall"};
 
-    private KvTaskBench() {}
+    @Parameters(index = "0", paramLabel = "OUT_PREFIX", description = "Writes OUT_PREFIX.json and OUT_PREFIX.png.")
+    private String prefix;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "SAMPLES", defaultValue = "20",
+            description = "Held-out samples per length (default: ${DEFAULT-VALUE}).")
+    private int samples;
+    @Parameters(index = "2", arity = "0..1", paramLabel = "LENGTHS", defaultValue = "512,1024,2048",
+            description = "Prompt lengths in tokens, comma-separated (default: ${DEFAULT-VALUE}).")
+    private String lengthList;
+    @Parameters(index = "3", arity = "0..1", paramLabel = "MODEL",
+            description = "GGUF model (default: the constructed retrieval model, built and cached on first use).")
+    private Path model;
+    @Spec
+    private CommandSpec spec;
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: KvTaskBench OUT_PREFIX [SAMPLES=20] [LENGTHS=512,1024,2048] [MODEL]");
-            System.exit(2);
+    public static void main(String[] args) {
+        System.exit(BenchCommand.execute(new KvTaskBench(), args));
+    }
+
+    @Override
+    void run() throws IOException {
+        int[] lengths;
+        try {
+            lengths = Arrays.stream(lengthList.split(",")).mapToInt(Integer::parseInt).toArray();
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), "LENGTHS: '" + lengthList + "' is not a comma-separated list of integers");
         }
-        String prefix = args[0];
-        int samples = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-        int[] lengths = Arrays.stream((args.length > 2 ? args[2] : "512,1024,2048").split(",")).mapToInt(Integer::parseInt).toArray();
-        Path modelPath = args.length > 3 ? Path.of(args[3]) : InductionModel.cached();
-        Tokenflow.setNativeLogLevel(Level.OFF);
+        Path modelPath = model != null ? model : InductionModel.cached();
         StringBuilder json = new StringBuilder(String.format(Locale.ROOT, "{\"model\":\"%s\",\"samples_per_length\":%d,\"lengths\":%s,\"results\":[",
                 modelPath.getFileName(), samples, Arrays.toString(lengths)));
         double[][] passkey = new double[POLICIES.length + 1][BUDGETS.length];
@@ -85,7 +107,7 @@ public final class KvTaskBench {
         for (double b : BUDGETS) x.add(String.format(Locale.ROOT, "%.0f%%", b * 100));
         List<String> series = new ArrayList<>(Arrays.asList(POLICIES));
         series.add("full cache");
-        LinePlot.write(Path.of(prefix + ".png"), "Pass key accuracy vs KV budget, " + modelPath.getFileName(), "KV budget (fraction of the prompt)",
+        LinePlot.categorical(Path.of(prefix + ".png"), "Pass key accuracy vs KV budget, " + modelPath.getFileName(), "KV budget (fraction of the prompt)",
                 x, series, passkey, 0, 1.0, 0.1, "%.1f", Double.NaN);
         System.out.println("\nwrote " + out + " and " + prefix + ".png");
     }

@@ -9,17 +9,18 @@ import io.tokenflow.KvCacheType;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
-import io.tokenflow.Tokenflow;
 import io.tokenflow.speculative.Speculation;
 import io.tokenflow.speculative.SpeculationStats;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * Speculative decoding with tokenflow's default, hardware-sized trees against llama.cpp's {@code llama-lookup} at
@@ -30,7 +31,7 @@ import java.util.Map;
  *   <li><b>Measured on this machine</b>: plain greedy and every tokenflow policy with the default budget (trees sized
  *       from this machine's measured cost curve), and {@code llama-lookup} with {@code --spec-draft-n-max} 3 (its
  *       default), 8 and 16, all with 1 thread, F32 KV cache and flash attention off (like for like); the fastest of
- *       {@code -Drounds} (3) interleaved passes of each.
+ *       {@code -Drounds} or {@code --rounds} (3) interleaved passes of each.
  *   <li><b>Projected on a cost model</b> (e.g. a synthetic 1.1B model): its batch-cost curve is measured (n = 1, 2, 4,
  *       ..., 32, best of 3, interpolated), the tokenflow sessions are given that curve ({@code
  *       SessionOptions.batchCostSeconds}), so their trees are sized as they would be on that machine, and every step
@@ -46,29 +47,42 @@ import java.util.Map;
  * file instead prices another run on the same curve (the measurement varies by 10-20% between runs on a shared
  * machine, and the projection with it).
  */
-public final class SizedSpeculationBench {
+@Command(name = "SizedSpeculationBench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"tokenflow's default, hardware-sized speculation trees against llama.cpp's llama-lookup at several "
+                + "draft lengths: measured on this machine, and projected on a cost model's batch-cost curve."})
+public final class SizedSpeculationBench extends BenchCommand {
     static final int[] LOOKUP_DRAFTS = {3, 8, 16};
     static final int CURVE_MAX = 32;
     static final int CURVE_REPS = 7;
-    /** Interleaved measured rounds; the fastest pass of each policy counts ({@code -Drounds=N}). */
-    static final int ROUNDS = Integer.getInteger("rounds", 3);
 
     /** A measured batch-cost curve: seconds for a batch of sizes[i] tokens. */
     record CostFile(String model, int threads, int[] sizes, double[] seconds) {}
 
-    private SizedSpeculationBench() {}
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model measured here.")
+    private Path model;
+    @Parameters(index = "1", paramLabel = "COST_MODEL|COST_CURVE.json",
+            description = "Model whose batch-cost curve is measured (and written beside OUT as cost-curve-NAME.json), "
+                    + "or such a file from an earlier run.")
+    private String costSource;
+    @Parameters(index = "2", paramLabel = "LLAMA_BIN_DIR", description = "llama.cpp bin folder (llama-lookup).")
+    private Path bin;
+    @Parameters(index = "3", arity = "0..1", paramLabel = "N", defaultValue = "64", description = "Tokens per prompt (default: ${DEFAULT-VALUE}).")
+    private int n;
+    @Parameters(index = "4", arity = "0..1", paramLabel = "OUT.json", defaultValue = "bench/results/speculation-sized.json",
+            description = "Where the JSON goes (default: ${DEFAULT-VALUE}).")
+    private Path out;
+    /** Interleaved measured rounds; the fastest pass of each policy counts. */
+    @Option(names = "--rounds", paramLabel = "N", defaultValue = "${sys:rounds:-3}",
+            description = "Interleaved measured rounds, the fastest pass of each counts (default: -Drounds=N, else 3).")
+    private int rounds;
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 3) {
-            System.err.println("usage: SizedSpeculationBench MODEL COST_MODEL LLAMA_BIN_DIR [N=64] [OUT.json]");
-            System.exit(2);
-        }
-        Path model = Path.of(args[0]);
-        Path costModel = Path.of(args[1]);
-        Path bin = Path.of(args[2]);
-        int n = args.length > 3 ? Integer.parseInt(args[3]) : 64;
-        Path out = Path.of(args.length > 4 ? args[4] : "bench/results/speculation-sized.json");
-        Tokenflow.setNativeLogLevel(Level.OFF);
+    public static void main(String[] args) {
+        System.exit(BenchCommand.execute(new SizedSpeculationBench(), args));
+    }
+
+    @Override
+    void run() throws IOException {
+        Path costModel = Path.of(costSource);
 
         int[] sizes = {1, 2, 4, 8, 16, 32};
         double[] measured;
@@ -79,10 +93,10 @@ public final class SizedSpeculationBench {
             if (!java.util.Arrays.equals(f.sizes(), sizes)) throw new IllegalArgumentException(costModel + ": sizes must be " + java.util.Arrays.toString(sizes));
             measured = f.seconds();
             costModel = Path.of(f.model());
-            System.out.printf(Locale.ROOT, "batch-cost curve of %s read from %s%n", f.model(), args[1]);
+            System.out.printf(Locale.ROOT, "batch-cost curve of %s read from %s%n", f.model(), costSource);
         } else {
             System.out.printf(Locale.ROOT, "measuring the batch-cost curve of %s (2 threads, best of %d) ...%n", costModel.getFileName(), CURVE_REPS);
-            measured = SpeculationBench.costCurveBestOf(costModel, CURVE_REPS, 2, 4, 8, 16, 32);
+            measured = BatchCost.bestOf(costModel, CURVE_REPS, 2, 4, 8, 16, 32);
             Path file = out.toAbsolutePath().getParent().resolve("cost-curve-" + costModel.getFileName().toString().replace(".gguf", "") + ".json");
             Files.createDirectories(file.getParent());
             mapper.writeValue(file.toFile(), new CostFile(costModel.getFileName().toString(), 2, sizes, measured));
@@ -118,7 +132,7 @@ public final class SizedSpeculationBench {
                 setsJson.put(name, Map.of("measured", measuredJson, "projected", projectedJson));
                 double bestOurs = 0, bestPeer = 0;
                 String bestOursName = "", bestPeerName = "";
-                // Measured: a warm-up pass per policy (JIT), then ROUNDS interleaved rounds over every policy and peer
+                // Measured: a warm-up pass per policy (JIT), then `rounds` interleaved rounds over every policy and peer
                 // setting, each pass on a fresh session; the fastest pass of each counts (the shared machine's noise
                 // only ever slows a pass down). Acceptance is the same in every round (greedy, cold drafters).
                 for (Speculation policy : policies) {
@@ -129,8 +143,8 @@ public final class SizedSpeculationBench {
                 Map<String, Double> bestTps = new LinkedHashMap<>();
                 Map<Speculation, Totals> totals = new LinkedHashMap<>();
                 Map<Integer, double[]> peerStats = new LinkedHashMap<>();
-                for (int round = 0; round < ROUNDS; round++) {
-                    System.out.printf(Locale.ROOT, "%s: round %d of %d ...%n", name, round + 1, ROUNDS);
+                for (int round = 0; round < rounds; round++) {
+                    System.out.printf(Locale.ROOT, "%s: round %d of %d ...%n", name, round + 1, rounds);
                     for (Speculation policy : policies) {
                         Totals t;
                         try (Session s = m.newSession(here)) {

@@ -7,12 +7,10 @@ import io.tokenflow.KvCacheType;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
-import io.tokenflow.Tokenflow;
 import io.tokenflow.eval.PromptSets;
 import io.tokenflow.speculative.Speculation;
 import io.tokenflow.speculative.SpeculationStats;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * Speculative decoding benchmark (a program, not a test): for three prompt sets (story continuation,
@@ -31,27 +31,42 @@ import java.util.Map;
  * With a llama.cpp bin folder, its own {@code llama-lookup} and {@code llama-lookahead} run the same prompts
  * (same N, greedy, 1 thread) and their "decoded ... tokens in ... seconds" go into the same table.
  *
- * <p>Usage: {@code SpeculationBench MODEL [N] [BUDGET] [OUT.json] [COST_MODEL|-] [LLAMA_BIN_DIR]}
+ * <p>Usage: {@code SpeculationBench MODEL [N=64] [BUDGET=8] [OUT.json] [COST_MODEL|-] [LLAMA_BIN_DIR]}
  */
-public final class SpeculationBench {
+@Command(name = "SpeculationBench", mixinStandardHelpOptions = true,
+        description = {"Speculative decoding on three prompt sets (story, copy, code): tokens/s, speedup over plain and "
+                + "accepted tokens per step for every policy; with COST_MODEL a projected speedup from its measured "
+                + "batch-cost curve; with LLAMA_BIN_DIR llama.cpp's llama-lookup and llama-lookahead alongside."})
+public final class SpeculationBench extends BenchCommand {
     static final String[] PEERS = {"llama-lookup", "llama-lookahead"};
     /** llama-lookup's default draft length (its "n_draft" line). */
     static final int LOOKUP_DRAFT = 3;
     /** Fewest tokens llama-lookahead's default W=15, N=5, G=15 decodes per step: 1 + W(N-1). */
     static final int LOOKAHEAD_BATCH = 61;
 
-    private SpeculationBench() {}
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model.")
+    private Path model;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "N", defaultValue = "64", description = "Tokens per prompt (default: ${DEFAULT-VALUE}).")
+    private int n;
+    @Parameters(index = "2", arity = "0..1", paramLabel = "BUDGET", defaultValue = "8",
+            description = "Draft budget of every policy (default: ${DEFAULT-VALUE}).")
+    private int budget;
+    @Parameters(index = "3", arity = "0..1", paramLabel = "OUT.json", defaultValue = "bench/results/speculation.json",
+            description = "Where the JSON goes (default: ${DEFAULT-VALUE}).")
+    private Path out;
+    @Parameters(index = "4", arity = "0..1", paramLabel = "COST_MODEL|-",
+            description = "Model whose batch-cost curve projects the speedups; - for none (default: none).")
+    private String costModel;
+    @Parameters(index = "5", arity = "0..1", paramLabel = "LLAMA_BIN_DIR",
+            description = "llama.cpp bin folder: runs llama-lookup and llama-lookahead on the same prompts (default: none).")
+    private Path bin;
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: SpeculationBench MODEL [N=64] [BUDGET=8] [OUT.json] [COST_MODEL]");
-            System.exit(2);
-        }
-        Path model = Path.of(args[0]);
-        int n = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-        int budget = args.length > 2 ? Integer.parseInt(args[2]) : 8;
-        Path out = Path.of(args.length > 3 ? args[3] : "bench/results/speculation.json");
-        Tokenflow.setNativeLogLevel(Level.OFF);
+    public static void main(String[] args) {
+        System.exit(BenchCommand.execute(new SpeculationBench(), args));
+    }
+
+    @Override
+    void run() throws IOException {
         Map<String, List<String>> sets = promptSets();
         Speculation[] policies = Speculation.values();
         StringBuilder json = new StringBuilder("{\"model\":\"" + model.getFileName() + "\",\"tokens\":" + n + ",\"budget\":" + budget + ",\"sets\":{");
@@ -86,9 +101,9 @@ public final class SpeculationBench {
                                 "\"%s\":{\"tokens_per_s\":%.2f,\"speedup\":%.4f,\"accepted_per_step\":%.4f}", policy, r[0], r[0] / plainTps, r[1]));
                     }
                 }
-                if (args.length > 5) {
+                if (bin != null) {
                     for (String tool : PEERS) {
-                        double[] stats = peer(Path.of(args[5]), tool, model, set.getValue(), n);
+                        double[] stats = peer(bin, tool, model, set.getValue(), n);
                         peerStats.computeIfAbsent(set.getKey(), k -> new LinkedHashMap<>()).put(tool, stats);
                         double tps = stats[0];
                         System.out.printf(Locale.ROOT, "| %s | %s (llama.cpp) | %.1f | %.2fx | - |%n", set.getKey(), tool, tps,
@@ -101,13 +116,13 @@ public final class SpeculationBench {
             }
         }
         json.append('}');
-        if (args.length > 4 && !args[4].equals("-")) {
-            double[] cost = costCurve(Path.of(args[4]), budget + 1, LOOKUP_DRAFT + 1, LOOKAHEAD_BATCH);
+        if (costModel != null && !costModel.equals("-")) {
+            double[] cost = BatchCost.bestOf(Path.of(costModel), 3, budget + 1, LOOKUP_DRAFT + 1, LOOKAHEAD_BATCH);
             System.out.printf(Locale.ROOT, "%nPROJECTED on %s: measured batch cost %.1f ms (1 token) vs %.1f ms (%d tokens)%n",
-                    Path.of(args[4]).getFileName(), cost[0] * 1e3, cost[1] * 1e3, budget + 1);
+                    Path.of(costModel).getFileName(), cost[0] * 1e3, cost[1] * 1e3, budget + 1);
             System.out.printf(Locale.ROOT, "| prompt set | policy | projected speedup |%n|---|---|---:|%n");
             json.append(String.format(Locale.ROOT, ",\"projection\":{\"cost_model\":\"%s\",\"cost_1_s\":%.5f,\"cost_b_s\":%.5f,\"speedups\":{",
-                    Path.of(args[4]).getFileName(), cost[0], cost[1]));
+                    Path.of(costModel).getFileName(), cost[0], cost[1]));
             boolean first = true;
             for (Map.Entry<String, double[]> e : acceptedBySet.entrySet()) {
                 for (int p = 1; p < policies.length; p++) {
@@ -230,35 +245,6 @@ public final class SpeculationBench {
     private static double counter(String text, String name) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\b" + name + "\\s*=\\s*(\\d+)").matcher(text);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
-    }
-
-    /** Seconds to decode 1, then each of {@code sizes} tokens in one batch after a 64-token prefix (best of 3). */
-    static double[] costCurve(Path model, int... more) { return costCurveBestOf(model, 3, more); }
-
-    /** As {@link #costCurve(Path, int...)}, best of {@code reps}. */
-    static double[] costCurveBestOf(Path model, int reps, int... more) {
-        try (Model m = Model.load(model);
-             Session s = m.newSession(SessionOptions.builder().contextSize(256).threads(2).build())) {
-            int[] prefix = new int[64];
-            for (int i = 0; i < prefix.length; i++) prefix[i] = 1 + i;
-            int[] sizes = new int[more.length + 1];
-            sizes[0] = 1;
-            System.arraycopy(more, 0, sizes, 1, more.length);
-            double[] best = new double[sizes.length];
-            java.util.Arrays.fill(best, Double.MAX_VALUE);
-            for (int rep = 0; rep < reps; rep++) {
-                for (int k = 0; k < sizes.length; k++) {
-                    s.reset();
-                    s.scoring().decode(prefix);
-                    int[] batch = new int[sizes[k]];
-                    for (int i = 0; i < batch.length; i++) batch[i] = 100 + i;
-                    long t0 = System.nanoTime();
-                    s.scoring().decode(batch);
-                    best[k] = Math.min(best[k], (System.nanoTime() - t0) / 1e9);
-                }
-            }
-            return best;
-        }
     }
 
     /** The three prompt sets (story, copy, code), 20 prompts each ({@link PromptSets}). */

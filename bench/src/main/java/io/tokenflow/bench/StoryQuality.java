@@ -8,16 +8,16 @@ import io.tokenflow.GenerationResult;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
-import io.tokenflow.Tokenflow;
 import io.tokenflow.eval.TaskEval;
 import io.tokenflow.train.StoryGrammar;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * How readable a model's stories are, as a number (a program, not a test): N stories sampled from "Once upon a time"
@@ -27,19 +27,26 @@ import java.util.Locale;
  *
  * <p>Usage: {@code StoryQuality MODEL [N=100] [TEMP=0.8] [OUT.json]}
  */
-public final class StoryQuality {
-    private StoryQuality() {}
+@Command(name = "StoryQuality", mixinStandardHelpOptions = true,
+        description = {"How readable a model's stories are: N stories sampled from \"Once upon a time\", each sentence "
+                + "judged by the story grammar; prints the share of valid sentences (Wilson 95%% interval) and samples."})
+public final class StoryQuality extends BenchCommand {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model.")
+    private Path model;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "N", defaultValue = "100", description = "Stories (default: ${DEFAULT-VALUE}).")
+    private int n;
+    @Parameters(index = "2", arity = "0..1", paramLabel = "TEMP", defaultValue = "0.8",
+            description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+    private float temp;
+    @Parameters(index = "3", arity = "0..1", paramLabel = "OUT.json", description = "Where the JSON goes (default: none written).")
+    private Path out;
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 1) {
-            System.err.println("usage: StoryQuality MODEL [N=100] [TEMP=0.8] [OUT.json]");
-            System.exit(2);
-        }
-        Path model = Path.of(args[0]);
-        int n = args.length > 1 ? Integer.parseInt(args[1]) : 100;
-        float temp = args.length > 2 ? Float.parseFloat(args[2]) : 0.8f;
-        Path out = args.length > 3 ? Path.of(args[3]) : null;
-        Tokenflow.setNativeLogLevel(Level.OFF);
+    public static void main(String[] args) {
+        System.exit(BenchCommand.execute(new StoryQuality(), args));
+    }
+
+    @Override
+    void run() throws IOException {
         StoryGrammar grammar = StoryGrammar.fromTraining(1, 20_000);
         int sentences = 0, valid = 0, clean = 0;
         List<String> samples = new ArrayList<>();

@@ -7,15 +7,16 @@ import io.tokenflow.KvCacheType;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
 import io.tokenflow.SessionOptions;
-import io.tokenflow.Tokenflow;
+import io.tokenflow.eval.LinePlot;
 import io.tokenflow.speculative.Speculation;
 import java.io.IOException;
-import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * Speedup versus tree size (a benchmark program): for each policy and draft budget, the acceptance measured on a
@@ -25,22 +26,29 @@ import java.util.Locale;
  *
  * <p>Usage: {@code TreeSizeSweep MODEL COST_MODEL OUT_PREFIX [N=48]}
  */
-public final class TreeSizeSweep {
+@Command(name = "TreeSizeSweep", mixinStandardHelpOptions = true,
+        description = {"Speedup versus tree size: for each policy and draft budget, acceptance and speed measured on MODEL "
+                + "(story + code prompts) and the speedup projected on COST_MODEL from its measured batch-cost curve; "
+                + "writes OUT_PREFIX.json and OUT_PREFIX.png."})
+public final class TreeSizeSweep extends BenchCommand {
     static final int[] BUDGETS = {1, 2, 4, 8, 16, 32, 64};
     static final Speculation[] POLICIES = {Speculation.NGRAM, Speculation.LOOKAHEAD, Speculation.RECYCLING, Speculation.AUTO};
 
-    private TreeSizeSweep() {}
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model measured here.")
+    private Path model;
+    @Parameters(index = "1", paramLabel = "COST_MODEL", description = "Model whose batch-cost curve projects the speedups.")
+    private Path costModel;
+    @Parameters(index = "2", paramLabel = "OUT_PREFIX", description = "Writes OUT_PREFIX.json and OUT_PREFIX.png.")
+    private String prefix;
+    @Parameters(index = "3", arity = "0..1", paramLabel = "N", defaultValue = "48", description = "Tokens per prompt (default: ${DEFAULT-VALUE}).")
+    private int n;
 
-    public static void main(String[] args) throws IOException {
-        if (args.length < 3) {
-            System.err.println("usage: TreeSizeSweep MODEL COST_MODEL OUT_PREFIX [N=48]");
-            System.exit(2);
-        }
-        Path model = Path.of(args[0]);
-        Path costModel = Path.of(args[1]);
-        String prefix = args[2];
-        int n = args.length > 3 ? Integer.parseInt(args[3]) : 48;
-        Tokenflow.setNativeLogLevel(Level.OFF);
+    public static void main(String[] args) {
+        System.exit(BenchCommand.execute(new TreeSizeSweep(), args));
+    }
+
+    @Override
+    void run() throws IOException {
         List<String> prompts = new ArrayList<>(SpeculationBench.promptSets().get("story"));
         prompts.addAll(SpeculationBench.promptSets().get("code"));
         double[] cost = batchCosts(costModel);
@@ -109,27 +117,9 @@ public final class TreeSizeSweep {
 
     /** cost[0] = 1 token; cost[i + 1] = BUDGETS[i] + 1 tokens, in one batch after a 64-token prefix (best of 3). */
     static double[] batchCosts(Path model) {
-        double[] cost = new double[BUDGETS.length + 1];
-        try (Model m = Model.load(model);
-             Session s = m.newSession(SessionOptions.builder().contextSize(256).threads(2).build())) {
-            int[] prefix = new int[64];
-            for (int i = 0; i < prefix.length; i++) prefix[i] = 1 + i;
-            for (int k = 0; k < cost.length; k++) {
-                int size = k == 0 ? 1 : BUDGETS[k - 1] + 1;
-                double best = Double.MAX_VALUE;
-                for (int rep = 0; rep < 3; rep++) {
-                    s.reset();
-                    s.scoring().decode(prefix);
-                    int[] batch = new int[size];
-                    for (int i = 0; i < size; i++) batch[i] = 100 + i;
-                    long t0 = System.nanoTime();
-                    s.scoring().decode(batch);
-                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
-                }
-                cost[k] = best;
-            }
-        }
-        return cost;
+        int[] sizes = new int[BUDGETS.length];
+        for (int i = 0; i < sizes.length; i++) sizes[i] = BUDGETS[i] + 1;
+        return BatchCost.bestOf(model, 3, sizes);
     }
 
     /** Projected speedup vs budget, one line per policy, a grey line at 1x. */
@@ -138,6 +128,6 @@ public final class TreeSizeSweep {
         for (int b : BUDGETS) x.add(Integer.toString(b));
         List<String> series = new ArrayList<>();
         for (Speculation p : POLICIES) series.add(p.toString());
-        LinePlot.write(png, title, "drafted nodes per step (tree budget)", x, series, y, 0, 1.5, 0.5, "%.1fx", 1.0);
+        LinePlot.categorical(png, title, "drafted nodes per step (tree budget)", x, series, y, 0, 1.5, 0.5, "%.1fx", 1.0);
     }
 }

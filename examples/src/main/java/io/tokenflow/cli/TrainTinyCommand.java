@@ -1,5 +1,6 @@
 package io.tokenflow.cli;
 
+import io.tokenflow.eval.LinePlot;
 import io.tokenflow.train.LrSchedule;
 import io.tokenflow.train.TinyModelTrainer;
 import io.tokenflow.train.TrainRecipe;
@@ -106,7 +107,7 @@ final class TrainTinyCommand implements Callable<Integer> {
                 p.retrieval().forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s %.0f%%", k, 100 * v)));
                 message(b.toString());
                 try {
-                    LossPlot.write(out, out.resolve("loss.png"), r.name() + ": " + r.layers() + "x" + r.width() + ", ctx " + r.context());
+                    LinePlot.training(out, out.resolve("loss.png"), r.name() + ": " + r.layers() + "x" + r.width() + ", ctx " + r.context());
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -115,7 +116,7 @@ final class TrainTinyCommand implements Callable<Integer> {
         listener.message(String.format(Locale.ROOT, "recipe %s, %d threads, budget %.1f min -> %s", r.toProperties(), nThreads, minutes, out));
         TinyModelTrainer.Result res = new TinyModelTrainer(r, out, nThreads, listener).run(!fresh, minutes * 60);
         status.clear();
-        LossPlot.write(out, out.resolve("loss.png"), r.name() + ": " + r.layers() + "x" + r.width() + ", ctx " + r.context());
+        LinePlot.training(out, out.resolve("loss.png"), r.name() + ": " + r.layers() + "x" + r.width() + ", ctx " + r.context());
         if (res.finished()) {
             io.out().println(res.model());
         } else {

@@ -1,4 +1,4 @@
-package io.tokenflow.cli;
+package io.tokenflow.eval;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -13,35 +13,95 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.DoubleToIntFunction;
+import java.util.function.IntUnaryOperator;
 import javax.imageio.ImageIO;
 
 /**
- * The loss curve of a training directory as a PNG (headless java.awt): top, training loss per step (light) and its
- * moving average, held-out loss at each evaluation (dots); bottom, held-out token accuracy and every retrieval
- * probe's exact-match rate (from {@code loss.csv} and {@code eval.csv}).
+ * PNG line charts drawn with headless Java2D, for the benchmark programs and the CLI's {@code train-tiny}:
+ *
+ * <ul>
+ *   <li>{@link #categorical}: evenly spaced categorical x positions, one line per series with a legend, y from a given
+ *       minimum with tick labels, an optional grey reference line (900 x 560);
+ *   <li>{@link #training}: a training directory's curves from {@code loss.csv} and {@code eval.csv}: top, training loss
+ *       per step (light) and its moving average, held-out loss at each evaluation (dots); bottom, held-out token
+ *       accuracy and every retrieval probe's exact-match rate (1000 x 760).
+ * </ul>
  */
-final class LossPlot {
+public final class LinePlot {
     private static final Color[] COLORS = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
-            new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194)};
+        new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194)};
 
-    private LossPlot() {}
+    private LinePlot() {}
 
-    static void write(Path dir, Path png, String title) throws IOException {
-        System.setProperty("java.awt.headless", "true");
+    /**
+     * A chart over categorical x positions.
+     *
+     * @param xLabels the x positions' labels, evenly spaced
+     * @param series one name per line (the legend)
+     * @param y y[series][x]; NaN points are skipped
+     * @param yMin lowest y shown (the axis starts there), yMax highest at least (grows to fit the data)
+     * @param yStep distance between y ticks
+     * @param yFormat format of the y tick labels, e.g. {@code "%.1f"}
+     * @param reference y of a grey horizontal line, or NaN for none
+     */
+    public static void categorical(Path png, String title, String xTitle, List<String> xLabels, List<String> series, double[][] y,
+            double yMin, double yMax, double yStep, String yFormat, double reference) throws IOException {
+        int w = 900, h = 560, left = 80, right = 170, top = 60, bottom = 70;
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas(img, title, left, 30, 13);
+        double top1 = yMax;
+        for (double[] row : y) for (double v : row) if (!Double.isNaN(v)) top1 = Math.max(top1, v * 1.05);
+        final double ymax = top1;
+        int pw = w - left - right, ph = h - top - bottom;
+        int n = xLabels.size();
+        IntUnaryOperator xAt = i -> left + (n == 1 ? pw / 2 : pw * i / (n - 1));
+        DoubleToIntFunction yAt = v -> top + ph - (int) Math.round(ph * (v - yMin) / (ymax - yMin));
+        g.drawLine(left, top + ph, left + pw, top + ph);
+        g.drawLine(left, top, left, top + ph);
+        for (int i = 0; i < n; i++) {
+            int x = xAt.applyAsInt(i);
+            g.drawLine(x, top + ph, x, top + ph + 5);
+            g.drawString(xLabels.get(i), x - 4 * xLabels.get(i).length(), top + ph + 20);
+        }
+        g.drawString(xTitle, left + pw / 2 - 4 * xTitle.length(), h - 20);
+        for (double t = yMin; t <= ymax + 1e-9; t += yStep) {
+            int yy = yAt.applyAsInt(t);
+            g.drawLine(left - 5, yy, left, yy);
+            g.drawString(String.format(Locale.ROOT, yFormat, t), left - 55, yy + 5);
+        }
+        if (!Double.isNaN(reference)) {
+            g.setColor(Color.GRAY);
+            g.drawLine(left, yAt.applyAsInt(reference), left + pw, yAt.applyAsInt(reference));
+        }
+        g.setStroke(new BasicStroke(2.5f));
+        for (int s = 0; s < y.length; s++) {
+            g.setColor(COLORS[s % COLORS.length]);
+            for (int i = 0; i < n; i++) {
+                if (Double.isNaN(y[s][i])) continue;
+                int x0 = xAt.applyAsInt(i), y0 = yAt.applyAsInt(y[s][i]);
+                g.fillOval(x0 - 3, y0 - 3, 7, 7);
+                if (i + 1 < n && !Double.isNaN(y[s][i + 1])) g.drawLine(x0, y0, xAt.applyAsInt(i + 1), yAt.applyAsInt(y[s][i + 1]));
+            }
+            g.fillRect(left + pw + 20, top + 20 + 25 * s, 14, 14);
+            g.drawString(series.get(s), left + pw + 40, top + 32 + 25 * s);
+        }
+        save(g, img, png);
+    }
+
+    /**
+     * The curves of a training directory (its {@code loss.csv}: step, loss, ...; its {@code eval.csv}: step, seconds,
+     * held-out loss, held-out accuracy, then one exact-match rate per retrieval probe, named in the header). Missing
+     * files draw empty panels.
+     */
+    public static void training(Path dir, Path png, String title) throws IOException {
         List<double[]> loss = read(dir.resolve("loss.csv"));
         List<double[]> eval = read(dir.resolve("eval.csv"));
         List<String> evalCols = header(dir.resolve("eval.csv"));
         int w = 1000, h = 760, left = 70, right = 190, top = 50, gap = 60;
         int ph = (h - top - gap - 50) / 2, pw = w - left - right;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-        g.drawString(title, left, 28);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        Graphics2D g = canvas(img, title, left, 28, 12);
         double xmax = 1;
         for (double[] r : loss) xmax = Math.max(xmax, r[0] + 1);
         for (double[] r : eval) xmax = Math.max(xmax, r[0]);
@@ -75,7 +135,27 @@ final class LossPlot {
         }
         g.setColor(Color.BLACK);
         g.drawString("optimizer step", left + pw / 2 - 40, h - 12);
+        save(g, img, png);
+    }
+
+    /** White, antialiased, the title in bold at (x, y), then black text of {@code fontSize} for the rest. */
+    private static Graphics2D canvas(BufferedImage img, String title, int x, int y, int fontSize) {
+        System.setProperty("java.awt.headless", "true");
+        Graphics2D g = img.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setColor(Color.BLACK);
+        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+        g.drawString(title, x, y);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, fontSize));
+        return g;
+    }
+
+    private static void save(Graphics2D g, BufferedImage img, Path png) throws IOException {
         g.dispose();
+        Path parent = png.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
         ImageIO.write(img, "png", png.toFile());
     }
 
@@ -119,6 +199,7 @@ final class LossPlot {
         g.drawString(text, x + 18, y);
     }
 
+    /** Column 1 of rows averaged over windows of k consecutive rows, at the window's last step. */
     private static List<double[]> movingAverage(List<double[]> rows, int k) {
         List<double[]> out = new ArrayList<>();
         double sum = 0;

@@ -1,0 +1,37 @@
+package io.tokenflow.bench;
+
+import io.tokenflow.Tokenflow;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+
+/**
+ * What the benchmark programs share: each is a picocli {@code @Command} whose {@code main} is
+ * {@code System.exit(BenchCommand.execute(new X(), args))}, with usage on {@code --help} and a bad argument reported as
+ * one line (exit status 2, as the hand-written parsing had) instead of a stack trace or the whole usage text. The
+ * programs that run models extend this class: llama.cpp's log is switched off before {@link #run()}.
+ */
+abstract class BenchCommand implements Callable<Integer> {
+    /** The measurement, with the arguments parsed into the subclass's fields. */
+    abstract void run() throws IOException;
+
+    @Override
+    public final Integer call() throws IOException {
+        Tokenflow.setNativeLogLevel(Level.OFF);
+        run();
+        return 0;
+    }
+
+    /** Parses {@code args} into {@code command}, runs it and returns the exit status (0 when it completed). */
+    static int execute(Callable<Integer> command, String[] args) {
+        CommandLine cl = new CommandLine(command);
+        cl.setParameterExceptionHandler((e, a) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println(c.getCommandName() + ": " + e.getMessage() + " (--help for usage)");
+            c.getErr().flush();
+            return c.getCommandSpec().exitCodeOnInvalidInput();
+        });
+        return cl.execute(args);
+    }
+}
