@@ -1,5 +1,6 @@
 package io.tokenflow;
 
+import io.tokenflow.internal.BatchTiming;
 import io.tokenflow.internal.NativeSession;
 
 /**
@@ -64,6 +65,22 @@ public final class Scoring {
      */
     public int[] cachedPositions() {
         return session.locked(() -> session.nativeSession().cellPositions());
+    }
+
+    /**
+     * What decoding costs here: for each of {@code sizes}, seconds to decode a chain of that many tokens in one batch
+     * after the cached tokens (the cache is left as it was), the fastest of {@code reps} rounds. The same
+     * measurement sizes speculative trees ({@code SessionOptions.batchCostSeconds} takes such a curve); a size with
+     * no room left in the context gets 0.
+     */
+    public double[] batchCostSeconds(int reps, int... sizes) {
+        if (reps < 1) throw new IllegalArgumentException("reps must be >= 1, got " + reps);
+        if (sizes == null || sizes.length == 0) throw new IllegalArgumentException("no sizes");
+        for (int n : sizes) {
+            if (n < 1 || n > 256) throw new IllegalArgumentException("a batch size must be in [1, 256], got " + n);
+        }
+        return session.locked(() -> BatchTiming.chainSeconds(session.nativeSession(),
+                session.model().info().vocabularySize(), sizes.clone(), reps));
     }
 
     private void checkTokens(int[] tokens) {

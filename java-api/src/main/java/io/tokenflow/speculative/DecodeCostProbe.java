@@ -3,6 +3,7 @@ package io.tokenflow.speculative;
 import io.tokenflow.SessionOptions;
 import io.tokenflow.Tokenflow;
 import io.tokenflow.internal.AtomicFiles;
+import io.tokenflow.internal.BatchTiming;
 import io.tokenflow.internal.NativeSession;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -109,34 +110,14 @@ final class DecodeCostProbe {
     }
 
     private static double[] measureAfter(NativeSession s, int vocab) {
-        int pos0 = s.tokens().size();
-        int maxN = Math.min(MAX_N, s.contextSize() - pos0 - 1);
+        int maxN = Math.min(MAX_N, s.contextSize() - s.tokens().size() - 1);
+        int count = 0;
+        for (int n = 1; n <= maxN; n *= 2) count++;
+        int[] sizes = new int[count];
+        for (int k = 0, n = 1; k < count; k++, n *= 2) sizes[k] = n;
+        double[] seconds = BatchTiming.chainSeconds(s, vocab, sizes, 2);
         double[] measured = new double[MAX_N + 1];
-        for (int n = 1; n <= maxN; n *= 2) {
-            int[] tokens = new int[n];
-            int[] parents = new int[n];
-            for (int i = 0; i < n; i++) {
-                tokens[i] = (i * 7919 + 13) % vocab;
-                parents[i] = i - 1; // a chain: n positions, one sequence
-            }
-            double best = Double.MAX_VALUE;
-            for (int rep = 0; rep < 2; rep++) {
-                long t0 = System.nanoTime();
-                boolean done;
-                try {
-                    done = s.decodeTree(tokens, parents, n);
-                } catch (RuntimeException e) {
-                    done = false;
-                }
-                long t1 = System.nanoTime();
-                if (!done) break;
-                s.commitPath(new int[] {0}, new int[] {tokens[0]});
-                s.truncate(pos0);
-                best = Math.min(best, (t1 - t0) / 1e9);
-            }
-            if (best == Double.MAX_VALUE) break;
-            measured[n] = best;
-        }
+        for (int k = 0; k < count; k++) measured[sizes[k]] = seconds[k];
         // Interpolate between measured powers of two; beyond the last one, extrapolate linearly per token.
         double[] curve = new double[MAX_N];
         int lo = 1;
