@@ -7,6 +7,9 @@
 #include "llama.h"
 
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <mutex>
 #include <string>
 
@@ -22,9 +25,31 @@ struct log_sink {
     int32_t min_level = 3;
     std::string line;
     int32_t line_level = 2;
-    std::string last_error_line; // kept even when nothing is forwarded: failures quote it
 };
 log_sink g_log;
+
+// The first error line logged on this thread since clear_llama_error(): llama.cpp logs load and context failures
+// on the calling thread, reason first ("error loading model: ..."), then a generic line.
+thread_local std::string t_first_error;
+thread_local int t_recoverable = 0;
+
+// ggml's abort hook (ggml_abort calls it, then abort()). Inside a recoverable_scope it throws, so llama.cpp's own
+// try/catch around model load and context creation turns the assertion into a failed call; elsewhere it prints
+// one line that says what happened instead of ggml's gdb backtrace, and the process ends.
+void on_ggml_abort(const char * message) {
+    const char * what = message != nullptr ? message : "(no message)";
+    if (t_recoverable > 0) throw tfi::ggml_abort_error(std::string("llama.cpp refused it: ") + what);
+    std::fprintf(stderr, "tokenflow: fatal: llama.cpp/ggml stopped the process: %s -- a malformed model file that "
+                         "tokenflow's checks let through, or a tokenflow bug; please report it\n", what);
+    std::fflush(stderr);
+}
+
+void on_terminate() {
+    std::fprintf(stderr, "tokenflow: fatal: an uncaught C++ exception in native code ended the process "
+                         "(a tokenflow bug; please report it)\n");
+    std::fflush(stderr);
+    std::abort();
+}
 
 void log_forward(ggml_log_level level, const char * text, void * /*user*/) {
     std::lock_guard<std::mutex> lock(g_log.mu);
@@ -38,7 +63,7 @@ void log_forward(ggml_log_level level, const char * text, void * /*user*/) {
         std::string one = g_log.line.substr(0, nl);
         g_log.line.erase(0, nl + 1);
         if (one.empty()) continue;
-        if (g_log.line_level == GGML_LOG_LEVEL_ERROR) g_log.last_error_line = one;
+        if (g_log.line_level == GGML_LOG_LEVEL_ERROR && t_first_error.empty()) t_first_error = one;
         if (g_log.fn != nullptr && g_log.line_level >= g_log.min_level) {
             g_log.fn(g_log.line_level, one.c_str(), g_log.user);
         }
@@ -51,15 +76,12 @@ std::once_flag g_init_once;
 
 namespace tfi {
 
-std::string last_llama_error() {
-    std::lock_guard<std::mutex> lock(g_log.mu);
-    return g_log.last_error_line;
-}
+std::string last_llama_error() { return t_first_error; }
 
-void clear_llama_error() {
-    std::lock_guard<std::mutex> lock(g_log.mu);
-    g_log.last_error_line.clear();
-}
+void clear_llama_error() { t_first_error.clear(); }
+
+recoverable_scope::recoverable_scope() { ++t_recoverable; }
+recoverable_scope::~recoverable_scope() { --t_recoverable; }
 
 } // namespace tfi
 
@@ -70,6 +92,9 @@ const char * tf_last_error(void) { return tfi::g_last_error.c_str(); }
 void tf_init(void) {
     std::call_once(g_init_once, [] {
         llama_log_set(log_forward, nullptr);
+        ggml_set_abort_callback(on_ggml_abort);
+        // ggml registers a terminate handler that runs gdb for a backtrace; one line says more to a Java user.
+        std::set_terminate(on_terminate);
         llama_backend_init();
     });
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -38,11 +39,26 @@ inline int32_t copy_out(const std::string & s, char * buf, int32_t buf_len) {
     return static_cast<int32_t>(s.size());
 }
 
-// The last error line llama.cpp logged (kept even when no log callback is set), for failures that
-// llama.cpp explains only in its log; clear it before the call that may fail. Defined in backend.cpp;
-// hidden so that the library exports only the tf_* API.
+// The first error line llama.cpp logged on this thread since clear_llama_error() (kept even when no log callback
+// is set): the reason of a failure that llama.cpp explains only in its log ("error loading model: ..."), not the
+// generic line it logs after it. Defined in backend.cpp; hidden so that the library exports only the tf_* API.
 __attribute__((visibility("hidden"))) std::string last_llama_error();
 __attribute__((visibility("hidden"))) void clear_llama_error();
+
+// While one of these lives on a thread, a GGML_ASSERT/GGML_ABORT reached on that thread throws ggml_abort_error
+// instead of ending the process: llama.cpp's model load and context creation catch std::exception and report a
+// failure. Only for those single-threaded set-up calls (a throw out of a running graph computation would not be
+// safe); anywhere else an abort prints one clear line and the process ends. Defined in backend.cpp.
+struct __attribute__((visibility("hidden"))) recoverable_scope {
+    recoverable_scope();
+    ~recoverable_scope();
+    recoverable_scope(const recoverable_scope &) = delete;
+    recoverable_scope & operator=(const recoverable_scope &) = delete;
+};
+
+struct ggml_abort_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 // llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
 constexpr uint32_t kMaxSeq = 256;

@@ -45,7 +45,13 @@ tf_model * tf_model_load(const char * path, const tf_model_params * params) {
     p.progress_callback_user_data = mp.progress_user;
     auto m = std::make_unique<tf_model>();
     tfi::clear_llama_error();
-    m->model = llama_model_load_from_file(path, p);
+    try {
+        tfi::recoverable_scope recoverable;
+        m->model = llama_model_load_from_file(path, p);
+    } catch (const std::exception & e) {  // an assertion outside llama.cpp's own try/catch
+        m->model = nullptr;
+        return fail_null<tf_model>(e.what());
+    }
     if (m->model == nullptr) {
         const std::string why = tfi::last_llama_error();
         return fail_null<tf_model>(why.empty() ? std::string("no reason given") : why);

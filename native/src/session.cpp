@@ -79,7 +79,13 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
         p.cb_eval = tfi::kv_tap_eval;
         p.cb_eval_user_data = s->tap.get();
     }
-    s->ctx = llama_init_from_model(model->model, p);
+    tfi::clear_llama_error();
+    try {
+        tfi::recoverable_scope recoverable;
+        s->ctx = llama_init_from_model(model->model, p);
+    } catch (const std::exception & e) {
+        return fail_null<tf_session>(std::string("llama.cpp could not create the context: ") + e.what());
+    }
     if (s->ctx == nullptr) {
         const std::string why = tfi::last_llama_error();
         return fail_null<tf_session>("llama.cpp could not create the context" + (why.empty() ? std::string() : ": " + why));

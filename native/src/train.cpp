@@ -190,8 +190,16 @@ tf_trainer * tf_trainer_new(const char * model_path, const tf_trainer_params * p
         llama_model_params mp = llama_model_default_params();
         mp.n_gpu_layers = n_gpu_layers;
         mp.load_mode = LLAMA_LOAD_MODE_NONE; // training writes the weights: they must not be a read-only mapping
-        t->model = llama_model_load_from_file(model_path, mp);
-        if (t->model == nullptr) { train_fail(TF_ERR_NATIVE, std::string("cannot load ") + model_path); return nullptr; }
+        tfi::clear_llama_error();
+        {
+            tfi::recoverable_scope recoverable;
+            t->model = llama_model_load_from_file(model_path, mp);
+        }
+        if (t->model == nullptr) {
+            const std::string why = tfi::last_llama_error();
+            train_fail(TF_ERR_NATIVE, std::string("cannot load ") + model_path + (why.empty() ? "" : ": " + why));
+            return nullptr;
+        }
         t->n_vocab = llama_vocab_n_tokens(llama_model_get_vocab(t->model));
         if (t->n_vocab <= 0) { train_fail(TF_ERR_NATIVE, "model has no vocabulary"); return nullptr; }
 
@@ -206,7 +214,10 @@ tf_trainer * tf_trainer_new(const char * model_path, const tf_trainer_params * p
         cp.type_k = GGML_TYPE_F32;                            // OUT_PROD has no F16 backward
         cp.type_v = GGML_TYPE_F32;
         cp.no_perf = true;
-        t->ctx = llama_init_from_model(t->model, cp);
+        {
+            tfi::recoverable_scope recoverable;
+            t->ctx = llama_init_from_model(t->model, cp);
+        }
         if (t->ctx == nullptr) { train_fail(TF_ERR_NATIVE, "cannot create a training context"); return nullptr; }
         t->n_ctx = llama_n_ctx(t->ctx);
         if (t->n_ctx != n_ctx) {

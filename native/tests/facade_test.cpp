@@ -3,6 +3,7 @@
 #include "tokenflow.h"
 #include "test_util.h"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +12,28 @@
 
 static int g_failures = 0;
 #define CHECK(cond) do { if (!(cond)) { std::fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, tf_last_error()); ++g_failures; } } while (0)
+
+// A copy of the GGUF at `path` whose uint32 metadata value `key` is `value` (written next to /tmp); "" on failure.
+static std::string with_u32(const char * path, const std::string & key, uint32_t value) {
+    std::FILE * f = std::fopen(path, "rb");
+    if (!f) return "";
+    std::vector<char> bytes;
+    char chunk[65536];
+    size_t n;
+    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
+    std::fclose(f);
+    const std::string needle = key;
+    auto it = std::search(bytes.begin(), bytes.end(), needle.begin(), needle.end());
+    if (it == bytes.end()) return "";
+    const size_t at = static_cast<size_t>(it - bytes.begin()) + needle.size() + 4;  // after the key: u32 type, value
+    std::memcpy(bytes.data() + at, &value, sizeof value);
+    const std::string out = "/tmp/tf_facade_test_" + key + "_" + std::to_string(value) + ".gguf";
+    std::FILE * o = std::fopen(out.c_str(), "wb");
+    if (!o) return "";
+    std::fwrite(bytes.data(), 1, bytes.size(), o);
+    std::fclose(o);
+    return out;
+}
 
 int main(int argc, char ** argv) {
     if (argc < 2) { std::fprintf(stderr, "usage: facade_test MODEL\n"); return 2; }
@@ -23,6 +46,17 @@ int main(int argc, char ** argv) {
     CHECK(tft::load_model("/nonexistent/model.gguf") == nullptr);
     CHECK(tf_model_load("/nonexistent/model.gguf", nullptr) == nullptr);  // NULL params: the defaults
     CHECK(std::strlen(tf_last_error()) > 0);
+
+    // llama.cpp asserts on these (GGML_ASSERT in its loader): the load fails with llama.cpp's reason instead of
+    // ending the process (a throwing abort hook inside the load).
+    for (uint32_t layers : {0u, 4096u}) {
+        const std::string bad = with_u32(argv[1], "llama.block_count", layers);
+        CHECK(!bad.empty());
+        CHECK(tft::load_model(bad.c_str()) == nullptr);
+        std::printf("block_count %u refused: %s\n", layers, tf_last_error());
+        CHECK(std::strstr(tf_last_error(), "n_layer") != nullptr || std::strstr(tf_last_error(), "refused") != nullptr);
+        std::remove(bad.c_str());
+    }
 
     tf_model * m = tft::load_model(argv[1]);
     CHECK(m != nullptr);

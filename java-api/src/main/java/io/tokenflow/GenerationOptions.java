@@ -36,8 +36,12 @@ public record GenerationOptions(int maxTokens, List<String> stopStrings, float t
 
     public GenerationOptions {
         if (maxTokens <= 0) throw new IllegalArgumentException("maxTokens must be positive, got " + maxTokens);
+        if (stopStrings == null) throw new IllegalArgumentException("stop strings are null (use an empty list)");
+        for (String s : stopStrings) {
+            if (s == null) throw new IllegalArgumentException("a stop string is null");
+            if (s.isEmpty()) throw new IllegalArgumentException("stop strings may not be empty");
+        }
         stopStrings = List.copyOf(stopStrings);
-        for (String s : stopStrings) if (s.isEmpty()) throw new IllegalArgumentException("stop strings may not be empty");
         if (!(temperature >= 0) || Float.isInfinite(temperature)) throw new IllegalArgumentException("temperature must be finite and >= 0, got " + temperature);
         if (topK < 0) throw new IllegalArgumentException("topK must be >= 0, got " + topK);
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("topP must be in (0, 1], got " + topP);
@@ -45,7 +49,7 @@ public record GenerationOptions(int maxTokens, List<String> stopStrings, float t
         if (!(repeatPenalty > 0) || Float.isInfinite(repeatPenalty)) throw new IllegalArgumentException("repeatPenalty must be finite and > 0, got " + repeatPenalty);
         if (repeatLastN < -1) throw new IllegalArgumentException("repeatLastN must be >= -1, got " + repeatLastN);
         if (seed < 0 || seed > 0xFFFFFFFFL) throw new IllegalArgumentException("seed must be in [0, 2^32-1], got " + seed);
-        java.util.Objects.requireNonNull(speculation, "speculation");
+        if (speculation == null) throw new IllegalArgumentException("speculation is null (use Speculation.NONE)");
         if (draftBudget < AUTO_BUDGET || draftBudget > 255) {
             throw new IllegalArgumentException("draftBudget must be -1 (auto), 0 (off) or 1..255, got " + draftBudget);
         }
@@ -85,8 +89,9 @@ public record GenerationOptions(int maxTokens, List<String> stopStrings, float t
         private int draftBudget = AUTO_BUDGET;
 
         public Builder maxTokens(int n) { maxTokens = n; return this; }
-        public Builder stopStrings(List<String> s) { stopStrings = List.copyOf(s); return this; }
-        public Builder stop(String... s) { stopStrings = List.of(s); return this; }
+        /** Checked by {@link #build()} (null lists and null strings are refused there). */
+        public Builder stopStrings(List<String> s) { stopStrings = s == null ? null : new java.util.ArrayList<>(s); return this; }
+        public Builder stop(String... s) { stopStrings = s == null ? null : java.util.Arrays.asList(s.clone()); return this; }
         public Builder temperature(float t) { temperature = t; return this; }
         public Builder topK(int k) { topK = k; return this; }
         public Builder topP(float p) { topP = p; return this; }

@@ -72,6 +72,7 @@ public final class Model implements AutoCloseable {
         if (!Files.isReadable(path)) throw new ModelLoadException("model file not readable: " + path);
         GgufFile gguf = GgufFile.read(path);
         VocabularyCheck.check(gguf);
+        HyperparameterCheck.check(gguf);
         Tokenflow.init();
         long t0 = System.nanoTime();
         NativeModel nat = NativeModel.load(path.toAbsolutePath().toString(), options.gpuLayers(), options.useMmap(),

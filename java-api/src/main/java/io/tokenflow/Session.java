@@ -42,7 +42,7 @@ public final class Session implements AutoCloseable {
         int ctx = options.contextSize() > 0 ? options.contextSize()
                 : Math.min(info.contextLengthTrained() > 0 ? info.contextLengthTrained() : SessionOptions.DEFAULT_CONTEXT_CAP,
                         SessionOptions.DEFAULT_CONTEXT_CAP);
-        SessionMemory.check(info, ctx, options);
+        SessionLimits.check(info, ctx, options);
         this.nat = open(model, options, ctx);
         this.compressor = options.kvCompression().enabled()
                 ? new KvCompressor(nat, options.kvCompression(), info.layerCount(), options.batchThreads(),
@@ -92,6 +92,7 @@ public final class Session implements AutoCloseable {
         if (listener == null) throw new IllegalArgumentException("listener is null (use TokenListener.NONE)");
         checkOpen();
         model.tokenizer().checkTokens(prompt);
+        SessionLimits.checkGeneration(options, contextSize());
         if (compressor == null && prompt.length >= contextSize()) {
             throw new ContextOverflowException("prompt has " + prompt.length + " tokens but the context holds " + contextSize()
                     + " (one more is needed to generate)");
@@ -121,7 +122,7 @@ public final class Session implements AutoCloseable {
         long[] firstTokenAt = {0};
         SpeculationStats spec = null;
         try (NativeSampler sampler = new NativeSampler(model.nativeModel(), o.temperature(), o.topK(), o.topP(), o.minP(),
-                o.repeatPenalty(), o.repeatLastN(), (int) seed)) {
+                o.repeatPenalty(), o.repeatLastN() == -1 ? contextSize() : o.repeatLastN(), (int) seed)) {
             if (o.repeatPenalty() != 1f) {
                 for (int t : prompt) sampler.accept(t);
             }

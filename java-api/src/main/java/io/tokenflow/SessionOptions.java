@@ -2,7 +2,6 @@ package io.tokenflow;
 
 import io.tokenflow.kv.KvCompression;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Settings of a {@link Session} (a llama.cpp context). Immutable; build with {@link #builder()}.
@@ -27,24 +26,37 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         List<Double> batchCostSeconds) {
 
     public static final int DEFAULT_CONTEXT_CAP = 4096;
+    /** Threads per core at most: more only makes llama.cpp's polling thread pool slower (64 on 2 cores: minutes). */
+    public static final int MAX_THREADS_PER_CORE = 4;
+
+    /** The most threads (and batch threads) this machine accepts: {@value #MAX_THREADS_PER_CORE} per core. */
+    public static int maxThreads() {
+        return MAX_THREADS_PER_CORE * Math.max(1, Runtime.getRuntime().availableProcessors());
+    }
 
     public SessionOptions {
         if (contextSize < 0) throw new IllegalArgumentException("contextSize must be >= 0 (0 = model default), got " + contextSize);
         if (batchSize <= 0) throw new IllegalArgumentException("batchSize must be positive, got " + batchSize);
         if (microBatchSize <= 0) throw new IllegalArgumentException("microBatchSize must be positive, got " + microBatchSize);
-        if (threads <= 0) throw new IllegalArgumentException("threads must be positive, got " + threads);
-        if (batchThreads <= 0) throw new IllegalArgumentException("batchThreads must be positive, got " + batchThreads);
+        if (threads <= 0 || threads > maxThreads()) {
+            throw new IllegalArgumentException("threads must be in [1, " + maxThreads() + "] (" + MAX_THREADS_PER_CORE
+                    + " per core of this machine; llama.cpp's spinning thread pool is slower, not faster, beyond the cores), got " + threads);
+        }
+        if (batchThreads <= 0 || batchThreads > maxThreads()) {
+            throw new IllegalArgumentException("batchThreads must be in [1, " + maxThreads() + "], got " + batchThreads);
+        }
         if (sequences < 1 || sequences > 256) throw new IllegalArgumentException("sequences must be in [1, 256], got " + sequences);
-        Objects.requireNonNull(flashAttention, "flashAttention");
-        Objects.requireNonNull(kvCacheType, "kvCacheType");
-        Objects.requireNonNull(kvCompression, "kvCompression");
+        if (flashAttention == null) throw new IllegalArgumentException("flashAttention is null");
+        if (kvCacheType == null) throw new IllegalArgumentException("kvCacheType is null");
+        if (kvCompression == null) throw new IllegalArgumentException("kvCompression is null (use KvCompression.none())");
         if (kvCompression.enabled() && (kvCacheType != KvCacheType.F16 && kvCacheType != KvCacheType.F32)) {
             throw new IllegalArgumentException("KV compression scores an F16 or F32 K cache; " + kvCacheType + " is not supported");
         }
         if (flashAttention == FlashAttention.OFF && (kvCacheType == KvCacheType.Q8_0 || kvCacheType == KvCacheType.Q4_0)) {
             throw new IllegalArgumentException("a quantized KV cache (" + kvCacheType + ") needs flash attention (AUTO or ON)");
         }
-        Objects.requireNonNull(batchCostSeconds, "batchCostSeconds");
+        if (batchCostSeconds == null) throw new IllegalArgumentException("batchCostSeconds is null (use an empty list)");
+        for (Double x : batchCostSeconds) if (x == null) throw new IllegalArgumentException("batchCostSeconds holds a null");
         batchCostSeconds = List.copyOf(batchCostSeconds);
         for (int i = 0; i < batchCostSeconds.size(); i++) {
             double x = batchCostSeconds.get(i);

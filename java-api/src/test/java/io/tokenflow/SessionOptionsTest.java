@@ -21,7 +21,8 @@ class SessionOptionsTest {
         assertThatThrownBy(() -> SessionOptions.builder().batchCostSeconds(0.1, 0).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("batchCostSeconds[1] (a batch of 2 tokens)");
         assertThatThrownBy(() -> SessionOptions.builder().batchCostSeconds(Double.NaN).build()).hasMessageContaining("finite");
+        // a null is a typed argument error, not a bare NullPointerException (issue 12)
         assertThatThrownBy(() -> SessionOptions.builder().batchCostSeconds((List<Double>) null).build())
-                .isInstanceOf(NullPointerException.class);
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -2,7 +2,6 @@ package io.tokenflow.kv;
 
 import java.util.HashSet;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -41,8 +40,8 @@ public record KvCompression(KvPolicy policy, KvBudget budget, int sinkTokens, in
     private static final String SPEC_FORM = "policy[:budget][,key=value...], e.g. windowkv:0.12, snapkv:512, streaming:25%, none";
 
     public KvCompression {
-        Objects.requireNonNull(policy, "policy");
-        Objects.requireNonNull(task, "task");
+        if (policy == null) throw new IllegalArgumentException("policy is null");
+        if (task == null) throw new IllegalArgumentException("task is null (use WindowKvTask.AUTO)");
         if (policy == KvPolicy.NONE && budget != null) throw new IllegalArgumentException("policy none takes no budget, got " + budget);
         if (policy != KvPolicy.NONE && budget == null) {
             throw new IllegalArgumentException("policy " + policy + " needs a budget: a token count (" + policy + ":512) or a fraction of the prompt ("
@@ -213,7 +212,10 @@ public record KvCompression(KvPolicy policy, KvBudget budget, int sinkTokens, in
         private int layerGroups = DEFAULT_LAYER_GROUPS;
         private int groupBeta = DEFAULT_GROUP_BETA;
 
-        private Builder(KvPolicy policy) { this.policy = Objects.requireNonNull(policy, "policy"); }
+        private Builder(KvPolicy policy) {
+            if (policy == null) throw new IllegalArgumentException("policy is null");
+            this.policy = policy;
+        }
 
         public Builder budget(KvBudget b) { budget = b; return this; }
         public Builder sinkTokens(int n) { sinkTokens = n; return this; }

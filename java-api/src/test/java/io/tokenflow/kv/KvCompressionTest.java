@@ -97,7 +97,7 @@ class KvCompressionTest {
         assertThatThrownBy(() -> w.toBuilder().layerGroups(0).build()).hasMessageContaining("layerGroups must be >= 1");
         assertThatThrownBy(() -> w.toBuilder().groupBeta(0).build()).hasMessageContaining("groupBeta must be >= 1");
         assertThatThrownBy(() -> w.toBuilder().observationWindow(-1)).hasMessageContaining("observationWindow must be >= 0");
-        assertThatThrownBy(() -> w.toBuilder().task(null).build()).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> w.toBuilder().task(null).build()).isInstanceOf(IllegalArgumentException.class);
         KvCompression s = KvCompression.builder(KvPolicy.SNAPKV).budget(KvBudget.tokens(512)).build();
         assertThatThrownBy(() -> s.toBuilder().poolKernel(4).build()).hasMessageContaining("poolKernel must be odd and >= 1, got 4");
         assertThatThrownBy(() -> s.toBuilder().poolKernel(0).build()).hasMessageContaining("poolKernel");

@@ -93,12 +93,56 @@ final class ChildJvm {
                     }
                 }
             }
+            case "fuzz" -> fuzz(Path.of(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]), Path.of(args[4]),
+                    Integer.parseInt(args[5]));
             case "mutations" -> mutations(Path.of(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]),
                     Integer.parseInt(args[4]), Path.of(args[5]), Integer.parseInt(args[6]));
             default -> throw new IllegalArgumentException(args[0]);
         }
         out.flush();
         System.exit(0);
+    }
+
+    /**
+     * Runs the fuzz catalogue of {@code model} ({@link GgufMutations}) from index {@code start}, printing one line per
+     * copy before and after trying it: "i\tname\t" then the outcome (see {@link #tryModel}).
+     */
+    static void fuzz(Path model, long seed, int randomCount, Path dir, int start) throws IOException {
+        byte[] original = Files.readAllBytes(model);
+        List<GgufMutations.Mutation> all = GgufMutations.of(original, seed, randomCount);
+        Path file = dir.resolve("fuzzed.gguf");
+        for (int i = start; i < all.size(); i++) {
+            GgufMutations.Mutation m = all.get(i);
+            Files.write(file, m.apply().apply(original.clone()));
+            System.out.print(i + "\t" + m.name() + "\t");
+            System.out.flush();
+            System.out.println(tryModel(file).replace('\n', ' '));
+        }
+        Files.deleteIfExists(file);
+    }
+
+    /**
+     * LOADED (loaded, tokenized and generated 2 tokens, or refused a use with a typed exception), INVALID msg,
+     * LOAD_FAILED msg, or OTHER class: msg (anything else: a test failure).
+     */
+    static String tryModel(Path file) {
+        try (Model m = Model.load(file)) {
+            try {
+                m.tokenizer().encode("Once upon a time");
+                try (Session s = m.newSession(SessionOptions.builder().contextSize(64).threads(1).build())) {
+                    s.generate("Once upon a time", GenerationOptions.greedy(2));
+                }
+                return "LOADED";
+            } catch (TokenflowException | IllegalArgumentException e) {
+                return "LOADED (use refused: " + e + ")";
+            }
+        } catch (InvalidModelException e) {
+            return "INVALID " + e.getMessage();
+        } catch (ModelLoadException e) {
+            return "LOAD_FAILED " + e.getMessage();
+        } catch (Throwable t) {
+            return "OTHER " + t;
+        }
     }
 
     /**
