@@ -5,6 +5,7 @@
 #include "ggml-cpu.h"
 #include "kv_tap.h"
 #include "llama.h"
+#include "tokenflow.h"
 
 #include <algorithm>
 #include <atomic>
@@ -59,6 +60,18 @@ struct __attribute__((visibility("hidden"))) recoverable_scope {
 struct ggml_abort_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// Runs f() and returns its result; a C++ exception from llama.cpp (e.g. std::out_of_range from a vocabulary lookup)
+// becomes TF_ERR_NATIVE with its message, returned as `on_error`: no exception crosses the C boundary.
+template <class F>
+int32_t guarded(const char * what, int32_t on_error, F && f) {
+    try {
+        return f();
+    } catch (const std::exception & e) {
+        fail(TF_ERR_NATIVE, std::string(what) + ": " + e.what());
+        return on_error;
+    }
+}
 
 // llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
 constexpr uint32_t kMaxSeq = 256;

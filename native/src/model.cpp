@@ -111,13 +111,15 @@ int32_t tf_tokenize(const tf_model * m, const char * text, int32_t text_len, int
         fail(TF_ERR_ARG, "tokenize: bad arguments");
         return INT32_MIN;
     }
-    return llama_tokenize(m->vocab, text ? text : "", text_len, out, out_cap, add_special, parse_special);
+    return tfi::guarded("tokenize", INT32_MIN,
+            [&] { return llama_tokenize(m->vocab, text ? text : "", text_len, out, out_cap, add_special, parse_special); });
 }
 
 int32_t tf_token_to_piece(const tf_model * m, int32_t token, char * buf, int32_t buf_len, bool special) {
     if (!token_ok(m, token)) return fail(TF_ERR_ARG, "token id out of range");
     if (buf_len < 0) return fail(TF_ERR_ARG, "negative buffer length");
-    return llama_token_to_piece(m->vocab, token, buf, buf_len, 0, special);
+    return tfi::guarded("token_to_piece", TF_ERR_NATIVE,
+            [&] { return llama_token_to_piece(m->vocab, token, buf, buf_len, 0, special); });
 }
 
 int32_t tf_detokenize(const tf_model * m, const int32_t * tokens, int32_t n, char * buf, int32_t buf_len,
@@ -127,7 +129,8 @@ int32_t tf_detokenize(const tf_model * m, const int32_t * tokens, int32_t n, cha
         if (!token_ok(m, tokens[i])) return fail(TF_ERR_ARG, "token id out of range at index " + std::to_string(i));
     }
     if (n == 0) return 0;
-    return llama_detokenize(m->vocab, tokens, n, buf, buf_len, remove_special, unparse_special);
+    return tfi::guarded("detokenize", TF_ERR_NATIVE,
+            [&] { return llama_detokenize(m->vocab, tokens, n, buf, buf_len, remove_special, unparse_special); });
 }
 
 int32_t tf_chat_apply(const tf_model * m, const char * tmpl, const char * messages, int32_t n_messages,

@@ -68,7 +68,7 @@ int32_t tf_sampler_sample(tf_sampler * smpl, tf_session * s) {
     if (smpl == nullptr || s == nullptr) return fail(TF_ERR_ARG, "sampler or session is null");
     if (!s->has_logits) return fail(TF_ERR_ARG, "sample: no logits (decode a token with logits first)");
     // llama_sampler_sample also accepts the token into the chain (penalties see it).
-    return llama_sampler_sample(smpl->chain, s->ctx, -1);
+    return tfi::guarded("sample", TF_ERR_NATIVE, [&] { return llama_sampler_sample(smpl->chain, s->ctx, -1); });
 }
 
 } // extern "C"

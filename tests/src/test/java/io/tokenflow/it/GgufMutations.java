@@ -162,6 +162,9 @@ final class GgufMutations {
                 for (int t : new int[] {T_UINT8, T_INT32, T_FLOAT32, T_STRING, T_ARRAY, 99}) {
                     out.put(k + "elemtype=" + t, put(kv.elemTypeAt(), 4, t));
                 }
+                if (readInt(kv.elemTypeAt()) == T_STRING) {
+                    for (String v : new String[] {"", "a", "<0x0A>", "\u00ff"}) out.put(k + "all='" + v + "'", replaceStrings(kv, v));
+                }
             }
             default -> { }
         }
@@ -213,6 +216,10 @@ final class GgufMutations {
 
     // --- byte surgery ------------------------------------------------------------------------------------------
 
+    private int readInt(int at) {
+        return ByteBuffer.wrap(original).order(ByteOrder.LITTLE_ENDIAN).getInt(at);
+    }
+
     private long readLong(int at) {
         return ByteBuffer.wrap(original).order(ByteOrder.LITTLE_ENDIAN).getLong(at);
     }
@@ -227,11 +234,27 @@ final class GgufMutations {
 
     /** A string value replaced by {@code text}; the header is re-laid out so the data keeps its alignment. */
     private UnaryOperator<byte[]> replaceString(Kv kv, String text) {
+        byte[] s = text.getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer value = ByteBuffer.allocate(8 + s.length).order(ByteOrder.LITTLE_ENDIAN).putLong(s.length).put(s);
+        return replaceValue(kv, value.array());
+    }
+
+    /** An array of strings whose every element is {@code text} (same count). */
+    private UnaryOperator<byte[]> replaceStrings(Kv kv, String text) {
+        long count = readLong(kv.countAt());
+        byte[] s = text.getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer value = ByteBuffer.allocate((int) (12 + count * (8 + s.length))).order(ByteOrder.LITTLE_ENDIAN);
+        value.putInt(T_STRING).putLong(count);
+        for (long i = 0; i < count; i++) value.putLong(s.length).put(s);
+        return replaceValue(kv, value.array());
+    }
+
+    /** The value bytes of {@code kv} replaced; the header is re-laid out so the data keeps its alignment. */
+    private UnaryOperator<byte[]> replaceValue(Kv kv, byte[] s) {
         return b -> {
-            byte[] s = text.getBytes(StandardCharsets.ISO_8859_1);
-            ByteBuffer header = ByteBuffer.allocate(headerEnd - (kv.valueEnd() - kv.valueAt()) + 8 + s.length)
+            ByteBuffer header = ByteBuffer.allocate(headerEnd - (kv.valueEnd() - kv.valueAt()) + s.length)
                     .order(ByteOrder.LITTLE_ENDIAN);
-            header.put(b, 0, kv.valueAt()).putLong(s.length).put(s).put(b, kv.valueEnd(), headerEnd - kv.valueEnd());
+            header.put(b, 0, kv.valueAt()).put(s).put(b, kv.valueEnd(), headerEnd - kv.valueEnd());
             int newStart = (int) ((header.capacity() + alignment - 1) / alignment * alignment);
             byte[] copy = new byte[newStart + (b.length - (int) dataStart)];
             System.arraycopy(header.array(), 0, copy, 0, header.capacity());
