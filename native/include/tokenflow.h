@@ -62,6 +62,10 @@ int32_t tf_backend_load(const char * path);
 int32_t tf_device_count(void);
 int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len);
 
+// The CPU features this build of ggml uses, as llama.cpp reports them ("CPU : SSE3 = 1 | AVX2 = 1 | ..."), into
+// buf; returns the full length.
+int32_t tf_system_info(char * buf, int32_t buf_len);
+
 // Log sink: receives whole lines (no trailing newline) from llama.cpp/ggml with a tf_log_level. Lines below
 // min_level are dropped natively. fn == NULL silences everything. The callback may be called from any thread.
 typedef void (*tf_log_fn)(int32_t level, const char * text, void * user);

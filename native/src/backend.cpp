@@ -120,6 +120,13 @@ int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len) {
     return tfi::copy_out(s, buf, buf_len);
 }
 
+int32_t tf_system_info(char * buf, int32_t buf_len) {
+    tf_init();
+    if (buf_len < 0) return fail(TF_ERR_ARG, "negative buffer length");
+    const char * info = llama_print_system_info();
+    return tfi::copy_out(info != nullptr ? std::string(info) : std::string(), buf, buf_len);
+}
+
 void tf_log_set(tf_log_fn fn, int32_t min_level, void * user) {
     {
         std::lock_guard<std::mutex> lock(g_log.mu);

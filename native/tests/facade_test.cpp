@@ -46,6 +46,13 @@ int main(int argc, char ** argv) {
     CHECK(tft::load_model("/nonexistent/model.gguf") == nullptr);
     CHECK(tf_model_load("/nonexistent/model.gguf", nullptr) == nullptr);  // NULL params: the defaults
     CHECK(std::strlen(tf_last_error()) > 0);
+    {
+        const int32_t n_info = tf_system_info(nullptr, 0);
+        std::vector<char> info(static_cast<size_t>(n_info > 0 ? n_info : 1));
+        CHECK(n_info > 0 && tf_system_info(info.data(), n_info) == n_info);
+        CHECK(std::string(info.data(), info.size()).find("CPU") != std::string::npos);
+        CHECK(tf_system_info(info.data(), -1) == TF_ERR_ARG);
+    }
 
     // llama.cpp asserts on these (GGML_ASSERT in its loader): the load fails with llama.cpp's reason instead of
     // ending the process (a throwing abort hook inside the load).

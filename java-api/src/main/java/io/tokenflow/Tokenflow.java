@@ -67,6 +67,16 @@ public final class Tokenflow {
         return NativeRuntime.loadBackend(module.toAbsolutePath().toString());
     }
 
+    /**
+     * The CPU features the natives were built to use, as llama.cpp reports them (e.g. {@code "CPU : SSE3 = 1 |
+     * AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | ..."}). The shipped build targets AVX2/FMA/F16C; it does
+     * not use AVX-512 where the CPU has it.
+     */
+    public static String systemInfo() {
+        init();
+        return NativeRuntime.systemInfo();
+    }
+
     /** Compute devices llama.cpp can use, e.g. "CPU (AMD EPYC ...)". */
     public static List<String> devices() {
         init();

@@ -28,6 +28,10 @@ final class ModelLoading {
             throw new CliException("model file not found: " + path, ExitCodes.RUNTIME);
         }
         NativeLogging.configure(options.verbose, io.err());
+        if (options.verbose) {
+            io.err().println("tokenflow: system: " + io.tokenflow.Tokenflow.systemInfo());
+            io.err().flush();
+        }
         StatusLine bar = new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal()));
         String label = "loading " + path.getFileName();
         bar.progress(label, 0);

@@ -91,6 +91,13 @@ class CliTest {
     }
 
     @Test
+    void verboseNamesTheCpuFeaturesInUse() {
+        Run r = run("generate", "-m", stories().toString(), "-t", "1", PROMPT, "-n", "2", "--temp", "0", "--verbose");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).contains("tokenflow: system: ").contains("AVX2 = 1");
+    }
+
+    @Test
     void missingModelIsOneLineAndExitCodeOne() {
         Run r = run("generate", "-m", "/nonexistent/dir/missing.gguf", "-p", "hi");
         assertThat(r.code()).isEqualTo(1);

@@ -21,6 +21,14 @@ public final class NativeRuntime {
         return TokenflowNative.tf_backend_load(path) == TokenflowNative.TF_OK;
     }
 
+    /** llama.cpp's system info: the CPU features this build uses. */
+    public static String systemInfo() {
+        int n = TokenflowNative.tf_system_info((byte[]) null, 0);
+        byte[] buf = new byte[Math.max(0, n)];
+        TokenflowNative.tf_system_info(buf, buf.length);
+        return new String(buf, StandardCharsets.UTF_8).strip();
+    }
+
     /** Names of the compute devices ggml sees. */
     public static List<String> devices() {
         List<String> out = new ArrayList<>();

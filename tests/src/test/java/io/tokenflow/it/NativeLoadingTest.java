@@ -65,6 +65,14 @@ class NativeLoadingTest {
         assertThat(devices).anySatisfy(d -> assertThat(d).startsWithIgnoringCase("CPU"));
     }
 
+    @Test
+    void systemInfoNamesTheCpuFeaturesOfTheBuild() {
+        String info = Tokenflow.systemInfo();
+        System.out.println("[NativeLoadingTest] system: " + info);
+        // the shipped CPU build targets AVX2 + FMA + F16C (scripts/build-llama.sh)
+        assertThat(info).contains("CPU").contains("AVX2 = 1").contains("FMA = 1");
+    }
+
     static Optional<String> llamaBinDir() {
         return ItEnv.nativeBuild().map((Properties p) -> p.getProperty("llama.bin.dir")).map(d -> {
             try {
