@@ -2,6 +2,7 @@ package io.tokenflow.cli;
 
 import io.tokenflow.Model;
 import io.tokenflow.ModelOptions;
+import io.tokenflow.Tokenflow;
 import io.tokenflow.train.InductionModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ final class ModelLoading {
         }
         NativeLogging.configure(options.verbose, io.err());
         if (options.verbose) {
-            io.err().println("tokenflow: system: " + io.tokenflow.Tokenflow.systemInfo());
+            io.err().println("tokenflow: system: " + Tokenflow.systemInfo());
             io.err().flush();
         }
         StatusLine bar = new StatusLine(io.err(), Terminal.progressOnStderr(io.errIsTerminal()));

@@ -96,6 +96,12 @@ public static native int tf_device_name(int i, @Cast("char*") BytePointer buf, i
 public static native int tf_device_name(int i, @Cast("char*") ByteBuffer buf, int buf_len);
 public static native int tf_device_name(int i, @Cast("char*") byte[] buf, int buf_len);
 
+// The CPU features this build of ggml uses, as llama.cpp reports them ("CPU : SSE3 = 1 | AVX2 = 1 | ..."), into
+// buf; returns the full length.
+public static native int tf_system_info(@Cast("char*") BytePointer buf, int buf_len);
+public static native int tf_system_info(@Cast("char*") ByteBuffer buf, int buf_len);
+public static native int tf_system_info(@Cast("char*") byte[] buf, int buf_len);
+
 // Log sink: receives whole lines (no trailing newline) from llama.cpp/ggml with a tf_log_level. Lines below
 // min_level are dropped natively. fn == NULL silences everything. The callback may be called from any thread.
 public static class tf_log_fn extends FunctionPointer {
