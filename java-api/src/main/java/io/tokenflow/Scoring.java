@@ -68,19 +68,31 @@ public final class Scoring {
     }
 
     /**
-     * What decoding costs here: for each of {@code sizes}, seconds to decode a chain of that many tokens in one batch
-     * after the cached tokens (the cache is left as it was), the fastest of {@code reps} rounds. The same
-     * measurement sizes speculative trees ({@code SessionOptions.batchCostSeconds} takes such a curve); a size with
-     * no room left in the context gets 0.
+     * What decoding costs here: for each of {@code sizes}, seconds to decode that many tokens in one decode call after
+     * the cached tokens (the cache is left as it was), the fastest of {@code reps} rounds; a size with no room left in
+     * the context gets 0. Such a curve can be given to {@code SessionOptions.batchCostSeconds}. Tree sizing measures
+     * with the same code, laid out as a speculative tree.
      */
     public double[] batchCostSeconds(int reps, int... sizes) {
+        return costSeconds(reps, sizes, false);
+    }
+
+    /**
+     * As {@link #batchCostSeconds}, but each batch laid out as speculative decoding decodes it (a chain of that many
+     * nodes through the token-tree path): what the tree sizer measures for {@code Speculation.AUTO}'s budgets.
+     */
+    public double[] treeCostSeconds(int reps, int... sizes) {
+        return costSeconds(reps, sizes, true);
+    }
+
+    private double[] costSeconds(int reps, int[] sizes, boolean asTree) {
         if (reps < 1) throw new IllegalArgumentException("reps must be >= 1, got " + reps);
         if (sizes == null || sizes.length == 0) throw new IllegalArgumentException("no sizes");
         for (int n : sizes) {
             if (n < 1 || n > 256) throw new IllegalArgumentException("a batch size must be in [1, 256], got " + n);
         }
-        return session.locked(() -> BatchTiming.chainSeconds(session.nativeSession(),
-                session.model().info().vocabularySize(), sizes.clone(), reps));
+        return session.locked(() -> BatchTiming.seconds(session.nativeSession(),
+                session.model().info().vocabularySize(), sizes.clone(), reps, asTree));
     }
 
     private void checkTokens(int[] tokens) {

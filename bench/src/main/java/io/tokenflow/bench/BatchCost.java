@@ -7,8 +7,9 @@ import java.nio.file.Path;
 
 /**
  * The benchmark programs' batch costs (one place, for every program that projects a speedup onto a cost model):
- * tokenflow's own decode-cost measurement ({@code Scoring.batchCostSeconds}, the one that sizes speculative trees)
- * after a 64-token prefix, in a context of 256 with 2 threads.
+ * tokenflow's own decode-cost measurement ({@code Scoring.batchCostSeconds}: plain decode calls, as llama.cpp's tools
+ * decode, so peers and tokenflow are projected on the same curve) after a 64-token prefix, in a context of 256 with
+ * 2 threads; the method the published results under {@code bench/results} used.
  */
 final class BatchCost {
     private BatchCost() {}

@@ -3,10 +3,12 @@ package io.tokenflow.internal;
 import java.util.Arrays;
 
 /**
- * tokenflow's one decode-cost measurement, used by speculative tree sizing ({@code DecodeCostProbe}) and, through
- * {@code Scoring.batchCostSeconds}, by the benchmark programs: seconds to decode a chain of n tokens (n positions of
- * one sequence, laid out as a speculative tree is) in one batch after what the cache holds. The cache is left as it
- * was after every batch.
+ * tokenflow's one decode-cost measurement: seconds to decode n tokens in one batch after what the cache holds, the
+ * cache left as it was after every batch. Two layouts: a speculative tree's (a chain of n nodes through
+ * {@code tf_session_decode_tree}, what tree sizing pays: {@code DecodeCostProbe}), or one plain decode call (what
+ * llama.cpp's own tools pay, so that benchmarks project peers and tokenflow on the same curve:
+ * {@code Scoring.batchCostSeconds}). On stories260K with 2 threads the tree layout measured 0.98-1.14x the plain one
+ * (batch 1 to 64, docs/BENCHMARKS.md §4.5).
  */
 public final class BatchTiming {
     private BatchTiming() {}
@@ -15,8 +17,10 @@ public final class BatchTiming {
      * For each of {@code sizes}, the fastest of {@code reps} rounds (each round times every size once, so a slow
      * moment hits all sizes alike). A size that cannot be decoded here (no room in the context, a native failure)
      * gets 0, as do all later ones.
+     *
+     * @param asTree time a chain decoded as a speculative tree; else one plain decode call
      */
-    public static double[] chainSeconds(NativeSession s, int vocab, int[] sizes, int reps) {
+    public static double[] seconds(NativeSession s, int vocab, int[] sizes, int reps, boolean asTree) {
         int pos0 = s.tokens().size();
         double[] best = new double[sizes.length];
         Arrays.fill(best, Double.MAX_VALUE);
@@ -33,7 +37,8 @@ public final class BatchTiming {
                 long t0 = System.nanoTime();
                 boolean done;
                 try {
-                    done = n < s.contextSize() - pos0 && s.decodeTree(tokens, parents, n);
+                    done = n < s.contextSize() - pos0
+                            && (asTree ? s.decodeTree(tokens, parents, n) : s.append(tokens, 0, n, true));
                 } catch (RuntimeException e) {
                     done = false;
                 }
@@ -42,7 +47,7 @@ public final class BatchTiming {
                     usable = k;
                     break;
                 }
-                s.commitPath(new int[] {0}, new int[] {tokens[0]});
+                if (asTree) s.commitPath(new int[] {0}, new int[] {tokens[0]});
                 s.truncate(pos0);
                 best[k] = Math.min(best[k], (t1 - t0) / 1e9);
             }

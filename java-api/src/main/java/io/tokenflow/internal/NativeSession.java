@@ -28,6 +28,8 @@ public final class NativeSession implements AutoCloseable {
     private IntPointer topIds;
     private FloatPointer topValues;
     private tf_verify_out verifyOut;
+    private tf_sampler_params sampling;
+    private int verifyK = -1;
     private IntPointer pathBuf;
     private IntPointer candBuf;
     /** Cells KV compression evicted from {@link #tokens()} (their positions stay taken). */
@@ -137,24 +139,32 @@ public final class NativeSession implements AutoCloseable {
     public void verifySample(float temperature, int topK, float topP, float minP, float[] uniforms, int candidates,
             int[] path, int[] len, int[] bonus, int[] candidateIds) {
         tf_verify_out out = verifyOut(candidates, path.length, candidateIds.length);
-        try (tf_sampler_params sampling = NativeSampler.params(temperature, topK, topP, minP)) {
-            NativeErrors.check(TokenflowNative.tf_session_verify_sample(handle, sampling, uniforms, out), "verify");
-        }
+        // One native params struct per session, refilled each step (no allocation per speculative step).
+        if (sampling == null) sampling = NativeSampler.params(temperature, topK, topP, minP);
+        sampling.temperature(temperature).top_k(topK).top_p(topP).min_p(minP);
+        NativeErrors.check(TokenflowNative.tf_session_verify_sample(handle, sampling, uniforms, out), "verify");
         readVerification(out, path, len, bonus, candidateIds);
     }
 
     /** The verification output struct over native scratch of the given capacities (kept across steps). */
     private tf_verify_out verifyOut(int candidates, int pathCap, int candCap) {
-        if (verifyOut == null) verifyOut = new tf_verify_out();
+        // Fields are written only when they change: in a steady speculative loop this crosses JNI not at all.
+        if (verifyOut == null) verifyOut = new tf_verify_out().n_threads(1).k_cand(-1);
         if (pathBuf == null || pathBuf.capacity() < pathCap) {
             if (pathBuf != null) pathBuf.close();
             pathBuf = new IntPointer(Math.max(1, pathCap));
+            verifyOut.path(pathBuf);
         }
         if (candBuf == null || candBuf.capacity() < candCap) {
             if (candBuf != null) candBuf.close();
             candBuf = new IntPointer(Math.max(1, candCap));
+            verifyOut.cand_ids(candBuf);
         }
-        return verifyOut.k_cand(candidates).n_threads(1).path(pathBuf).cand_ids(candBuf).n_path(0).bonus(-1);
+        if (verifyK != candidates) {
+            verifyOut.k_cand(candidates);
+            verifyK = candidates;
+        }
+        return verifyOut;
     }
 
     private void readVerification(tf_verify_out out, int[] path, int[] len, int[] bonus, int[] candidateIds) {
@@ -196,9 +206,14 @@ public final class NativeSession implements AutoCloseable {
         evicted = 0;
     }
 
+    /** Cells sequence 0 holds, counted by llama.cpp's cache (no copy of their positions). */
+    public int cellCount() {
+        return NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, (int[]) null, 0), "kv cells");
+    }
+
     /** Positions of the cells sequence 0 holds, ascending, as llama.cpp's cache reports them. */
     public int[] cellPositions() {
-        int n = NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, (int[]) null, 0), "kv cells");
+        int n = cellCount();
         int[] pos = new int[n];
         NativeErrors.check(TokenflowNative.tf_session_kv_cells(handle, 0, pos, n), "kv cells");
         return pos;
@@ -258,6 +273,7 @@ public final class NativeSession implements AutoCloseable {
         single.close();
         if (topIds != null) { topIds.close(); topValues.close(); }
         if (verifyOut != null) { verifyOut.close(); pathBuf.close(); candBuf.close(); }
+        if (sampling != null) sampling.close();
     }
 
     /** True for TF_OK, false for an abort; any other code throws the table's exception. */

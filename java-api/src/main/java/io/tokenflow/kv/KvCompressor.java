@@ -96,7 +96,7 @@ public final class KvCompressor {
 
     /** Figures for {@code GenerationStats.kv()}: cells as llama.cpp counts them, bytes from the cache type. */
     public KvStats stats() {
-        long used = session.cellPositions().length;
+        long used = session.cellCount();
         long logical = session.tokens().size();
         return KvStats.of(config.policy().id(), used, Math.max(used, logical), session.cellBytes(), session.evicted(), scoringMs);
     }

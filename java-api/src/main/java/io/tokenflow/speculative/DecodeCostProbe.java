@@ -115,7 +115,7 @@ final class DecodeCostProbe {
         for (int n = 1; n <= maxN; n *= 2) count++;
         int[] sizes = new int[count];
         for (int k = 0, n = 1; k < count; k++, n *= 2) sizes[k] = n;
-        double[] seconds = BatchTiming.chainSeconds(s, vocab, sizes, 2);
+        double[] seconds = BatchTiming.seconds(s, vocab, sizes, 2, true);
         double[] measured = new double[MAX_N + 1];
         for (int k = 0; k < count; k++) measured[sizes[k]] = seconds[k];
         // Interpolate between measured powers of two; beyond the last one, extrapolate linearly per token.

@@ -22,14 +22,16 @@ class ScoringTest {
                      .flashAttention(FlashAttention.OFF).build())) {
             s.scoring().prefill(PROMPT);
             int tooMany = Math.min(256, s.contextSize() - PROMPT.length);  // llama.cpp may round the context up
-            double[] cost = s.scoring().batchCostSeconds(2, 1, 4, 16, 48, tooMany);
-            assertThat(cost).hasSize(5);
-            // 12 cached + 1..48 fit; a batch filling every free cell does not (one must stay free)
-            assertThat(cost[0]).isPositive();
-            assertThat(cost[1]).isPositive();
-            assertThat(cost[2]).isPositive();
-            assertThat(cost[3]).isPositive();
-            assertThat(cost[4]).isZero();
+            for (double[] cost : new double[][] {s.scoring().batchCostSeconds(2, 1, 4, 16, 48, tooMany),
+                    s.scoring().treeCostSeconds(2, 1, 4, 16, 48, tooMany)}) {
+                assertThat(cost).hasSize(5);
+                // 12 cached + 1..48 fit; a batch filling every free cell does not (one must stay free)
+                assertThat(cost[0]).isPositive();
+                assertThat(cost[1]).isPositive();
+                assertThat(cost[2]).isPositive();
+                assertThat(cost[3]).isPositive();
+                assertThat(cost[4]).isZero();
+            }
             assertThat(s.cachedTokens()).isEqualTo(PROMPT.length);
             assertThat(s.scoring().cachedPositions()).hasSize(PROMPT.length);
             // the cache holds exactly the prompt: the next token's logits equal a session that never measured
