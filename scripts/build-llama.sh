@@ -4,6 +4,7 @@
 #   TOKENFLOW_CACHE   cache root (default ~/.cache/tokenflow)
 #   LLAMA_CPP_DIR     use this llama.cpp checkout instead of the pinned one
 #   TOKENFLOW_JOBS    parallel build jobs (default: nproc)
+#   TOKENFLOW_CPU_VARIANTS  ggml CPU variants to build, ;-separated (default: x64;haswell;skylakex;zen4)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/llama-pin.env"
@@ -11,23 +12,27 @@ src="$("$here/fetch-llama.sh" | tail -1)"
 cache="${TOKENFLOW_CACHE:-$HOME/.cache/tokenflow}"
 jobs="${TOKENFLOW_JOBS:-$(nproc)}"
 
-# Portable CPU code (no -march=native: the jar must run on other x86-64-v3 hosts), no OpenMP (libgomp
-# would not be bundled), rpath $ORIGIN so the jar never loads a second ggml from this folder.
+# The CPU backend as runtime-selected variants (GGML_BACKEND_DL): libggml-cpu-<variant>.so each, and ggml loads the
+# best one the CPU supports. x64 runs on any x86-64 (SSE2), haswell needs AVX2/FMA/F16C/BMI2, skylakex AVX-512
+# F/CD/BW/DQ/VL, zen4 adds AVX512-VBMI/VNNI/BF16 (Zen 4/5, Sapphire Rapids and later). Each variant is a full
+# ggml-cpu build (~2.5 min on 2 cores); the other eight of llama.cpp's x86 variants gain little over these four.
+# No OpenMP (libgomp would not be bundled); rpath $ORIGIN so the jar never loads a second ggml from this folder.
+cpu_variants="${TOKENFLOW_CPU_VARIANTS:-x64;haswell;skylakex;zen4}"
 flags=(
   -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
-  -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+  -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON "-DGGML_CPU_VARIANTS=$cpu_variants"
   -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF
   -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON -DCMAKE_SKIP_INSTALL_RPATH=OFF "-DCMAKE_BUILD_RPATH=\$ORIGIN"
 )
-targets=(llama ggml ggml-base ggml-cpu llama-simple llama-lookup llama-lookahead llama-bench llama-tokenize)
+targets=(llama ggml ggml-base llama-simple llama-lookup llama-lookahead llama-bench llama-tokenize)
 if command -v ccache >/dev/null; then flags+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 
 key=$( { echo "$LLAMA_COMMIT"; basename "$src"; printf '%s\n' "${flags[@]}" "${targets[@]}"; } | sha256sum | cut -c1-16)
 build="$cache/llama-build-$key"
 if [[ -f "$build/.tokenflow-built" ]]; then echo "$build"; exit 0; fi
 
-echo "build-llama: building llama.cpp $LLAMA_RELEASE into $build ($jobs jobs; ~10 min on 2 cores, cached afterwards)" >&2
+echo "build-llama: building llama.cpp $LLAMA_RELEASE into $build ($jobs jobs; ~20 min on 2 cores, cached afterwards)" >&2
 cmake -S "$src" -B "$build" -G "Unix Makefiles" "${flags[@]}" >"$build.configure.log" 2>&1 \
   || { tail -30 "$build.configure.log" >&2; echo "build-llama: configure failed (log: $build.configure.log)" >&2; exit 1; }
 cmake --build "$build" -j "$jobs" --target "${targets[@]}" >"$build.build.log" 2>&1 \

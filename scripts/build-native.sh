@@ -40,7 +40,14 @@ copy_soname() {
   so=$(objdump -p "$f" 2>/dev/null | awk '/SONAME/ {print $2}')
   cp -L "$f" "$libs/${so:-$(basename "$f")}"
 }
-for l in ggml-base ggml-cpu ggml llama; do copy_soname "$llama_build/bin/lib$l.so"; done
+for l in ggml-base ggml llama; do copy_soname "$llama_build/bin/lib$l.so"; done
+# ggml's CPU backend variants (modules, no soname) and their list, which the Java side extracts from the jar.
+: > "$libs/ggml-cpu-variants.txt"
+for f in "$llama_build"/bin/libggml-cpu-*.so; do
+  cp -L "$f" "$libs/"
+  basename "$f" >> "$libs/ggml-cpu-variants.txt"
+done
+[[ -s "$libs/ggml-cpu-variants.txt" ]] || { echo "build-native: no libggml-cpu-*.so in $llama_build/bin" >&2; exit 1; }
 copy_soname "$(find "$build/cpp-kernels" -maxdepth 2 -name 'libtfkernels.so' | head -1)"
 copy_soname "$build/native/libtokenflow.so"
 cat > "$build/native-build.properties" <<PROPS

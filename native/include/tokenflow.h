@@ -62,8 +62,18 @@ int32_t tf_backend_load(const char * path);
 int32_t tf_device_count(void);
 int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len);
 
-// The CPU features this build of ggml uses, as llama.cpp reports them ("CPU : SSE3 = 1 | AVX2 = 1 | ..."), into
-// buf; returns the full length.
+// Where tf_init looks for the CPU variants (call before tf_init; NULL or never called: the folder libggml was loaded
+// from). Returns TF_OK, or TF_ERR_ARG once tf_init has run.
+int32_t tf_set_cpu_backend_dir(const char * dir);
+
+// ggml's CPU backend comes as variants (libggml-cpu-x64.so, -haswell, -skylakex, -zen4 beside libggml): tf_init
+// loads the best one this CPU runs, or the one named by the environment variable TOKENFLOW_CPU_VARIANT.
+// The loaded variant's name into buf ("zen4"); returns its length, 0 when none could be loaded (model loads then
+// fail with the reason).
+int32_t tf_cpu_variant(char * buf, int32_t buf_len);
+
+// The CPU variant and the features its code uses, as llama.cpp reports them
+// ("CPU_VARIANT = zen4 | CPU : SSE3 = 1 | AVX2 = 1 | ..."), into buf; returns the full length.
 int32_t tf_system_info(char * buf, int32_t buf_len);
 
 // Log sink: receives whole lines (no trailing newline) from llama.cpp/ggml with a tf_log_level. Lines below
@@ -141,6 +151,10 @@ struct tf_session_params {
     uint32_t n_seq_max;        // parallel sequences (default 1)
     bool     kv_taps;          // install the attention taps KV compression scores with (tf_session_kv_arm);
                                // costs a little per decode (default false)
+    bool     batch_invariant;  // single-token decodes and token trees run batch-invariant CPU kernels (a row's sums do
+                               // not depend on the batch), and a tree's committed path is moved into position order
+                               // in the cache, so greedy speculation emits exactly what one-token decoding emits.
+                               // Batches of several plain tokens (prompts) keep the fastest kernels (default true)
 };
 struct tf_session_params tf_session_default_params(void);
 
@@ -157,6 +171,10 @@ int32_t tf_session_decode(tf_session * session, const int32_t * tokens, int32_t 
                           int32_t seq, bool want_logits);
 // Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
 float * tf_session_logits(tf_session * session);
+// 1 while the session keeps its batch-invariance promise (batch_invariant set, flash attention not off, every
+// committed tree path moved into position order); 0 otherwise (e.g. KV compression left holes the path could not
+// be moved past).
+int32_t tf_session_batch_invariant(const tf_session * session);
 
 // --- token trees (speculative decoding) ---
 //

@@ -6,9 +6,13 @@
 #include "ggml.h"
 #include "llama.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
+
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -72,6 +76,72 @@ void log_forward(ggml_log_level level, const char * text, void * /*user*/) {
 
 std::once_flag g_init_once;
 
+// ggml's CPU backend, one of the libggml-cpu-<variant>.so modules beside libggml (GGML_BACKEND_DL): chosen once.
+struct cpu_backend {
+    std::string variant;  // "zen4", "haswell", ...; empty when none could be loaded
+    std::string error;    // why none could be loaded
+    tfi::threadpool_new_fn tp_new = nullptr;
+    tfi::threadpool_free_fn tp_free = nullptr;
+};
+cpu_backend g_cpu;
+std::string g_cpu_dir;  // set by tf_set_cpu_backend_dir before tf_init
+std::atomic<bool> g_initialised{false};
+
+// The folder libggml was loaded from: the JavaCPP cache (jar), target/native (tests) or llama.cpp's build/bin.
+std::string libggml_dir() {
+    Dl_info info{};
+    if (dladdr(reinterpret_cast<void *>(&ggml_backend_load), &info) == 0 || info.dli_fname == nullptr) return ".";
+    const std::string path = info.dli_fname;
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// Picks the variant as ggml_backend_load_best does (the highest ggml_backend_score() this CPU supports; 0 = cannot
+// run here), but remembers which one, and honours TOKENFLOW_CPU_VARIANT=<name> to force one (tests, benchmarks).
+void load_cpu_backend() {
+    const std::string dir = g_cpu_dir.empty() ? libggml_dir() : g_cpu_dir;
+    const char * forced_env = std::getenv("TOKENFLOW_CPU_VARIANT");
+    const std::string forced = forced_env != nullptr ? forced_env : "";
+    const std::string prefix = "libggml-cpu-", suffix = ".so";
+    std::string best_path, best_variant;
+    int best_score = 0;
+    if (DIR * d = opendir(dir.c_str())) {
+        while (const dirent * e = readdir(d)) {
+            const std::string name = e->d_name;
+            if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+                name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+            const std::string variant = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+            if (!forced.empty() && variant != forced) continue;
+            const std::string path = dir + "/" + name;
+            void * h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+            if (h == nullptr) continue;
+            auto score = reinterpret_cast<int (*)()>(dlsym(h, "ggml_backend_score"));
+            const int s = score != nullptr ? score() : 0;
+            dlclose(h);
+            if (s > best_score) {
+                best_score = s;
+                best_path = path;
+                best_variant = variant;
+            }
+        }
+        closedir(d);
+    }
+    if (best_path.empty()) {
+        g_cpu.error = forced.empty()
+            ? "no ggml CPU backend in " + dir + " runs on this CPU (libggml-cpu-<variant>.so missing or unsupported)"
+            : "TOKENFLOW_CPU_VARIANT=" + forced + ": no libggml-cpu-" + forced + ".so in " + dir + " that this CPU can run";
+        return;
+    }
+    ggml_backend_reg_t reg = ggml_backend_load(best_path.c_str());
+    if (reg == nullptr) {
+        g_cpu.error = "could not load " + best_path;
+        return;
+    }
+    g_cpu.variant = best_variant;
+    g_cpu.tp_new = reinterpret_cast<tfi::threadpool_new_fn>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new"));
+    g_cpu.tp_free = reinterpret_cast<tfi::threadpool_free_fn>(ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_free"));
+}
+
 } // namespace
 
 namespace tfi {
@@ -79,6 +149,19 @@ namespace tfi {
 std::string last_llama_error() { return t_first_error; }
 
 void clear_llama_error() { t_first_error.clear(); }
+
+const std::string & cpu_backend_error() { return g_cpu.error; }
+
+ggml_threadpool * threadpool_new(int32_t n_threads) {
+    if (g_cpu.tp_new == nullptr) return nullptr;
+    ggml_threadpool_params tp = ggml_threadpool_params_default(n_threads);
+    tp.poll = 50;
+    return g_cpu.tp_new(&tp);
+}
+
+void threadpool_free(ggml_threadpool * pool) {
+    if (pool != nullptr && g_cpu.tp_free != nullptr) g_cpu.tp_free(pool);
+}
 
 recoverable_scope::recoverable_scope() { ++t_recoverable; }
 recoverable_scope::~recoverable_scope() { --t_recoverable; }
@@ -96,7 +179,21 @@ void tf_init(void) {
         // ggml registers a terminate handler that runs gdb for a backtrace; one line says more to a Java user.
         std::set_terminate(on_terminate);
         llama_backend_init();
+        load_cpu_backend();
+        g_initialised = true;
     });
+}
+
+int32_t tf_set_cpu_backend_dir(const char * dir) {
+    if (g_initialised) return fail(TF_ERR_ARG, "tf_set_cpu_backend_dir: the CPU backend is already loaded");
+    g_cpu_dir = dir != nullptr ? dir : "";
+    return TF_OK;
+}
+
+int32_t tf_cpu_variant(char * buf, int32_t buf_len) {
+    tf_init();
+    if (buf_len < 0) return fail(TF_ERR_ARG, "negative buffer length");
+    return tfi::copy_out(g_cpu.variant, buf, buf_len);
 }
 
 int32_t tf_backend_load(const char * path) {
@@ -124,7 +221,8 @@ int32_t tf_system_info(char * buf, int32_t buf_len) {
     tf_init();
     if (buf_len < 0) return fail(TF_ERR_ARG, "negative buffer length");
     const char * info = llama_print_system_info();
-    return tfi::copy_out(info != nullptr ? std::string(info) : std::string(), buf, buf_len);
+    const std::string variant = g_cpu.variant.empty() ? "none (" + g_cpu.error + ")" : g_cpu.variant;
+    return tfi::copy_out("CPU_VARIANT = " + variant + " | " + (info != nullptr ? std::string(info) : std::string()), buf, buf_len);
 }
 
 void tf_log_set(tf_log_fn fn, int32_t min_level, void * user) {

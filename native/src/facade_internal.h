@@ -2,7 +2,7 @@
 #ifndef TOKENFLOW_FACADE_INTERNAL_H
 #define TOKENFLOW_FACADE_INTERNAL_H
 
-#include "ggml-cpu.h"
+#include "ggml.h"
 #include "kv_tap.h"
 #include "llama.h"
 #include "tokenflow.h"
@@ -57,6 +57,15 @@ struct __attribute__((visibility("hidden"))) recoverable_scope {
     recoverable_scope & operator=(const recoverable_scope &) = delete;
 };
 
+// ggml's CPU backend is a module loaded at run time (one of its CPU variants), so its thread-pool functions are
+// reached through the backend registry. Defined in backend.cpp; null pool when no CPU backend was loaded.
+using threadpool_new_fn = ggml_threadpool * (*)(ggml_threadpool_params *);
+using threadpool_free_fn = void (*)(ggml_threadpool *);
+__attribute__((visibility("hidden"))) ggml_threadpool * threadpool_new(int32_t n_threads);
+__attribute__((visibility("hidden"))) void threadpool_free(ggml_threadpool * pool);
+// Why no CPU backend could be loaded (empty when one was).
+__attribute__((visibility("hidden"))) const std::string & cpu_backend_error();
+
 struct ggml_abort_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -97,6 +106,19 @@ struct tf_session {
     ggml_threadpool * pool_batch = nullptr;
     std::atomic<bool> abort{false};
     bool has_logits = false;
+    // Batch invariance (tf_session_params.batch_invariant): wanted, the mode the CPU backend is in now, and whether
+    // every committed tree path could be moved into position order.
+    bool batch_invariant = false;
+    bool invariant_now = false;
+    bool invariant_kept = true;
+    // Single tokens and trees run batch-invariant kernels; plain batches of several tokens the fastest ones.
+    void use_invariant_kernels(bool on) {
+        on = on && batch_invariant;
+        if (on != invariant_now) {
+            llama_set_batch_invariant(ctx, on);
+            invariant_now = on;
+        }
+    }
     // One batch of n_batch tokens, reused by every decode call (no allocation per generated token).
     llama_batch batch{};
     bool batch_ready = false;
@@ -113,8 +135,8 @@ struct tf_session {
         if (tree_ready) llama_batch_free(tree_batch);
         if (batch_ready) llama_batch_free(batch);
         if (ctx) llama_free(ctx);
-        if (pool_batch) ggml_threadpool_free(pool_batch);
-        if (pool) ggml_threadpool_free(pool);
+        tfi::threadpool_free(pool_batch);
+        tfi::threadpool_free(pool);
     }
 };
 

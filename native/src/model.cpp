@@ -36,6 +36,7 @@ tf_model_params tf_model_default_params(void) {
 tf_model * tf_model_load(const char * path, const tf_model_params * params) {
     tf_init();
     if (path == nullptr) return fail_null<tf_model>("model path is null");
+    if (!tfi::cpu_backend_error().empty()) return fail_null<tf_model>(tfi::cpu_backend_error());
     const tf_model_params mp = params ? *params : tf_model_default_params();
     llama_model_params p = llama_model_default_params();
     p.n_gpu_layers = mp.n_gpu_layers;

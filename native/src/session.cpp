@@ -2,7 +2,6 @@
 #include "tokenflow.h"
 #include "facade_internal.h"
 
-#include "ggml-cpu.h"
 #include "ggml.h"
 #include "llama.h"
 
@@ -38,6 +37,7 @@ tf_session_params tf_session_default_params(void) {
     p.type_v = TF_KV_F16;
     p.n_seq_max = 1;
     p.kv_taps = false;
+    p.batch_invariant = true;
     return p;
 }
 
@@ -59,6 +59,10 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
     s->owner = model;
     s->type_k = type_k;
     s->type_v = type_v;
+    // Flash attention's one-pass kernel skips masked cells, so extra cells of a tree leave a row's sums unchanged;
+    // the plain path sums over a padded cell range whose length the tree changes.
+    s->batch_invariant = sp.batch_invariant;
+    s->invariant_kept = sp.batch_invariant && flash_attn != TF_FLASH_ATTN_OFF;
     llama_context_params p = llama_context_default_params();
     p.n_ctx = n_ctx;
     p.n_batch = n_batch;
@@ -90,14 +94,8 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
         const std::string why = tfi::last_llama_error();
         return fail_null<tf_session>("llama.cpp could not create the context" + (why.empty() ? std::string() : ": " + why));
     }
-    ggml_threadpool_params tp = ggml_threadpool_params_default(n_threads);
-    tp.poll = 50;
-    s->pool = ggml_threadpool_new(&tp);
-    if (n_threads_batch != n_threads) {
-        ggml_threadpool_params tpb = ggml_threadpool_params_default(n_threads_batch);
-        tpb.poll = 50;
-        s->pool_batch = ggml_threadpool_new(&tpb);
-    }
+    s->pool = tfi::threadpool_new(n_threads);
+    if (n_threads_batch != n_threads) s->pool_batch = tfi::threadpool_new(n_threads_batch);
     if (s->pool != nullptr) llama_attach_threadpool(s->ctx, s->pool, s->pool_batch);
     s->batch = llama_batch_init(static_cast<int32_t>(llama_n_batch(s->ctx)), 0, 1);
     s->batch_ready = true;
@@ -121,6 +119,7 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
     const int32_t n_batch = static_cast<int32_t>(llama_n_batch(s->ctx));
     llama_batch & batch = s->batch;
     s->has_logits = false;
+    s->use_invariant_kernels(n == 1);
     for (int32_t start = 0; start < n; start += n_batch) {
         const int32_t len = std::min(n_batch, n - start);
         batch.n_tokens = len;
@@ -142,6 +141,10 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
     }
     s->has_logits = want_logits;
     return TF_OK;
+}
+
+int32_t tf_session_batch_invariant(const tf_session * s) {
+    return s != nullptr && s->invariant_kept ? 1 : 0;
 }
 
 float * tf_session_logits(tf_session * s) {

@@ -96,6 +96,7 @@ int32_t tf_session_decode_tree(tf_session * s, const int32_t * tokens, const int
     }
     s->has_logits = false;
     s->tree_pos0 = -1;
+    s->use_invariant_kernels(true);
     const int32_t rc = llama_decode(s->ctx, b);
     if (rc != 0) {
         tree_drop_paths(s);
@@ -132,6 +133,9 @@ int32_t tf_session_commit_path(tf_session * s, const int32_t * path, int32_t len
     const int32_t q = s->tree_leaf_seq[path[len - 1]];
     llama_memory_seq_cp(mem, q, 0, s->tree_pos0, s->tree_pos0 + len);
     tree_drop_paths(s);
+    // The path's cells sit among the rejected nodes' freed cells; later tokens would fill those out of position
+    // order, and attention sums over cells in cell order. Moving the path up keeps cell order = position order.
+    if (s->batch_invariant && !llama_memory_seq_compact(mem, 0, s->tree_pos0, s->tree_pos0 + len)) s->invariant_kept = false;
     s->tree_pos0 = -1;
     s->has_logits = false;
     return TF_OK;

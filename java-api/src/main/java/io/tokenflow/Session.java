@@ -58,7 +58,8 @@ public final class Session implements AutoCloseable {
         int batch = Math.min(o.batchSize(), ctx);
         int ubatch = Math.min(o.microBatchSize(), batch);
         return NativeSession.open(model.nativeModel(), ctx, batch, ubatch, o.threads(), o.batchThreads(),
-                o.flashAttention().nativeValue, o.kvCacheType().ggmlType, o.sequences(), o.kvCompression().enabled());
+                o.flashAttention().nativeValue, o.kvCacheType().ggmlType, o.sequences(), o.kvCompression().enabled(),
+                o.batchInvariant());
     }
 
     public Model model() { return model; }

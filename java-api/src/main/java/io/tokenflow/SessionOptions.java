@@ -20,10 +20,14 @@ import java.util.List;
  * @param batchCostSeconds seconds to decode a batch of n tokens at index n - 1, for the hardware-aware draft budget
  *        ({@code GenerationOptions.AUTO_BUDGET}): empty (the default) measures this machine once per model and
  *        threads; a given curve plans trees for it instead (another machine's curve, a reproducible choice)
+ * @param batchInvariant single-token steps and speculative trees run batch-invariant CPU kernels (a row's sums do not
+ *        depend on how many rows share its batch) and each accepted path is moved into position order in the cache,
+ *        so greedy speculation emits exactly the tokens of plain greedy decoding (default true; prompts keep the
+ *        fastest kernels). Off trades that guarantee for faster tree batches: outputs may then differ at near-ties
  */
 public record SessionOptions(int contextSize, int batchSize, int microBatchSize, int threads, int batchThreads,
         FlashAttention flashAttention, KvCacheType kvCacheType, int sequences, KvCompression kvCompression,
-        List<Double> batchCostSeconds) {
+        List<Double> batchCostSeconds, boolean batchInvariant) {
 
     public static final int DEFAULT_CONTEXT_CAP = 4096;
     /** Threads per core at most: more only makes llama.cpp's polling thread pool slower (64 on 2 cores: minutes). */
@@ -73,7 +77,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
     public Builder toBuilder() {
         return new Builder().contextSize(contextSize).batchSize(batchSize).microBatchSize(microBatchSize).threads(threads)
                 .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences).kvCompression(kvCompression)
-                .batchCostSeconds(batchCostSeconds);
+                .batchCostSeconds(batchCostSeconds).batchInvariant(batchInvariant);
     }
 
     public static final class Builder {
@@ -87,6 +91,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         private int sequences = 1;
         private KvCompression kvCompression = KvCompression.none();
         private List<Double> batchCostSeconds = List.of();
+        private boolean batchInvariant = true;
 
         public Builder contextSize(int n) { contextSize = n; return this; }
         public Builder batchSize(int n) { batchSize = n; return this; }
@@ -105,9 +110,11 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
             batchCostSeconds = java.util.Arrays.stream(seconds).boxed().toList();
             return this;
         }
+        /** Batch-invariant decoding steps (default true): greedy speculation equals plain greedy decoding exactly. */
+        public Builder batchInvariant(boolean on) { batchInvariant = on; return this; }
         public SessionOptions build() {
             return new SessionOptions(contextSize, batchSize, microBatchSize, threads, batchThreads, flashAttention, kvCacheType,
-                    sequences, kvCompression, batchCostSeconds);
+                    sequences, kvCompression, batchCostSeconds, batchInvariant);
         }
     }
 }

@@ -68,13 +68,23 @@ public final class Tokenflow {
     }
 
     /**
-     * The CPU features the natives were built to use, as llama.cpp reports them (e.g. {@code "CPU : SSE3 = 1 |
-     * AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | ..."}). The shipped build targets AVX2/FMA/F16C; it does
-     * not use AVX-512 where the CPU has it.
+     * The CPU variant in use and the features its code uses, as llama.cpp reports them (e.g. {@code "CPU_VARIANT =
+     * zen4 | CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | AVX512 = 1 | ..."}).
      */
     public static String systemInfo() {
         init();
         return NativeRuntime.systemInfo();
+    }
+
+    /**
+     * The ggml CPU backend variant this process runs: the best of those in the natives jar that this CPU supports,
+     * {@code "x64"} (any x86-64), {@code "haswell"} (AVX2, FMA, F16C), {@code "skylakex"} (AVX-512) or {@code "zen4"}
+     * (AVX-512 with VBMI, VNNI and BF16); the environment variable {@code TOKENFLOW_CPU_VARIANT} forces one. Empty when
+     * none could be loaded (model loads then fail and say why).
+     */
+    public static String cpuVariant() {
+        init();
+        return NativeRuntime.cpuVariant();
     }
 
     /** Compute devices llama.cpp can use, e.g. "CPU (AMD EPYC ...)". */

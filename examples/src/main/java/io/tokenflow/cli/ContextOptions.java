@@ -35,12 +35,18 @@ final class ContextOptions {
                     + "pool=avg|max, w, task=auto|qa|other, groups, beta (default: none).")
     String kv;
 
+    @Option(names = "--no-batch-invariant", negatable = false,
+            description = "Let speculative tree batches use the fastest CPU kernels; greedy output may then differ from plain "
+                    + "decoding at near-ties (default: batch-invariant decoding steps, exactly lossless speculation).")
+    boolean noBatchInvariant;
+
     private static final Map<String, String> NAMES = Map.of("contextSize", "--ctx-size", "batchSize", "--batch-size", "threads", "--threads", "batchThreads", "--threads");
 
     SessionOptions toOptions() {
         return OptionValues.build(() -> {
             SessionOptions.Builder b = SessionOptions.builder().contextSize(contextSize).batchSize(batchSize)
-                    .kvCacheType(kvType).flashAttention(flashAttention);
+                    .kvCacheType(kvType).flashAttention(flashAttention)
+                    .batchInvariant(!noBatchInvariant);
             if (threads != null) b.threads(threads);
             if (kv != null) b.kvCompression(KvCompression.parse(kv));
             return b.build();

@@ -110,6 +110,7 @@ final class GenerateCommand implements Callable<Integer> {
             Json.number(st, "decode_time_ms", sp.decodeMillis());
             st.put("drafted_tokens", sp.draftedNodes());
             st.put("accepted_tokens", sp.acceptedTokens());
+            st.put("batch_invariant", sp.batchInvariant());
             ArrayNode hits = st.putArray("depth_hit_rate");
             for (double h : sp.depthHitRate()) hits.add(h);
         });

@@ -94,7 +94,7 @@ class CliTest {
     void verboseNamesTheCpuFeaturesInUse() {
         Run r = run("generate", "-m", stories().toString(), "-t", "1", PROMPT, "-n", "2", "--temp", "0", "--verbose");
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.err()).contains("tokenflow: system: ").contains("AVX2 = 1");
+        assertThat(r.err()).contains("tokenflow: system: ").contains("CPU_VARIANT = ").contains("AVX2 = 1");
     }
 
     @Test

@@ -96,8 +96,22 @@ public static native int tf_device_name(int i, @Cast("char*") BytePointer buf, i
 public static native int tf_device_name(int i, @Cast("char*") ByteBuffer buf, int buf_len);
 public static native int tf_device_name(int i, @Cast("char*") byte[] buf, int buf_len);
 
-// The CPU features this build of ggml uses, as llama.cpp reports them ("CPU : SSE3 = 1 | AVX2 = 1 | ..."), into
-// buf; returns the full length.
+// Where tf_init looks for the CPU variants (call before tf_init; NULL or never called: the folder libggml was loaded
+// from). Returns TF_OK, or TF_ERR_ARG once tf_init has run.
+public static native int tf_set_cpu_backend_dir(@Cast("const char*") BytePointer dir);
+public static native int tf_set_cpu_backend_dir(String dir);
+public static native int tf_set_cpu_backend_dir(@Cast("const char*") byte[] dir);
+
+// ggml's CPU backend comes as variants (libggml-cpu-x64.so, -haswell, -skylakex, -zen4 beside libggml): tf_init
+// loads the best one this CPU runs, or the one named by the environment variable TOKENFLOW_CPU_VARIANT.
+// The loaded variant's name into buf ("zen4"); returns its length, 0 when none could be loaded (model loads then
+// fail with the reason).
+public static native int tf_cpu_variant(@Cast("char*") BytePointer buf, int buf_len);
+public static native int tf_cpu_variant(@Cast("char*") ByteBuffer buf, int buf_len);
+public static native int tf_cpu_variant(@Cast("char*") byte[] buf, int buf_len);
+
+// The CPU variant and the features its code uses, as llama.cpp reports them
+// ("CPU_VARIANT = zen4 | CPU : SSE3 = 1 | AVX2 = 1 | ..."), into buf; returns the full length.
 public static native int tf_system_info(@Cast("char*") BytePointer buf, int buf_len);
 public static native int tf_system_info(@Cast("char*") ByteBuffer buf, int buf_len);
 public static native int tf_system_info(@Cast("char*") byte[] buf, int buf_len);
@@ -243,6 +257,10 @@ public static class tf_session_params extends Pointer {
     public native @Cast("uint32_t") int n_seq_max(); public native tf_session_params n_seq_max(int setter);        // parallel sequences (default 1)
     public native @Cast("bool") boolean kv_taps(); public native tf_session_params kv_taps(boolean setter);          // install the attention taps KV compression scores with (tf_session_kv_arm);
                                // costs a little per decode (default false)
+    public native @Cast("bool") boolean batch_invariant(); public native tf_session_params batch_invariant(boolean setter);  // single-token decodes and token trees run batch-invariant CPU kernels (a row's sums do
+                               // not depend on the batch), and a tree's committed path is moved into position order
+                               // in the cache, so greedy speculation emits exactly what one-token decoding emits.
+                               // Batches of several plain tokens (prompts) keep the fastest kernels (default true)
 }
 public static native @ByVal tf_session_params tf_session_default_params();
 
@@ -263,6 +281,10 @@ public static native int tf_session_decode(tf_session session, @Const int[] toke
                           int seq, @Cast("bool") boolean want_logits);
 // Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
 public static native FloatPointer tf_session_logits(tf_session session);
+// 1 while the session keeps its batch-invariance promise (batch_invariant set, flash attention not off, every
+// committed tree path moved into position order); 0 otherwise (e.g. KV compression left holes the path could not
+// be moved past).
+public static native int tf_session_batch_invariant(@Const tf_session session);
 
 // --- token trees (speculative decoding) ---
 //

@@ -1,5 +1,10 @@
 package io.tokenflow.internal;
 
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import org.bytedeco.javacpp.Loader;
 import java.util.ArrayList;
@@ -12,8 +17,37 @@ public final class NativeRuntime {
     /** Loads the native libraries (extracted from the natives jar on first use) and initialises llama.cpp. */
     public static void init() {
         Loader.load(TokenflowNative.class);  // extracts and loads the natives on first use
+        extractCpuVariants();
         NativeLog.setLevel(NativeLog.level());
         TokenflowNative.tf_init();
+    }
+
+    /**
+     * ggml's CPU backend is not linked but loaded by libtokenflow at {@code tf_init}: the best of the variants
+     * (x64, haswell, skylakex, zen4 ...) this CPU runs. JavaCPP extracts only linked libraries, so the variants listed
+     * in {@code ggml-cpu-variants.txt} are extracted here, into the same cache folder.
+     */
+    private static void extractCpuVariants() {
+        String base = Loader.getPlatform() + "/";
+        URL list = TokenflowNative.class.getResource(base + "ggml-cpu-variants.txt");
+        if (list == null) return;  // tf_init then says that no CPU backend could be loaded, and model loads fail so
+        try (InputStream in = list.openStream()) {
+            File dir = null;
+            for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\s+")) {
+                if (!name.isBlank()) dir = Loader.cacheResource(TokenflowNative.class, base + name).getParentFile();
+            }
+            if (dir != null) TokenflowNative.tf_set_cpu_backend_dir(dir.getAbsolutePath());
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not extract ggml's CPU backend from the natives jar", e);
+        }
+    }
+
+    /** The ggml CPU variant in use ("zen4", "haswell", "x64" ...); empty when none could be loaded. */
+    public static String cpuVariant() {
+        int n = TokenflowNative.tf_cpu_variant((byte[]) null, 0);
+        byte[] buf = new byte[Math.max(0, n)];
+        TokenflowNative.tf_cpu_variant(buf, buf.length);
+        return new String(buf, StandardCharsets.UTF_8);
     }
 
     /** Loads a ggml backend module; false (with {@link NativeErrors#lastError()} saying why) when it cannot run here. */

@@ -49,11 +49,12 @@ public final class NativeSession implements AutoCloseable {
      * @throws TokenflowException llama.cpp could not create it (e.g. no memory for the cache)
      */
     public static NativeSession open(NativeModel model, int contextSize, int batchSize, int microBatchSize, int threads,
-            int batchThreads, int flashAttention, int kvType, int sequences, boolean kvTaps) {
+            int batchThreads, int flashAttention, int kvType, int sequences, boolean kvTaps, boolean batchInvariant) {
         tf_session h;
         try (tf_session_params p = TokenflowNative.tf_session_default_params()) {
             p.n_ctx(contextSize).n_batch(batchSize).n_ubatch(microBatchSize).n_threads(threads).n_threads_batch(batchThreads)
-                    .flash_attn(flashAttention).type_k(kvType).type_v(kvType).n_seq_max(sequences).kv_taps(kvTaps);
+                    .flash_attn(flashAttention).type_k(kvType).type_v(kvType).n_seq_max(sequences).kv_taps(kvTaps)
+                    .batch_invariant(batchInvariant);
             h = TokenflowNative.tf_session_new(model.handle(), p);
         }
         if (h == null || h.isNull()) throw new TokenflowException("could not create a session: " + NativeErrors.lastError());
@@ -61,6 +62,9 @@ public final class NativeSession implements AutoCloseable {
     }
 
     tf_session handle() { return handle; }
+
+    /** Whether every step so far kept the batch-invariance promise ({@code tf_session_batch_invariant}). */
+    public boolean batchInvariant() { return TokenflowNative.tf_session_batch_invariant(handle) == 1; }
 
     public int contextSize() { return contextSize; }
 

@@ -17,9 +17,12 @@ import java.util.Objects;
  * @param decodeMillis time spent decoding tree batches
  * @param stepsByDraftedNodes {@code stepsByDraftedNodes[n]} = steps whose tree had n drafted nodes (the batch decoded
  *        n + 1 tokens): with a batch-cost curve this prices the generation on another machine
+ * @param batchInvariant every step ran batch-invariant kernels with the accepted path in position order
+ *        ({@code SessionOptions.batchInvariant}), so greedy output is exactly that of plain greedy decoding
  */
 public record SpeculationStats(String policy, long steps, long draftedNodes, long acceptedTokens, double meanAcceptedPerStep,
-        double[] depthHitRate, double draftMillis, double verifyMillis, double decodeMillis, long[] stepsByDraftedNodes) {
+        double[] depthHitRate, double draftMillis, double verifyMillis, double decodeMillis, long[] stepsByDraftedNodes,
+        boolean batchInvariant) {
 
     public SpeculationStats {
         Objects.requireNonNull(policy, "policy");
@@ -117,9 +120,9 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
     @Override
     public String toString() {
         return String.format("SpeculationStats[%s: %d steps, %d drafted, %d accepted, %.2f accepted/step, hit rate by depth %s, "
-                + "draft %.1f ms, verify %.1f ms, decode %.1f ms]", policy, steps, draftedNodes, acceptedTokens, meanAcceptedPerStep,
-                Arrays.toString(Arrays.stream(depthHitRate).map(x -> Math.round(x * 1000) / 1000.0).toArray()), draftMillis,
-                verifyMillis, decodeMillis);
+                + "draft %.1f ms, verify %.1f ms, decode %.1f ms, batch-invariant %s]", policy, steps, draftedNodes, acceptedTokens,
+                meanAcceptedPerStep, Arrays.toString(Arrays.stream(depthHitRate).map(x -> Math.round(x * 1000) / 1000.0).toArray()),
+                draftMillis, verifyMillis, decodeMillis, batchInvariant);
     }
 
     /** Mutable counters for the engine: one {@link #step} per verified tree, then {@link #build}. */
@@ -133,6 +136,7 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
         private long draftNanos;
         private long verifyNanos;
         private long decodeNanos;
+        private boolean batchInvariant = true;
 
         private Accumulator(String policy) { this.policy = Objects.requireNonNull(policy, "policy"); }
 
@@ -153,6 +157,12 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
             return this;
         }
 
+        /** Records whether the session kept batch invariance (read once the generation ends). */
+        public Accumulator batchInvariant(boolean kept) {
+            batchInvariant = kept;
+            return this;
+        }
+
         public SpeculationStats build() {
             int depth = 0;
             for (int d = 0; d < reached.length; d++) if (reached[d] > 0) depth = d + 1;
@@ -161,7 +171,7 @@ public record SpeculationStats(String policy, long steps, long draftedNodes, lon
             double[] rate = new double[depth];
             for (int d = 0; d < depth; d++) rate[d] = (double) reached[d] / steps;
             return new SpeculationStats(policy, steps, drafted, accepted, steps == 0 ? 0 : (double) accepted / steps, rate,
-                    draftNanos / 1e6, verifyNanos / 1e6, decodeNanos / 1e6, Arrays.copyOf(bySize, largest + 1));
+                    draftNanos / 1e6, verifyNanos / 1e6, decodeNanos / 1e6, Arrays.copyOf(bySize, largest + 1), batchInvariant);
         }
     }
 }

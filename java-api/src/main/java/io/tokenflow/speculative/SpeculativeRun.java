@@ -62,12 +62,12 @@ final class SpeculativeRun {
         // The first token comes from the prompt's logits, exactly as in plain decoding.
         int root = sampler.sample(session);
         firstTokenAt[0] = System.nanoTime();
-        if (!out.emit(root)) return stats.build();
+        if (!out.emit(root)) return stats.batchInvariant(session.batchInvariant()).build();
         if (plainOnly) {
             // No tree pays for itself here by the current profile (which cannot change without trees): decode
             // plainly, with no per-step drafting work at all.
             finishPlainly(root, profile, firstTokenAt);
-            return stats.build();
+            return stats.batchInvariant(session.batchInvariant()).build();
         }
         TokenBuffer history = TokenBuffer.of(prompt).append(root);
         boolean plainRest = false;
@@ -153,7 +153,7 @@ final class SpeculativeRun {
             drafter.endGeneration();
         }
         if (plainRest) finishPlainly(root, profile, firstTokenAt);
-        return stats.build();
+        return stats.batchInvariant(session.batchInvariant()).build();
     }
 
     /**

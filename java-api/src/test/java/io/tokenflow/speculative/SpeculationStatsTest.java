@@ -45,10 +45,10 @@ class SpeculationStatsTest {
 
     @Test
     void validation() {
-        assertThatThrownBy(() -> new SpeculationStats("a", -1, 0, 0, 0, new double[0], 0, 0, 0, new long[0])).hasMessageContaining("counts");
-        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 2, 0, new double[0], 0, 0, 0, new long[] {0, 1})).hasMessageContaining("exceeds");
-        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 1, 0, new double[0], -1, 0, 0, new long[] {0, 1})).hasMessageContaining("times");
-        assertThatThrownBy(() -> new SpeculationStats("a", 2, 1, 1, 0, new double[0], 0, 0, 0, new long[] {0, 1}))
+        assertThatThrownBy(() -> new SpeculationStats("a", -1, 0, 0, 0, new double[0], 0, 0, 0, new long[0], true)).hasMessageContaining("counts");
+        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 2, 0, new double[0], 0, 0, 0, new long[] {0, 1}, true)).hasMessageContaining("exceeds");
+        assertThatThrownBy(() -> new SpeculationStats("a", 1, 1, 1, 0, new double[0], -1, 0, 0, new long[] {0, 1}, true)).hasMessageContaining("times");
+        assertThatThrownBy(() -> new SpeculationStats("a", 2, 1, 1, 0, new double[0], 0, 0, 0, new long[] {0, 1}, true))
                 .hasMessageContaining("counts 1 steps and 1 nodes, expected 2 and 1");
     }
 }

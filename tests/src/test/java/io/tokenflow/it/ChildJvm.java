@@ -40,6 +40,11 @@ final class ChildJvm {
 
     /** Runs {@code ChildJvm.main(args)} in a new JVM with this JVM's classpath and JavaCPP cache dir. */
     static Result run(Duration timeout, String... args) {
+        return run(timeout, java.util.Map.of(), args);
+    }
+
+    /** As {@link #run(Duration, String...)}, with extra environment variables. */
+    static Result run(Duration timeout, java.util.Map<String, String> env, String... args) {
         try {
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -58,6 +63,7 @@ final class ChildJvm {
             ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
                     .redirectError(err.toFile());
             pb.environment().put("GGML_NO_BACKTRACE", "1"); // ggml would attach gdb to print a backtrace on abort
+            pb.environment().putAll(env);
             Process p = pb.start();
             boolean done = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
             if (!done) {
@@ -97,6 +103,15 @@ final class ChildJvm {
                     Integer.parseInt(args[5]));
             case "mutations" -> mutations(Path.of(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]),
                     Integer.parseInt(args[4]), Path.of(args[5]), Integer.parseInt(args[6]));
+            case "cpu-variant" -> {
+                out.println("VARIANT=" + io.tokenflow.Tokenflow.cpuVariant());
+                out.println("INFO=" + io.tokenflow.Tokenflow.systemInfo());
+                try (Model m = Model.load(Path.of(args[1])); Session s = m.newSession(ItEnv.sessionOptions(64).build())) {
+                    out.println("TEXT=" + s.generate("Once upon a time", io.tokenflow.GenerationOptions.greedy(8)).text());
+                } catch (io.tokenflow.ModelLoadException e) {
+                    out.println("REFUSED: " + e.getMessage());
+                }
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
         out.flush();

@@ -14,7 +14,8 @@ import org.bytedeco.javacpp.tools.InfoMapper;
 @Properties(target = "io.tokenflow.internal.TokenflowNative",
         value = @Platform(value = "linux-x86_64", include = "tokenflow.h", link = "tokenflow",
                 // copyLibs bundles exactly these (dependencies first, versioned sonames): see JAVACPP.md
-                preload = {"ggml-base@.0", "ggml-cpu@.0", "ggml@.0", "llama@.0", "tfkernels@.0"},
+                // (ggml's CPU backend is not among them: NativeRuntime extracts its variants, ggml loads the best one)
+                preload = {"ggml-base@.0", "ggml@.0", "llama@.0", "tfkernels@.0"},
                 define = "STRING_BYTES_CHARSET \"UTF-8\""))
 public class tokenflow implements InfoMapper {
     @Override
