@@ -25,7 +25,18 @@ flags=(
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF
   -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON -DCMAKE_SKIP_INSTALL_RPATH=OFF "-DCMAKE_BUILD_RPATH=\$ORIGIN"
 )
+# --native: a reference build for this machine only (-march=native, CPU backend linked in), for benchmarks that
+# compare tokenflow with a natively built llama-bench (scripts/bench-vs-llama.sh). Never bundled in the jar.
+if [[ "${1:-}" == "--native" ]]; then
+  flags=(
+    -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF
+    -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF
+    -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON "-DCMAKE_BUILD_RPATH=\$ORIGIN"
+  )
+  targets=(llama-bench)
+else
 targets=(llama ggml ggml-base llama-simple llama-lookup llama-lookahead llama-bench llama-tokenize)
+fi
 if command -v ccache >/dev/null; then flags+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 
 key=$( { echo "$LLAMA_COMMIT"; basename "$src"; printf '%s\n' "${flags[@]}" "${targets[@]}"; } | sha256sum | cut -c1-16)

@@ -255,6 +255,7 @@ final class BenchCommand implements Callable<Integer> {
         o.put("size_bytes", info.sizeBytes());
         o.put("parameters", info.parameterCount());
         o.put("threads", threads);
+        o.put("cpu_variant", io.tokenflow.Tokenflow.cpuVariant());
         putResults(o, ours);
         if (theirs != null) {
             putResults(o.putObject("llama_bench"), theirs);
