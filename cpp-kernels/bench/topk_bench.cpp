@@ -246,11 +246,7 @@ int main(int argc, char ** argv) {
     std::fprintf(f, "{\n  \"benchmark\": \"tfk_topk_bench\",\n");
     std::fprintf(f, "  \"machine\": {\"cpu\": \"%s\", \"hardware_threads\": %u, \"compiler\": \"%s\", \"avx2\": %s, \"cuda_device\": %s},\n",
                  json_escape(cpu_model()).c_str(), std::thread::hardware_concurrency(), json_escape(__VERSION__).c_str(),
-#if defined(__AVX2__)
-                 "true",
-#else
-                 "false",
-#endif
+                 std::strcmp(tfk_cpu_isa(), "avx2") == 0 ? "true" : "false",  // the kernels' run-time ISA
                  cuda ? "true" : "false");
     std::fprintf(f, "  \"memory_read_GBps\": {\"threads_1\": %.2f, \"threads_2\": %.2f, \"method\": \"sum of 512 MiB uint64, best of 5, before and after the timings\"},\n",
                  bw1, bw2);

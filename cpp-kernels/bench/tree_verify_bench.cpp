@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -185,11 +186,7 @@ int main(int argc, char ** argv) {
     std::fprintf(f, "{\n  \"benchmark\": \"tfk_tree_verify_bench\",\n");
     std::fprintf(f, "  \"machine\": {\"cpu\": \"%s\", \"hardware_threads\": %u, \"compiler\": \"%s\", \"avx2\": %s},\n",
                  json_escape(cpu_model()).c_str(), std::thread::hardware_concurrency(), json_escape(__VERSION__).c_str(),
-#if defined(__AVX2__)
-                 "true"
-#else
-                 "false"
-#endif
+                 std::strcmp(tfk_cpu_isa(), "avx2") == 0 ? "true" : "false"  // the kernels' run-time ISA
     );
     std::fprintf(f, "  \"k_cand\": %d,\n  \"sampling\": {\"temperature\": %g, \"top_k\": %d, \"top_p\": %g, \"min_p\": %g},\n",
                  k_cand, sp.temperature, sp.top_k, sp.top_p, sp.min_p);

@@ -192,11 +192,7 @@ int main(int argc, char ** argv) {
     std::fprintf(f, "  \"machine\": {\"cpu\": \"%s\", \"hardware_threads\": %u, \"load_average_before\": %.2f, \"load_average_after\": %.2f, \"compiler\": \"%s\", \"avx2\": %s},\n",
                  json_escape(cpu_model()).c_str(), std::thread::hardware_concurrency(), load_before, load_after,
                  json_escape(__VERSION__).c_str(),
-#if defined(__AVX2__)
-                 "true"
-#else
-                 "false"
-#endif
+                 std::strcmp(tfk_cpu_isa(), "avx2") == 0 ? "true" : "false"  // the kernels' run-time ISA
     );
     std::fprintf(f, "  \"notes\": \"q F32, k F16 in llama.cpp cache layout, F16 causal mask; best_ms is best-of-reps per call on cache-warm inputs; gflops = 2*n_head*n_rows*n_kv*d / best time; speedup_vs_ref = ref best / this best; max_rel_err = max |cpu-ref|/|ref| over outputs; aggregate (WindowKV max, w=8) and pool1d (SnapKV avg, kernel 5) rows run on the n_head x n_kv scores of the same shape, single-threaded\",\n");
     std::fprintf(f, "  \"results\": [\n");

@@ -57,6 +57,11 @@ enum tfk_status {
 // Short English text for a status code (static storage; never NULL).
 TFK_API const char * tfk_status_str(int status);
 
+// Instruction set the optimized CPU kernels run with: "avx2" (AVX2 + FMA + F16C code, x86-64 CPUs that
+// have them) or "base" (portable code for any CPU of the architecture). Chosen once per process at
+// the first kernel call; the environment variable TFK_ISA=base forces "base". Static storage.
+TFK_API const char * tfk_cpu_isa(void);
+
 // ---------------------------------------------------------------------------------------------
 // Top-k over logit rows.
 //
@@ -329,8 +334,8 @@ typedef struct tfk_attn_view {
 // (TFK_ERR_BAD_STRIDE), then extents (the last byte of q, k, mask or out beyond INT64_MAX: TFK_ERR_BAD_SHAPE).
 //
 // Accuracy: _ref computes in double and rounds each output once. The optimized CPU version (float dot
-// products over blocks of 8 dimensions summed in double, exponents formed in double; AVX2/F16C when
-// compiled in) and the CUDA version (the same arithmetic; a few FP64 operations per 8 FMAs) agree
+// products over blocks of 8 dimensions summed in double, exponents formed in double; AVX2/F16C when the
+// CPU has them, tfk_cpu_isa) and the CUDA version (the same arithmetic; a few FP64 operations per 8 FMAs) agree
 // with it within 1.5e-6 * max(1, sigma) relative error per element, sigma = scale*sqrt(d)*rms(q)*rms(k)
 // being the spread of the logits (about 1 for typical inputs; see tests/test_window_scores.cpp).
 

@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -280,9 +281,22 @@ void test_errors() {
 
 } // namespace
 
+// tfk_cpu_isa(): "avx2" or "base", stable across calls; "base" whenever TFK_ISA=base is set (ctest
+// runs this test a second time that way, as tfk_topk_base).
+static void test_cpu_isa() {
+    const char * isa = tfk_cpu_isa();
+    const char * forced = std::getenv("TFK_ISA");
+    std::printf("CPU kernels ISA: %s (TFK_ISA=%s)\n", isa, forced != nullptr ? forced : "<unset>");
+    EXPECT(std::strcmp(isa, "avx2") == 0 || std::strcmp(isa, "base") == 0, "tfk_cpu_isa() = %s", isa);
+    EXPECT(tfk_cpu_isa() == isa, "tfk_cpu_isa() changed between calls");
+    if (forced != nullptr && std::strcmp(forced, "base") == 0)
+        EXPECT(std::strcmp(isa, "base") == 0, "TFK_ISA=base but tfk_cpu_isa() = %s", isa);
+}
+
 int main() {
     g_cuda = tfk_cuda_available() != 0;
     std::printf("tfkernels top-k test (CUDA device: %s)\n", g_cuda ? "yes" : "no");
+    test_cpu_isa();
 
     test_reference_by_hand();
     test_errors();

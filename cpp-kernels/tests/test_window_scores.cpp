@@ -791,7 +791,8 @@ void test_errors() {
 
 int main() {
     g_cuda = tfk_cuda_available() != 0;
-    std::printf("tfkernels KV-cache scoring test (CUDA device: %s)\n", g_cuda ? "yes" : "no");
+    std::printf("tfkernels KV-cache scoring test (CUDA device: %s, CPU kernels ISA: %s)\n", g_cuda ? "yes" : "no",
+                tfk_cpu_isa());
 
     test_scores_by_hand();
     test_aggregate_by_hand();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "tfkernels.h"
+#include "common/isa_ns.h"
 
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 
 namespace tfk {
 namespace detail {
+inline namespace TFK_ISA_NS {  // per-variant copies, see common/isa_ns.h
 
 static_assert(sizeof(tfk_dtype) == sizeof(int32_t), "tfk_dtype must be int-sized");
 
@@ -133,5 +135,6 @@ inline float load_elem(const unsigned char * p, int32_t t, int64_t i) {
     return half_to_float(h);
 }
 
+} // inline namespace TFK_ISA_NS
 } // namespace detail
 } // namespace tfk

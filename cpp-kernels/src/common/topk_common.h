@@ -2,6 +2,7 @@
 #pragma once
 
 #include "tfkernels.h"
+#include "common/isa_ns.h"
 
 #include <stdint.h>
 
@@ -13,6 +14,7 @@
 
 namespace tfk {
 namespace detail {
+inline namespace TFK_ISA_NS {  // per-variant copies, see common/isa_ns.h
 
 // Argument checks common to every top-k implementation; the order is part of the API.
 inline int topk_validate(const void * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
@@ -44,5 +46,6 @@ TFK_HD uint32_t key_col(uint64_t key) { return ~static_cast<uint32_t>(key); }
 
 TFK_HD bool key_is_nan(uint64_t key) { return (key >> 32) == 0; }
 
+} // inline namespace TFK_ISA_NS
 } // namespace detail
 } // namespace tfk

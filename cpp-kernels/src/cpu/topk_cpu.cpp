@@ -8,8 +8,12 @@
 //    compares reject 32 values per step against the current k-th; the rest are inserted.
 // Rows are split across std::threads; with fewer rows than threads, very wide rows are also split
 // by columns and the per-chunk top-k lists merged.
+//
+// Compiled twice (AVX2 and x86-64 baseline) into tfk::TFK_ISA_NS; tfk::topk_cpu and tfk_topk_f32 are
+// in isa_dispatch.cpp, which picks a variant at run time (common/isa_ns.h).
 #include "tfkernels.h"
 #include "common/topk_common.h"
+#include "cpu/isa_kernels.h"
 
 #include <algorithm>
 #include <cstring>
@@ -24,6 +28,7 @@
 #endif
 
 namespace tfk {
+namespace TFK_ISA_NS {
 namespace {
 
 using detail::key_col;
@@ -281,9 +286,5 @@ int topk_cpu(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_s
     return TFK_OK;
 }
 
+} // namespace TFK_ISA_NS
 } // namespace tfk
-
-extern "C" int tfk_topk_f32(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_stride, int k,
-                            int32_t * out_ids, float * out_vals, int n_threads) {
-    return tfk::topk_cpu(logits, n_rows, n_cols, row_stride, k, out_ids, out_vals, n_threads);
-}

@@ -19,8 +19,12 @@
 // results are bit-identical by design) but traverse the scores row-major (aggregate) and select the
 // top t with a bounded insertion buffer instead of sorting; pool1d's interior is vectorized across
 // outputs in double.
+//
+// Compiled twice (AVX2 and x86-64 baseline) into tfk::TFK_ISA_NS; the public functions and the extern "C"
+// entries are in isa_dispatch.cpp, which picks a variant at run time (common/isa_ns.h).
 #include "tfkernels.h"
 #include "common/kv_common.h"
+#include "cpu/isa_kernels.h"
 
 #include <algorithm>
 #include <atomic>
@@ -36,6 +40,7 @@
 #endif
 
 namespace tfk {
+namespace TFK_ISA_NS {
 namespace {
 
 constexpr int64_t kTile     = 16;   // cells per K tile (two AVX vectors)
@@ -553,21 +558,5 @@ int pool1d_cpu(const float * in, int64_t n, int kernel, int mode, float * out) n
     return TFK_OK;
 }
 
+} // namespace TFK_ISA_NS
 } // namespace tfk
-
-extern "C" {
-
-int tfk_window_scores(const tfk_attn_view * v, float * out, int accumulate, int n_threads) {
-    return tfk::window_scores_cpu(v, out, accumulate, n_threads);
-}
-
-int tfk_window_aggregate(const float * scores, int64_t n_head, int64_t n_tokens, int64_t row_stride, int w, int mode,
-                         float * out) {
-    return tfk::window_aggregate_cpu(scores, n_head, n_tokens, row_stride, w, mode, out);
-}
-
-int tfk_pool1d(const float * in, int64_t n, int kernel, int mode, float * out) {
-    return tfk::pool1d_cpu(in, n, kernel, mode, out);
-}
-
-} // extern "C"
