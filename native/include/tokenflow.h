@@ -72,8 +72,8 @@ int32_t tf_set_cpu_backend_dir(const char * dir);
 // fail with the reason).
 int32_t tf_cpu_variant(char * buf, int32_t buf_len);
 
-// The CPU variant and the features its code uses, as llama.cpp reports them
-// ("CPU_VARIANT = zen4 | CPU : SSE3 = 1 | AVX2 = 1 | ..."), into buf; returns the full length.
+// The CPU variant, tfkernels' code path (avx2 or base) and the features ggml's code uses, as llama.cpp reports them
+// ("CPU_VARIANT = zen4 | TFK_ISA = avx2 | CPU : SSE3 = 1 | AVX2 = 1 | ..."), into buf; returns the full length.
 int32_t tf_system_info(char * buf, int32_t buf_len);
 
 // Log sink: receives whole lines (no trailing newline) from llama.cpp/ggml with a tf_log_level. Lines below

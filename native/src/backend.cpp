@@ -5,6 +5,7 @@
 #include "ggml-backend.h"
 #include "ggml.h"
 #include "llama.h"
+#include "tfkernels.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -222,7 +223,7 @@ int32_t tf_system_info(char * buf, int32_t buf_len) {
     if (buf_len < 0) return fail(TF_ERR_ARG, "negative buffer length");
     const char * info = llama_print_system_info();
     const std::string variant = g_cpu.variant.empty() ? "none (" + g_cpu.error + ")" : g_cpu.variant;
-    return tfi::copy_out("CPU_VARIANT = " + variant + " | " + (info != nullptr ? std::string(info) : std::string()), buf, buf_len);
+    return tfi::copy_out("CPU_VARIANT = " + variant + " | TFK_ISA = " + tfk_cpu_isa() + " | " + (info != nullptr ? std::string(info) : std::string()), buf, buf_len);
 }
 
 void tf_log_set(tf_log_fn fn, int32_t min_level, void * user) {

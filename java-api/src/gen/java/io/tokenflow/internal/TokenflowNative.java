@@ -110,8 +110,8 @@ public static native int tf_cpu_variant(@Cast("char*") BytePointer buf, int buf_
 public static native int tf_cpu_variant(@Cast("char*") ByteBuffer buf, int buf_len);
 public static native int tf_cpu_variant(@Cast("char*") byte[] buf, int buf_len);
 
-// The CPU variant and the features its code uses, as llama.cpp reports them
-// ("CPU_VARIANT = zen4 | CPU : SSE3 = 1 | AVX2 = 1 | ..."), into buf; returns the full length.
+// The CPU variant, tfkernels' code path (avx2 or base) and the features ggml's code uses, as llama.cpp reports them
+// ("CPU_VARIANT = zen4 | TFK_ISA = avx2 | CPU : SSE3 = 1 | AVX2 = 1 | ..."), into buf; returns the full length.
 public static native int tf_system_info(@Cast("char*") BytePointer buf, int buf_len);
 public static native int tf_system_info(@Cast("char*") ByteBuffer buf, int buf_len);
 public static native int tf_system_info(@Cast("char*") byte[] buf, int buf_len);
