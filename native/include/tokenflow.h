@@ -31,6 +31,8 @@ enum tf_status {
 
 // Flash attention: llama.cpp decides (AUTO), or forced off / on.
 enum tf_flash_attn { TF_FLASH_ATTN_AUTO = -1, TF_FLASH_ATTN_OFF = 0, TF_FLASH_ATTN_ON = 1 };
+// Query-aware sparse attention policies (ALGORITHMS.md sections 8-10).
+enum tf_sparse_policy { TF_SPARSE_NONE = 0, TF_SPARSE_QUEST = 1, TF_SPARSE_TIDAL = 2, TF_SPARSE_TOKENSELECT = 3 };
 
 // Element type of the KV cache (the ggml_type values llama.cpp takes for type_k / type_v).
 enum tf_kv_type { TF_KV_F32 = 0, TF_KV_F16 = 1, TF_KV_Q4_0 = 2, TF_KV_Q8_0 = 8, TF_KV_BF16 = 30 };
@@ -155,6 +157,20 @@ struct tf_session_params {
                                // not depend on the batch), and a tree's committed path is moved into position order
                                // in the cache, so greedy speculation emits exactly what one-token decoding emits.
                                // Batches of several plain tokens (prompts) keep the fastest kernels (default true)
+    // Query-aware sparse attention (needs flash attention; see "sparse attention" below). Each sparse layer reads,
+    // per step, query row and KV head, at most sparse_budget K/V cells chosen from the current query; the others
+    // stay cached. Batches of more than 64 query rows (prompts) attend densely.
+    int32_t  sparse_policy;    // enum tf_sparse_policy (default TF_SPARSE_NONE)
+    int32_t  sparse_budget;    // K/V cells read per layer, row and KV head (>= 1; default 256); >= the visible cells:
+                               // dense
+    int32_t  sparse_dense;     // the first sparse_dense layers attend densely (>= 0; default 2)
+    int32_t  sparse_page;      // Quest: cells per page (>= 1; default 16)
+    int32_t  sparse_reselect;  // TidalDecode: the layer that selects again (default 13; < sparse_dense or >= layers:
+                               // never)
+    int32_t  sparse_init;      // TokenSelect: first visible cells always read (>= 0; default 128)
+    int32_t  sparse_local;     // TokenSelect: last visible cells always read (>= 0; default 512)
+    float    sparse_theta;     // TokenSelect: reuse a layer's last selection while the query's cosine with the one
+                               // that made it is >= theta (single-token steps only; default 2 = never)
 };
 struct tf_session_params tf_session_default_params(void);
 
@@ -171,6 +187,27 @@ int32_t tf_session_decode(tf_session * session, const int32_t * tokens, int32_t 
                           int32_t seq, bool want_logits);
 // Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
 float * tf_session_logits(tf_session * session);
+
+// --- sparse attention ---
+//
+// With sparse_policy set, llama.cpp's attention mask hook (patch 0006) gives every sparse layer a custom op that,
+// when the graph runs, scores the cached cells against the layer's query (Quest: per page of sparse_page cells an
+// upper bound from the page's element-wise key min/max; TidalDecode: q.k at its selection layers, reused by the
+// layers after them; TokenSelect: per-head softmax of q.k summed over heads, plus the first sparse_init and last
+// sparse_local visible cells), keeps the sparse_budget best per query row and KV head (tfkernels' CSR top-k) and
+// writes them as that layer's flash-attention mask, -inf elsewhere: the kernel skips those cells' K and V.
+// Counters since the session was created (or the last reset):
+struct tf_sparse_stats {
+    int64_t rows_read;      // K/V cells attended, summed over layers, query rows and KV heads
+    int64_t rows_dense;     // the same for dense attention (every visible cell)
+    int64_t select_ns;      // time spent selecting
+    int64_t cache_lookups;  // TokenSelect selection-cache lookups
+    int64_t cache_hits;     // ... and hits
+    int64_t sparse_layers;  // layers whose mask the hook replaced in the last graph built (0: sparse attention is
+                            // not active, e.g. flash attention resolved off)
+};
+// Copies the counters into out (and zeroes them when reset). TF_OK, or TF_ERR_ARG for NULL arguments.
+int32_t tf_session_sparse_stats(tf_session * session, struct tf_sparse_stats * out, bool reset);
 // 1 while the session keeps its batch-invariance promise (batch_invariant set, flash attention not off, every
 // committed tree path moved into position order); 0 otherwise (e.g. KV compression left holes the path could not
 // be moved past).

@@ -4,6 +4,7 @@
 
 #include "ggml.h"
 #include "kv_tap.h"
+#include "sparse.h"
 #include "llama.h"
 #include "tokenflow.h"
 
@@ -131,6 +132,8 @@ struct tf_session {
     int32_t tree_n_leaves = 0;
     // KV compression: attention taps (installed as cb_eval only when the session asked for them).
     std::unique_ptr<tfi::kv_tap> tap;
+    // Query-aware sparse attention (NULL when sparse_policy is TF_SPARSE_NONE); its ops point into it.
+    std::unique_ptr<tfi::sparse_state> sparse;
     ~tf_session() {
         if (tree_ready) llama_batch_free(tree_batch);
         if (batch_ready) llama_batch_free(batch);

@@ -1,5 +1,6 @@
 // libtokenflow: sessions (a llama.cpp context with its thread pools and batch), decoding, and KV-cache edits.
 #include "tokenflow.h"
+#include <cmath>
 #include "facade_internal.h"
 
 #include "ggml.h"
@@ -38,6 +39,14 @@ tf_session_params tf_session_default_params(void) {
     p.n_seq_max = 1;
     p.kv_taps = false;
     p.batch_invariant = true;
+    p.sparse_policy = TF_SPARSE_NONE;
+    p.sparse_budget = 256;
+    p.sparse_dense = 2;
+    p.sparse_page = 16;
+    p.sparse_reselect = 13;
+    p.sparse_init = 128;
+    p.sparse_local = 512;
+    p.sparse_theta = 2.0f;
     return p;
 }
 
@@ -55,6 +64,14 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
     if (flash_attn < -1 || flash_attn > 1) return fail_null<tf_session>("flash_attn must be -1, 0 or 1");
     if (type_k < 0 || type_k >= GGML_TYPE_COUNT || type_v < 0 || type_v >= GGML_TYPE_COUNT)
         return fail_null<tf_session>("unknown KV cache type");
+    if (sp.sparse_policy < TF_SPARSE_NONE || sp.sparse_policy > TF_SPARSE_TOKENSELECT)
+        return fail_null<tf_session>("unknown sparse attention policy");
+    if (sp.sparse_policy != TF_SPARSE_NONE) {
+        if (flash_attn == TF_FLASH_ATTN_OFF) return fail_null<tf_session>("sparse attention needs flash attention (auto or on)");
+        if (sp.sparse_budget < 1 || sp.sparse_dense < 0 || sp.sparse_page < 1 || sp.sparse_init < 0 || sp.sparse_local < 0 ||
+            !std::isfinite(sp.sparse_theta))
+            return fail_null<tf_session>("sparse attention parameters out of range");
+    }
     auto s = std::make_unique<tf_session>();
     s->owner = model;
     s->type_k = type_k;
@@ -97,6 +114,26 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
     s->pool = tfi::threadpool_new(n_threads);
     if (n_threads_batch != n_threads) s->pool_batch = tfi::threadpool_new(n_threads_batch);
     if (s->pool != nullptr) llama_attach_threadpool(s->ctx, s->pool, s->pool_batch);
+    if (sp.sparse_policy != TF_SPARSE_NONE) {
+        auto st = std::make_unique<tfi::sparse_state>();
+        st->policy = sp.sparse_policy;
+        st->budget = sp.sparse_budget;
+        st->dense = sp.sparse_dense;
+        st->page = sp.sparse_page;
+        st->reselect = sp.sparse_reselect;
+        st->n_init = sp.sparse_init;
+        st->n_local = sp.sparse_local;
+        st->theta = sp.sparse_theta;
+        st->n_layer = llama_model_n_layer(model->model);
+        st->n_head = llama_model_n_head(model->model);
+        st->n_head_kv = llama_model_n_head_kv(model->model);
+        st->n_threads = n_threads;
+        st->layers.resize(static_cast<size_t>(std::max(0, st->n_layer)));
+        st->ops.resize(static_cast<size_t>(std::max(0, st->n_layer)));
+        for (int32_t il = 0; il < st->n_layer; ++il) st->ops[static_cast<size_t>(il)] = tfi::sparse_op{st.get(), il};
+        s->sparse = std::move(st);
+        llama_set_attn_mask_hook(s->ctx, tfi::sparse_hook, s->sparse.get());
+    }
     s->batch = llama_batch_init(static_cast<int32_t>(llama_n_batch(s->ctx)), 0, 1);
     s->batch_ready = true;
     return s.release();
@@ -140,6 +177,17 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
         }
     }
     s->has_logits = want_logits;
+    return TF_OK;
+}
+
+int32_t tf_session_sparse_stats(tf_session * s, tf_sparse_stats * out, bool reset) {
+    if (s == nullptr || out == nullptr) return fail(TF_ERR_ARG, "sparse_stats: null argument");
+    *out = s->sparse ? s->sparse->stats : tf_sparse_stats{};
+    if (reset && s->sparse) {
+        const int64_t layers = s->sparse->stats.sparse_layers;
+        s->sparse->stats = tf_sparse_stats{};
+        s->sparse->stats.sparse_layers = layers;
+    }
     return TF_OK;
 }
 

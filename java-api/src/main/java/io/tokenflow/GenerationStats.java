@@ -1,6 +1,7 @@
 package io.tokenflow;
 
 import io.tokenflow.kv.KvStats;
+import io.tokenflow.sparse.SparseStats;
 import io.tokenflow.speculative.SpeculationStats;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,12 +18,14 @@ import java.util.Optional;
  * @param totalMillis wall time of the call
  * @param speculation speculative decoding figures, when a speculation policy ran
  * @param kv KV-cache figures at the end of the call, when the session compresses its cache
+ * @param sparse what query-aware sparse attention read during the call, when the session uses it
  */
 public record GenerationStats(int promptTokens, int cachedPromptTokens, int generatedTokens, double ttftMillis,
         double promptTokensPerSecond, double generationTokensPerSecond, double totalMillis,
-        Optional<SpeculationStats> speculation, Optional<KvStats> kv) {
+        Optional<SpeculationStats> speculation, Optional<KvStats> kv, Optional<SparseStats> sparse) {
     public GenerationStats {
         Objects.requireNonNull(speculation, "speculation");
         Objects.requireNonNull(kv, "kv");
+        Objects.requireNonNull(sparse, "sparse");
     }
 }

@@ -59,7 +59,7 @@ public final class Session implements AutoCloseable {
         int ubatch = Math.min(o.microBatchSize(), batch);
         return NativeSession.open(model.nativeModel(), ctx, batch, ubatch, o.threads(), o.batchThreads(),
                 o.flashAttention().nativeValue, o.kvCacheType().ggmlType, o.sequences(), o.kvCompression().enabled(),
-                o.batchInvariant());
+                o.batchInvariant(), o.sparseAttention());
     }
 
     public Model model() { return model; }
@@ -112,11 +112,12 @@ public final class Session implements AutoCloseable {
 
     private GenerationResult run(int[] prompt, GenerationOptions o, TokenListener listener) {
         long t0 = System.nanoTime();
+        nat.sparseStats(true); // counters from here on
         int keep = ingest(prompt);
         long tPrompt = System.nanoTime();
         if (keep < 0) {
             return new GenerationResult("", new int[0], StopReason.CANCELLED, new GenerationStats(prompt.length, -keep - 1,
-                    0, Double.NaN, 0, 0, ms(t0, tPrompt), Optional.empty(), kvStatsLocked()));
+                    0, Double.NaN, 0, 0, ms(t0, tPrompt), Optional.empty(), kvStatsLocked(), nat.sparseStats(false)));
         }
         Emitter out = new Emitter(model.tokenizer(), o, listener);
         long seed = o.seed() == GenerationOptions.RANDOM_SEED ? (System.nanoTime() & 0x7FFFFFFFL) : o.seed();
@@ -141,7 +142,7 @@ public final class Session implements AutoCloseable {
         double pp = (prompt.length - keep) / Math.max(1e-9, (tPrompt - t0) / 1e9);
         double tg = n > 1 && tFirst != 0 ? (n - 1) / Math.max(1e-9, (tEnd - tFirst) / 1e9) : 0;
         return new GenerationResult(out.text(), out.tokens(), out.reason(), new GenerationStats(prompt.length, keep, n,
-                ttft, pp, tg, ms(t0, tEnd), Optional.ofNullable(spec), kvStatsLocked()));
+                ttft, pp, tg, ms(t0, tEnd), Optional.ofNullable(spec), kvStatsLocked(), nat.sparseStats(false)));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.tokenflow;
 
 import io.tokenflow.kv.KvCompression;
+import io.tokenflow.sparse.SparseAttention;
 import java.util.List;
 
 /**
@@ -24,10 +25,12 @@ import java.util.List;
  *        depend on how many rows share its batch) and each accepted path is moved into position order in the cache,
  *        so greedy speculation emits exactly the tokens of plain greedy decoding (default true; prompts keep the
  *        fastest kernels). Off trades that guarantee for faster tree batches: outputs may then differ at near-ties
+ * @param sparseAttention query-aware sparse attention at decode time ({@link SparseAttention#none()}: dense), e.g.
+ *        {@code SparseAttention.parse("quest:256")}; needs flash attention (AUTO or ON)
  */
 public record SessionOptions(int contextSize, int batchSize, int microBatchSize, int threads, int batchThreads,
         FlashAttention flashAttention, KvCacheType kvCacheType, int sequences, KvCompression kvCompression,
-        List<Double> batchCostSeconds, boolean batchInvariant) {
+        List<Double> batchCostSeconds, boolean batchInvariant, SparseAttention sparseAttention) {
 
     public static final int DEFAULT_CONTEXT_CAP = 4096;
     /** Threads per core at most: more only makes llama.cpp's polling thread pool slower (64 on 2 cores: minutes). */
@@ -59,6 +62,11 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         if (flashAttention == FlashAttention.OFF && (kvCacheType == KvCacheType.Q8_0 || kvCacheType == KvCacheType.Q4_0)) {
             throw new IllegalArgumentException("a quantized KV cache (" + kvCacheType + ") needs flash attention (AUTO or ON)");
         }
+        if (sparseAttention == null) throw new IllegalArgumentException("sparseAttention is null (use SparseAttention.none())");
+        if (sparseAttention.enabled() && flashAttention == FlashAttention.OFF) {
+            throw new IllegalArgumentException("sparse attention (" + sparseAttention + ") needs flash attention (AUTO or ON): its "
+                    + "masks tell the flash-attention kernel which K/V rows to skip");
+        }
         if (batchCostSeconds == null) throw new IllegalArgumentException("batchCostSeconds is null (use an empty list)");
         for (Double x : batchCostSeconds) if (x == null) throw new IllegalArgumentException("batchCostSeconds holds a null");
         batchCostSeconds = List.copyOf(batchCostSeconds);
@@ -77,7 +85,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
     public Builder toBuilder() {
         return new Builder().contextSize(contextSize).batchSize(batchSize).microBatchSize(microBatchSize).threads(threads)
                 .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences).kvCompression(kvCompression)
-                .batchCostSeconds(batchCostSeconds).batchInvariant(batchInvariant);
+                .batchCostSeconds(batchCostSeconds).batchInvariant(batchInvariant).sparseAttention(sparseAttention);
     }
 
     public static final class Builder {
@@ -92,6 +100,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         private KvCompression kvCompression = KvCompression.none();
         private List<Double> batchCostSeconds = List.of();
         private boolean batchInvariant = true;
+        private SparseAttention sparseAttention = SparseAttention.none();
 
         public Builder contextSize(int n) { contextSize = n; return this; }
         public Builder batchSize(int n) { batchSize = n; return this; }
@@ -112,9 +121,11 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         }
         /** Batch-invariant decoding steps (default true): greedy speculation equals plain greedy decoding exactly. */
         public Builder batchInvariant(boolean on) { batchInvariant = on; return this; }
+        /** Query-aware sparse attention, e.g. {@code SparseAttention.parse("quest:256")}. */
+        public Builder sparseAttention(SparseAttention s) { sparseAttention = s; return this; }
         public SessionOptions build() {
             return new SessionOptions(contextSize, batchSize, microBatchSize, threads, batchThreads, flashAttention, kvCacheType,
-                    sequences, kvCompression, batchCostSeconds, batchInvariant);
+                    sequences, kvCompression, batchCostSeconds, batchInvariant, sparseAttention);
         }
     }
 }

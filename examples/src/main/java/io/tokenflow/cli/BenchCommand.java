@@ -69,6 +69,10 @@ final class BenchCommand implements Callable<Integer> {
                     + "prefill time, KV memory, generation speed (random prompt of -p tokens, -n generated).")
     String kvSpec;
 
+    @Option(names = "--sparse", paramLabel = "POLICY",
+            description = "Measure with query-aware sparse attention, e.g. quest:256 (see generate --help).")
+    String sparseSpec;
+
     @Option(names = "--draft-budget", paramLabel = "N", defaultValue = "-1",
             description = "Drafted tokens per step for --spec: -1 sizes trees from measured decode cost (default), else fixed.")
     int draftBudget;
@@ -87,6 +91,8 @@ final class BenchCommand implements Callable<Integer> {
         Speculation policy = OptionValues.build(() -> Speculation.parse(specPolicy), java.util.Map.of());
         if (draftBudget < -1 || draftBudget > 255) throw CliException.usage("--draft-budget must be -1, 0 or 1..255, got " + draftBudget);
         if (policy != Speculation.NONE && nGen == 0) throw CliException.usage("--spec needs -n > 0");
+        io.tokenflow.sparse.SparseAttention sparse = sparseSpec == null ? io.tokenflow.sparse.SparseAttention.none()
+                : OptionValues.build(() -> io.tokenflow.sparse.SparseAttention.parse(sparseSpec), java.util.Map.of());
         KvCompression kv = kvSpec == null ? null : OptionValues.build(() -> KvCompression.parse(kvSpec), java.util.Map.of());
         if (kv != null && (nGen == 0 || nPrompt == 0)) throw CliException.usage("--kv needs -p > 0 and -n > 0");
         if (kv != null) OptionValues.build(() -> kv.resolveBudget(nPrompt), java.util.Map.of());
@@ -106,7 +112,7 @@ final class BenchCommand implements Callable<Integer> {
             modelPath = model.path();
             SessionOptions so = SessionOptions.builder().contextSize(nPrompt + nGen).batchSize(BATCH)
                     .microBatchSize(MICRO_BATCH).threads(nThreads).flashAttention(FlashAttention.AUTO)
-                    .kvCacheType(KvCacheType.F16).build();
+                    .kvCacheType(KvCacheType.F16).sparseAttention(sparse).build();
             int bos = model.tokenizer().specialTokens().addBos() ? model.tokenizer().specialTokens().bos() : -1;
             try {
                 if (llamaBench == null) {

@@ -4,6 +4,7 @@ import io.tokenflow.FlashAttention;
 import io.tokenflow.KvCacheType;
 import io.tokenflow.SessionOptions;
 import io.tokenflow.kv.KvCompression;
+import io.tokenflow.sparse.SparseAttention;
 import java.util.Map;
 import picocli.CommandLine.Option;
 
@@ -35,6 +36,11 @@ final class ContextOptions {
                     + "pool=avg|max, w, task=auto|qa|other, groups, beta (default: none).")
     String kv;
 
+    @Option(names = "--sparse", paramLabel = "POLICY",
+            description = "Query-aware sparse attention at decode time: none, quest:BUDGET[,page=16,dense=2], "
+                    + "tidal:K[,dense=2,reselect=13], tokenselect:K[,init=128,local=512,theta=2,dense=0] (default: none).")
+    String sparse;
+
     @Option(names = "--no-batch-invariant", negatable = false,
             description = "Let speculative tree batches use the fastest CPU kernels; greedy output may then differ from plain "
                     + "decoding at near-ties (default: batch-invariant decoding steps, exactly lossless speculation).")
@@ -49,6 +55,7 @@ final class ContextOptions {
                     .batchInvariant(!noBatchInvariant);
             if (threads != null) b.threads(threads);
             if (kv != null) b.kvCompression(KvCompression.parse(kv));
+            if (sparse != null) b.sparseAttention(SparseAttention.parse(sparse));
             return b.build();
         }, NAMES);
     }

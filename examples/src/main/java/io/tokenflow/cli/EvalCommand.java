@@ -48,6 +48,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--kv", paramLabel = "POLICY:BUDGET", description = "KV-cache compression of each prompt, e.g. windowkv:0.12.")
     String kv;
 
+    @Option(names = "--sparse", paramLabel = "POLICY",
+            description = "Query-aware sparse attention, e.g. quest:128,dense=0 (see generate --help).")
+    String sparse;
+
     @Option(names = "--spec", paramLabel = "POLICY", defaultValue = "none",
             description = "Speculative decoding policy (lossless: accuracy must not change).")
     String specPolicy;
@@ -65,6 +69,7 @@ final class EvalCommand implements Callable<Integer> {
             SessionOptions.Builder sb = SessionOptions.builder();
             if (threads != null) sb.threads(threads);
             if (kv != null) sb.kvCompression(KvCompression.parse(kv));
+            if (sparse != null) sb.sparseAttention(io.tokenflow.sparse.SparseAttention.parse(sparse));
             GenerationOptions g = GenerationOptions.builder().speculation(Speculation.parse(specPolicy)).build();
             return new TaskEval.Plan(task, lengths, samples, seed, sb.build(), g);
         }, Map.of("samplesPerLength", "--samples", "lengths", "--lengths", "threads", "--threads"));
@@ -86,6 +91,7 @@ final class EvalCommand implements Callable<Integer> {
             o.put("model", modelName);
             o.put("seed", seed);
             if (kv != null) o.put("kv", kv);
+            if (sparse != null) o.put("sparse", sparse);
             o.put("spec", specPolicy);
             o.put("samples", report.samples());
             o.put("correct", report.correct());

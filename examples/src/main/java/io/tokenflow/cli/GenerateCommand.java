@@ -114,6 +114,14 @@ final class GenerateCommand implements Callable<Integer> {
             ArrayNode hits = st.putArray("depth_hit_rate");
             for (double h : sp.depthHitRate()) hits.add(h);
         });
+        s.sparse().ifPresent(sp -> {
+            st.put("sparse_policy", sp.policy());
+            st.put("sparse_rows_read", sp.rowsRead());
+            st.put("sparse_rows_dense", sp.rowsDense());
+            Json.number(st, "sparse_selection_ms", sp.selectionMillis());
+            st.put("sparse_layers", sp.sparseLayers());
+            if (sp.cacheLookups() > 0) Json.number(st, "sparse_cache_hit_rate", sp.cacheHitRate());
+        });
         s.kv().ifPresent(kv -> {
             st.put("kv_policy", kv.policy());
             st.put("kv_cells_used", kv.cellsUsed());

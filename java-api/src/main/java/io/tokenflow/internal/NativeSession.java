@@ -4,8 +4,12 @@ import io.tokenflow.NativeException;
 import io.tokenflow.TokenflowException;
 import io.tokenflow.internal.TokenflowNative.tf_session;
 import io.tokenflow.internal.TokenflowNative.tf_session_params;
+import io.tokenflow.internal.TokenflowNative.tf_sparse_stats;
 import io.tokenflow.internal.TokenflowNative.tf_sampler_params;
 import io.tokenflow.internal.TokenflowNative.tf_verify_out;
+import io.tokenflow.sparse.SparseAttention;
+import io.tokenflow.sparse.SparseStats;
+import java.util.Optional;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 
@@ -35,6 +39,7 @@ public final class NativeSession implements AutoCloseable {
     /** Cells KV compression evicted from {@link #tokens()} (their positions stay taken). */
     private long evicted;
     private volatile boolean cancelRequested;
+    private SparseAttention sparse;
 
     private NativeSession(tf_session handle) {
         this.handle = handle;
@@ -49,19 +54,35 @@ public final class NativeSession implements AutoCloseable {
      * @throws TokenflowException llama.cpp could not create it (e.g. no memory for the cache)
      */
     public static NativeSession open(NativeModel model, int contextSize, int batchSize, int microBatchSize, int threads,
-            int batchThreads, int flashAttention, int kvType, int sequences, boolean kvTaps, boolean batchInvariant) {
+            int batchThreads, int flashAttention, int kvType, int sequences, boolean kvTaps, boolean batchInvariant,
+            SparseAttention sparse) {
         tf_session h;
         try (tf_session_params p = TokenflowNative.tf_session_default_params()) {
             p.n_ctx(contextSize).n_batch(batchSize).n_ubatch(microBatchSize).n_threads(threads).n_threads_batch(batchThreads)
                     .flash_attn(flashAttention).type_k(kvType).type_v(kvType).n_seq_max(sequences).kv_taps(kvTaps)
-                    .batch_invariant(batchInvariant);
+                    .batch_invariant(batchInvariant).sparse_policy(sparse.policy().nativeValue)
+                    .sparse_budget(Math.max(1, sparse.budget())).sparse_dense(sparse.dense()).sparse_page(sparse.page())
+                    .sparse_reselect(sparse.reselect()).sparse_init(sparse.init()).sparse_local(sparse.local())
+                    .sparse_theta((float) sparse.theta());
             h = TokenflowNative.tf_session_new(model.handle(), p);
         }
         if (h == null || h.isNull()) throw new TokenflowException("could not create a session: " + NativeErrors.lastError());
-        return new NativeSession(h);
+        NativeSession s = new NativeSession(h);
+        s.sparse = sparse;
+        return s;
     }
 
     tf_session handle() { return handle; }
+
+    /** What sparse attention read since the last reset (empty without a policy); {@code reset} zeroes the counters. */
+    public Optional<SparseStats> sparseStats(boolean reset) {
+        if (sparse == null || !sparse.enabled()) return Optional.empty();
+        try (tf_sparse_stats st = new tf_sparse_stats()) {
+            NativeErrors.check(TokenflowNative.tf_session_sparse_stats(handle, st, reset), "sparse attention stats");
+            return Optional.of(new SparseStats(sparse.toString(), st.rows_read(), st.rows_dense(), st.select_ns() / 1e6,
+                    st.cache_lookups(), st.cache_hits(), (int) st.sparse_layers()));
+        }
+    }
 
     /** Whether every step so far kept the batch-invariance promise ({@code tf_session_batch_invariant}). */
     public boolean batchInvariant() { return TokenflowNative.tf_session_batch_invariant(handle) == 1; }

@@ -1,0 +1,142 @@
+package io.tokenflow.bench;
+
+import io.tokenflow.GenerationOptions;
+import io.tokenflow.GenerationResult;
+import io.tokenflow.Model;
+import io.tokenflow.Session;
+import io.tokenflow.SessionOptions;
+import io.tokenflow.gguf.GgmlType;
+import io.tokenflow.gguf.SyntheticLlama;
+import io.tokenflow.internal.AtomicFiles;
+import io.tokenflow.sparse.SparseAttention;
+import io.tokenflow.sparse.SparseStats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Decode speed with query-aware sparse attention against dense attention at a given cache depth, side by side in
+ * one run (alternating rounds, medians): for every depth a dense session and one session per policy hold the same
+ * random prompt; each round every session generates N tokens (greedy, random-weight model: speed only, never quality).
+ * Reports tokens/s, the K/V rows read per step relative to dense, and the selection time. The model is a synthetic
+ * llama whose step is dominated by attention at long contexts (wide KV, small FFN) unless another is given.
+ */
+@Command(name = "SparseDecodeBench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Sparse vs dense decode at depth, alternating rounds, medians; writes OUT.json.")
+public final class SparseDecodeBench extends BenchCommand {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "OUT.json", defaultValue = "bench/results/sparse-decode.json",
+            description = "Output (default: ${DEFAULT-VALUE}).")
+    Path out;
+    @Option(names = "--model", paramLabel = "GGUF", description = "Model (default: a synthetic attention-dominated llama, written once).")
+    Path model;
+    @Option(names = "--depths", split = ",", defaultValue = "4096,16384", description = "Cache depths (default: ${DEFAULT-VALUE}).")
+    int[] depths;
+    @Option(names = "--policies", split = ";", defaultValue = "quest:2048,dense=0;tidal:2048,dense=0;tokenselect:2048",
+            description = "Sparse policies, ';'-separated (default: ${DEFAULT-VALUE}).")
+    String[] policies;
+    @Option(names = "-n", defaultValue = "16", description = "Tokens per round (default: ${DEFAULT-VALUE}).")
+    int nGen;
+    @Option(names = "-r", defaultValue = "5", description = "Rounds (default: ${DEFAULT-VALUE}).")
+    int rounds;
+    @Option(names = "-t", defaultValue = "2", description = "Threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    public static void main(String[] args) {
+        System.exit(execute(new SparseDecodeBench(), args));
+    }
+
+    /** 4 layers, width 1024, 16 heads of 64 with 16 KV heads, FFN 1024, vocabulary 512: attention dominates past ~4k. */
+    static Path attentionDominatedModel() throws IOException {
+        Path dir = Path.of(System.getProperty("user.home"), ".cache", "tokenflow", "models");
+        Files.createDirectories(dir);
+        Path f = dir.resolve("synthetic-attn-long.gguf");
+        if (!Files.isRegularFile(f)) {
+            SyntheticLlama.builder().name("synthetic-attn-long").layers(4).width(1024).heads(16).kvHeads(16).ffn(1024)
+                    .vocabSize(512).contextLength(65536).tensorType(GgmlType.F16).seed(5).build().write(f);
+        }
+        return f;
+    }
+
+    @Override
+    void run() throws IOException {
+        Path file = model != null ? model : attentionDominatedModel();
+        List<String> names = new ArrayList<>(List.of("none"));
+        names.addAll(Arrays.asList(policies));
+        StringBuilder json = new StringBuilder(String.format(Locale.ROOT, "{\"model\": \"%s\", \"threads\": %d, \"cpu_variant\": \"%s\", "
+                + "\"tokens_per_round\": %d, \"rounds\": %d, \"depths\": [", file.getFileName(), threads,
+                io.tokenflow.Tokenflow.cpuVariant(), nGen, rounds));
+        System.out.printf(Locale.ROOT, "%s, %d threads, CPU variant %s, %d tokens x %d alternating rounds, medians%n",
+                file.getFileName(), threads, io.tokenflow.Tokenflow.cpuVariant(), nGen, rounds);
+        System.out.println("| depth | attention | tokens/s | vs dense | K/V rows read | selection ms/token |");
+        System.out.println("|---|---|---|---|---|---|");
+        try (Model m = Model.load(file)) {
+            for (int di = 0; di < depths.length; di++) {
+                int depth = depths[di];
+                int[] prompt = new int[depth];
+                Random rnd = new Random(depth);
+                for (int i = 0; i < depth; i++) prompt[i] = 1 + rnd.nextInt(m.info().vocabularySize() - 1);
+                GenerationOptions g = GenerationOptions.builder().maxTokens(nGen).ignoreEos(true).build();
+                List<Session> sessions = new ArrayList<>();
+                double[][] tps = new double[names.size()][rounds];
+                double[] read = new double[names.size()], selMs = new double[names.size()];
+                try {
+                    for (String p : names) {
+                        Session s = m.newSession(SessionOptions.builder().contextSize(depth + nGen + 8).threads(threads)
+                                .sparseAttention(SparseAttention.parse(p)).build());
+                        sessions.add(s);
+                        System.err.printf(Locale.ROOT, "\rdepth %d: prefilling for %s        ", depth, p);
+                        s.generate(prompt, GenerationOptions.builder().maxTokens(1).build(), io.tokenflow.TokenListener.NONE);
+                    }
+                    for (int r = 0; r < rounds; r++) {
+                        for (int k = 0; k < names.size(); k++) {
+                            GenerationResult res = sessions.get(k).generate(prompt, g, io.tokenflow.TokenListener.NONE);
+                            tps[k][r] = res.stats().generationTokensPerSecond();
+                            SparseStats st = res.stats().sparse().orElse(null);
+                            if (st != null && r == rounds - 1) {
+                                read[k] = st.readFraction();
+                                selMs[k] = st.selectionMillis() / Math.max(1, res.tokens().length);
+                            }
+                        }
+                        System.err.printf(Locale.ROOT, "\rdepth %d: round %d/%d              ", depth, r + 1, rounds);
+                    }
+                    System.err.println();
+                } finally {
+                    for (Session s : sessions) s.close();
+                }
+                double dense = median(tps[0]);
+                json.append(di == 0 ? "" : ", ").append(String.format(Locale.ROOT, "{\"depth\": %d, \"runs\": [", depth));
+                for (int k = 0; k < names.size(); k++) {
+                    double t = median(tps[k]);
+                    double fr = k == 0 ? 1.0 : read[k];
+                    System.out.printf(Locale.ROOT, "| %d | %s | %.2f | %.2fx | %.1f%% | %.3f |%n", depth, names.get(k), t, t / dense,
+                            100 * fr, selMs[k]);
+                    json.append(k == 0 ? "" : ", ").append(String.format(Locale.ROOT,
+                            "{\"attention\": \"%s\", \"tokens_per_s\": %.3f, \"vs_dense\": %.4f, \"rows_read_fraction\": %.5f, "
+                                    + "\"selection_ms_per_token\": %.4f}", names.get(k), t, t / dense, fr, selMs[k]));
+                }
+                json.append("]}");
+            }
+        }
+        json.append("]}\n");
+        Path parent = out.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempFile(parent, "sparse-decode", ".tmp");
+        Files.writeString(tmp, json);
+        AtomicFiles.replace(tmp, out);
+        System.out.println("wrote " + out);
+    }
+
+    private static double median(double[] x) {
+        double[] y = x.clone();
+        Arrays.sort(y);
+        return y[y.length / 2];
+    }
+}
