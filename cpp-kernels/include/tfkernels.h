@@ -391,6 +391,89 @@ TFK_API int tfk_pool1d(const float * in, int64_t n, int kernel, int mode, float 
 TFK_API int tfk_pool1d_ref(const float * in, int64_t n, int kernel, int mode, float * out);
 TFK_API int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, void * stream);
 
+// ---- Sparse attention: Quest page metadata and scores, and top-k selection (CSR) ----
+// Quest (ALGORITHMS.md section 10): the K cache is cut into pages of P = page_size consecutive cells,
+// page p = cells [p*P, min((p+1)*P, n_kv)), n_pages = ceil(n_kv / P). Per page and key head the
+// element-wise min m and max M of the (post-RoPE) keys bound q.k from above:
+//   U(q, p) = sum_d max(q_d*m_d, q_d*M_d) >= q.k for every key k of the page.
+// Decode scores the pages (tfk_quest_page_scores), tfk_select_topk picks the best pages per (row, key
+// head) as CSR lists (FlashInfer's habit; usable by any sparse policy), and attention reads only their cells.
+// Memory: *_ref and the optimized entries take host pointers; *_cuda take device (or managed) pointers
+// for every array (the tfk_attn_view struct itself is host memory, read during the call) and are
+// asynchronous on `stream` (cudaStream_t as void*, NULL: the legacy default stream). Results of the
+// three versions are identical bit for bit. On an error return nothing has been written. Reentrant.
+// n_threads: CPU threads, <= 0 means std::thread::hardware_concurrency(); small inputs use fewer.
+//
+// tfk_quest_page_meta: for pages p in [page_begin, page_end), every key head g and dimension i:
+//   mins[(p*n_head_kv + g)*d + i] = min, maxs[...] = max of k[j, g, i] over the page's VALID cells j,
+// scanned in ascending order (x < min / x > max; NaN key values are ignored; of -0 and +0 the first seen
+// stays). A cell is valid when v->mask is NULL or mask row 0's value at the cell is not -inf (llama.cpp's
+// KQ mask: -inf = empty or not visible). A page without a valid cell gets mins = +inf, maxs = -inf.
+//   v          [in]  uses head_dim, n_head_kv, n_kv, k/k_type/k_cell_stride/k_head_stride and the mask
+//                    fields (row 0 only); n_head, n_rows, q*, scale are ignored. K is F16 or F32 (exact).
+//   page_size  [in]  P >= 1 (Quest's default 16)
+//   page_begin, page_end [in] 0 <= page_begin <= page_end <= n_pages; only these pages are written, so
+//                    callers update incrementally (after appending tokens, recompute the last page(s))
+//   mins, maxs [out] n_pages*n_head_kv*d floats each (the whole cache's layout), 4-byte aligned
+// Validation order: pointers (v, mins, maxs, v->k: TFK_ERR_NULL), shape (head_dim, n_head_kv, n_kv,
+// page_size < 1, the page range, byte sizes beyond int64: TFK_ERR_BAD_SHAPE), arguments (k/mask dtype,
+// alignment: TFK_ERR_BAD_ARG), strides (k's, mask_row_stride: TFK_ERR_BAD_STRIDE), extents (BAD_SHAPE).
+TFK_API int tfk_quest_page_meta(const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
+                                float * mins, float * maxs, int n_threads);
+TFK_API int tfk_quest_page_meta_ref(const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
+                                    float * mins, float * maxs);
+TFK_API int tfk_quest_page_meta_cuda(const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
+                                     float * mins, float * maxs, void * stream);
+//
+// tfk_quest_page_scores: for each query row r, key head g and page p < n_pages:
+//   out[(r*n_head_kv + g)*n_pages + p] = max over the query heads h of group g (h / (n_head/n_head_kv) == g)
+//                                        of U(q[r, h], p), and -inf when page p is empty (!(m_0 <= M_0)).
+// U is an upper bound of max over the page's valid cells j of q[r,h].k[j,g] for EVERY head h of the group
+// (unscaled: v->scale is ignored; multiply by a positive scale afterwards if needed, the order is the
+// same). Arithmetic (identical in every version): per dimension in ascending order, in double, the exact
+// term 0 if q_d == 0 (no NaN from an infinite bound) else max(q_d*m_d, q_d*M_d); the double sum is
+// rounded toward +inf to float. So the score is >= the double-evaluated q.k up to double rounding
+// (~d * 2^-53 * sum_d |q_d*k_d|). q, mins and maxs of non-empty pages must be finite (else unspecified).
+//   v          [in]  uses head_dim, n_head, n_head_kv, n_rows (>= 0; 0 writes nothing), n_kv (with
+//                    page_size, bounds n_pages) and q/q_type/q strides; k, mask and scale are ignored
+//   mins, maxs [in]  as written by tfk_quest_page_meta (pages [0, n_pages) must be up to date)
+//   page_size  [in]  P >= 1
+//   n_pages    [in]  0 .. ceil(n_kv / P): the pages to score (0 writes nothing)
+//   out        [out] n_rows*n_head_kv*n_pages floats, 4-byte aligned
+// Validation order: pointers (v, mins, maxs, out, v->q), shape (counts, n_pages, byte sizes), arguments
+// (n_head % n_head_kv, q dtype, alignment: TFK_ERR_BAD_ARG), strides (q's), extents (q; BAD_SHAPE).
+TFK_API int tfk_quest_page_scores(const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
+                                  int64_t n_pages, float * out, int n_threads);
+TFK_API int tfk_quest_page_scores_ref(const tfk_attn_view * v, const float * mins, const float * maxs,
+                                      int64_t page_size, int64_t n_pages, float * out);
+TFK_API int tfk_quest_page_scores_cuda(const tfk_attn_view * v, const float * mins, const float * maxs,
+                                       int64_t page_size, int64_t n_pages, float * out, void * stream);
+//
+// tfk_select_topk: for each list i (scores + i*row_stride, n_cols values), the k largest entries,
+// EXCLUDING -inf and NaN (a masked cell or an empty page is never selected; +inf is selected); when fewer
+// than k entries qualify, all that qualify. Ties (-0 == +0): the lower column wins. Output in CSR:
+//   indptr[0] = 0, indptr[i+1] = indptr[i] + (count of list i);
+//   indices[indptr[i] .. indptr[i+1]) = the selected columns in ASCENDING order.
+//   scores     [in]  n_lists rows; elements between n_cols and row_stride are never read
+//   n_lists    [in]  >= 0 (0: indptr[0] = 0 only)
+//   n_cols     [in]  1 .. INT32_MAX (targets up to 64k)
+//   row_stride [in]  elements between list starts, >= n_cols
+//   k          [in]  >= 1; k >= n_cols means every qualifying entry (dense)
+//   indptr     [out] n_lists + 1 int64
+//   indices    [out] room for n_lists*min(k, n_cols) int32 (used as scratch slots by the optimized
+//                    versions: entries past indptr[n_lists] are unspecified afterwards)
+// The CPU version uses std::nth_element per list (threads over lists); the CUDA version one block per
+// list (radix select on 32-bit keys) plus two small launches and a scratch buffer of
+// n_lists*(min(k, n_cols)*4 + 8) bytes (stream-ordered allocation, else cudaMalloc and a stream sync).
+// Validation order: pointers (scores, indptr, indices), shape (n_lists < 0, n_cols outside 1..INT32_MAX,
+// sizes beyond int64), stride (row_stride < n_cols: TFK_ERR_BAD_STRIDE), k (k < 1: TFK_ERR_BAD_K).
+TFK_API int tfk_select_topk(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                            int64_t * indptr, int32_t * indices, int n_threads);
+TFK_API int tfk_select_topk_ref(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                                int64_t * indptr, int32_t * indices);
+TFK_API int tfk_select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                                 int64_t * indptr, int32_t * indices, void * stream);
+
 // ---------------------------------------------------------------------------------------------
 // CUDA helpers. All return TFK_ERR_NO_CUDA when built without CUDA.
 // ---------------------------------------------------------------------------------------------
@@ -479,6 +562,27 @@ TFK_API int pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float
 
 // Same as tfk_cuda_available() != 0.
 TFK_API bool cuda_available() noexcept;
+
+
+// Sparse attention: Quest page metadata/scores and top-k selection (CSR); see tfk_quest_page_meta.
+TFK_API int quest_page_meta_ref (const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
+                                 float * mins, float * maxs) noexcept;
+TFK_API int quest_page_meta_cpu (const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
+                                 float * mins, float * maxs, int n_threads) noexcept;
+TFK_API int quest_page_meta_cuda(const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
+                                 float * mins, float * maxs, void * stream) noexcept;
+TFK_API int quest_page_scores_ref (const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
+                                   int64_t n_pages, float * out) noexcept;
+TFK_API int quest_page_scores_cpu (const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
+                                   int64_t n_pages, float * out, int n_threads) noexcept;
+TFK_API int quest_page_scores_cuda(const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
+                                   int64_t n_pages, float * out, void * stream) noexcept;
+TFK_API int select_topk_ref (const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                             int64_t * indptr, int32_t * indices) noexcept;
+TFK_API int select_topk_cpu (const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                             int64_t * indptr, int32_t * indices, int n_threads) noexcept;
+TFK_API int select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                             int64_t * indptr, int32_t * indices, void * stream) noexcept;
 
 } // namespace tfk
 #endif // __cplusplus

@@ -38,4 +38,19 @@ int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * o
     return tfk::pool1d_cuda(in, n, kernel, mode, out, stream);
 }
 
+int tfk_quest_page_meta_cuda(const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
+                             float * mins, float * maxs, void * stream) {
+    return tfk::quest_page_meta_cuda(v, page_size, page_begin, page_end, mins, maxs, stream);
+}
+
+int tfk_quest_page_scores_cuda(const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
+                               int64_t n_pages, float * out, void * stream) {
+    return tfk::quest_page_scores_cuda(v, mins, maxs, page_size, n_pages, out, stream);
+}
+
+int tfk_select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                         int64_t * indptr, int32_t * indices, void * stream) {
+    return tfk::select_topk_cuda(scores, n_lists, n_cols, row_stride, k, indptr, indices, stream);
+}
+
 } // extern "C"

@@ -83,3 +83,28 @@ int pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * out, 
 }
 
 } // namespace tfk
+
+// Sparse attention (Quest, top-k selection): validates (so error codes agree across builds), then TFK_ERR_NO_CUDA.
+#include "common/quest_common.h"
+
+namespace tfk {
+
+int quest_page_meta_cuda(const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end, float * mins,
+                         float * maxs, void * /*stream*/) noexcept {
+    const int rc = detail::quest_meta_validate(v, page_size, page_begin, page_end, mins, maxs, nullptr);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+int quest_page_scores_cuda(const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
+                           int64_t n_pages, float * out, void * /*stream*/) noexcept {
+    const int rc = detail::quest_scores_validate(v, mins, maxs, page_size, n_pages, out, nullptr);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+int select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
+                     int64_t * indptr, int32_t * indices, void * /*stream*/) noexcept {
+    const int rc = detail::select_validate(scores, n_lists, n_cols, row_stride, k, indptr, indices);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+} // namespace tfk
