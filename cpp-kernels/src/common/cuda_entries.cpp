@@ -38,4 +38,12 @@ int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * o
     return tfk::pool1d_cuda(in, n, kernel, mode, out, stream);
 }
 
+int tfk_tidal_scores_cuda(const tfk_attn_view * v, float * out, void * stream) {
+    return tfk::tidal_scores_cuda(v, out, stream);
+}
+
+int tfk_tokenselect_scores_cuda(const tfk_attn_view * v, float * out, void * stream) {
+    return tfk::tokenselect_scores_cuda(v, out, stream);
+}
+
 } // extern "C"
