@@ -314,6 +314,76 @@ typedef struct tfk_attn_view {
     float scale;           // logit scale (usually 1/sqrt(d)); must be finite
 } tfk_attn_view;
 
+// ---- Sparse attention: TidalDecode and TokenSelect token scores ----
+// The "plan" step of two query-aware sparse-attention policies (ALGORITHMS.md sections 9 and 8): score
+// every KV cell for the current query rows; the policy then keeps the top-k cells (a shared top-k
+// kernel) and attends only to those. Inputs are a tfk_attn_view (q rows x query heads, K cells x key
+// heads, optional additive mask shared by all heads, scale; documented above), e.g. the decode token's
+// Q (n_rows = 1) or TokenSelect's mean query of a prefill chunk.
+//
+// TidalDecode (tfk_tidal_scores), per query row r, key head g and cell j:
+//   out[(r*n_head_kv + g)*n_kv + j] = max over the query heads h of group g (h / (n_head/n_head_kv) == g)
+//                                     of ( scale * dot(q[r,h,:], k[j,g,:]) + mask[r][j] )
+//   A masked cell (mask -inf) stays exactly -inf. The paper selects top-k per query head; the attention
+//   kernel gathers cells per KEY head under GQA, so a group's query heads are aggregated by max (a
+//   cell any of them attends to strongly is kept). With n_head == n_head_kv it is the plain logits.
+// TokenSelect (tfk_tokenselect_scores), per query row r and cell j (one score row shared by all heads):
+//   out[r*n_kv + j] = sum over ALL query heads h of softmax_j( scale * dot(q[r,h,:], k[j, h/(n_head/n_head_kv), :]) + mask[r][j] )
+//   (the "soft vote"): per head a max-subtracted softmax over the row's n_kv cells; a masked cell gets
+//   exactly 0 from every head, a fully masked row is all zeros. The paper uses no 1/sqrt(d): pass
+//   scale = 1 for it (any finite scale is accepted). Each row of out sums to the number of heads with
+//   an unmasked cell (n_head, or 0 for a fully masked row).
+// q, k, scale and the mask must be finite except for -inf mask entries (otherwise the outputs are
+// unspecified, but nothing crashes). With n_rows == 0 nothing is written.
+//
+// Parameters:
+//   v          [in]  the view (host memory); its data pointers as documented at tfk_attn_view
+//   out        [out] floats, row-major: TidalDecode n_rows*n_head_kv*n_kv ([row][key head][cell]),
+//                    TokenSelect n_rows*n_kv ([row][cell]); same memory kind as v->q; must not overlap inputs
+//   n_threads  [in]  CPU threads; <= 0 means std::thread::hardware_concurrency(). Threads are started per
+//                    call; small inputs (under ~2M multiply-adds per extra thread) use fewer threads.
+//   stream     [in]  cudaStream_t as void* (NULL: the legacy default stream); *_cuda only
+// Validation order: as tfk_window_scores (pointers, shape, arguments, strides, extents), the byte size
+// of out included in the extents (TFK_ERR_BAD_SHAPE). On an error return nothing has been written.
+//
+// Arithmetic and accuracy: _ref computes in double (exact F16 decoding; a product of two floats is
+// exact in double) and rounds each output once. _cpu (portable C++, no ISA dispatch) and _cuda form
+// the same double dot products (dimension order; a fused multiply-add of an exact product is the same
+// sum) and logits (scale*dot, then + mask, unfused), so TidalDecode agrees with _ref within 1e-6
+// relative per output (observed: bit for bit), masked cells exactly -inf.
+// TokenSelect's _cpu takes exp in double, adds the probabilities of the heads of each job in double,
+// rounds them to float, then adds the jobs' floats in double (fixed order, independent of the thread
+// count) and rounds once; _cuda merges per-block (max, sum) pairs in double and adds every head's
+// probability in double. Both agree with _ref within 1e-6 relative per output (+1.2e-38 absolute for
+// outputs that underflow float), independent of the logits' spread (unlike tfk_window_scores, whose
+// float dot products make its tolerance grow with it); see tests/test_sparse_scores.cpp.
+// Cost: TidalDecode reads K once per (row, key head) in blocks of 1024 cells; TokenSelect's CPU version
+// reads K once per (row, run of query heads of a key head) and holds that run's logits in double
+// (heads * n_kv * 8 bytes per thread), partial sums are kept for at most ~64 MiB of rows at a time;
+// its CUDA version makes two passes over K (per-tile max/sum, then recompute and accumulate) with a
+// scratch of 16 bytes per (row, head, 128 cells) (stream-ordered allocation, as tfk_window_scores_cuda).
+TFK_API int tfk_tidal_scores(const tfk_attn_view * v, float * out, int n_threads);      // tfk::tidal_scores_cpu
+TFK_API int tfk_tidal_scores_ref(const tfk_attn_view * v, float * out);                 // the test oracle
+TFK_API int tfk_tidal_scores_cuda(const tfk_attn_view * v, float * out, void * stream); // device pointers, async
+TFK_API int tfk_tokenselect_scores(const tfk_attn_view * v, float * out, int n_threads);
+TFK_API int tfk_tokenselect_scores_ref(const tfk_attn_view * v, float * out);
+TFK_API int tfk_tokenselect_scores_cuda(const tfk_attn_view * v, float * out, void * stream);
+
+// TokenSelect's selection cache (host memory only; one version each, scalar, in double): the last
+// selection is reused while the cosine similarity between the current query and the query it was made
+// for stays >= theta. A query is row `row` of v->q with all heads concatenated (n_head*head_dim values).
+//   tfk_query_copy:   dst[h*head_dim + i] = float(q[row,h,i]) (exact); dst: n_head*head_dim floats,
+//                     must not overlap q
+//   tfk_query_cosine: *out_cos = dot(q_row, q_cached) / (|q_row| * |q_cached|), in double; 0 when
+//                     either norm is 0; NaN in q_cached gives NaN. q_cached: n_head*head_dim floats
+//                     (e.g. from tfk_query_copy), 4-byte aligned
+// Validation: pointers (out_cos or dst, then as tfk_window_scores with q_cached/dst in the role of out:
+// v, v->q, v->k; TFK_ERR_NULL), the view's checks (shape, arguments, strides, extents), then
+// row outside [0, n_rows): TFK_ERR_BAD_SHAPE. On an error nothing is written.
+TFK_API int tfk_query_cosine(const tfk_attn_view * v, int64_t row, const float * q_cached, double * out_cos);
+TFK_API int tfk_query_copy(const tfk_attn_view * v, int64_t row, float * dst);
+// ---- end of sparse attention scores ----
+
 // Observation-window attention scores, per query head and key cell:
 //   out[h*n_kv + j] (+)= sum over rows r of softmax_j( scale * dot(q[r,h,:], k[j, h/(n_head/n_head_kv), :]) + mask[r][j] )
 // The softmax runs over all n_kv cells of the row (max-subtracted). A row whose logits are all -inf
@@ -496,6 +566,17 @@ TFK_API int tfk_cuda_synchronize(void * stream);                               /
 } // extern "C"
 
 namespace tfk {
+
+// Sparse attention token scores (TidalDecode, TokenSelect) and TokenSelect's selection-cache helpers;
+// parameters and semantics as documented above tfk_tidal_scores.
+TFK_API int tidal_scores_ref (const tfk_attn_view * v, float * out) noexcept;
+TFK_API int tidal_scores_cpu (const tfk_attn_view * v, float * out, int n_threads) noexcept;
+TFK_API int tidal_scores_cuda(const tfk_attn_view * v, float * out, void * stream) noexcept;
+TFK_API int tokenselect_scores_ref (const tfk_attn_view * v, float * out) noexcept;
+TFK_API int tokenselect_scores_cpu (const tfk_attn_view * v, float * out, int n_threads) noexcept;
+TFK_API int tokenselect_scores_cuda(const tfk_attn_view * v, float * out, void * stream) noexcept;
+TFK_API int query_cosine(const tfk_attn_view * v, int64_t row, const float * q_cached, double * out_cos) noexcept;
+TFK_API int query_copy  (const tfk_attn_view * v, int64_t row, float * dst) noexcept;
 
 constexpr int kTopkMaxK = TFK_TOPK_MAX_K;
 

@@ -38,6 +38,14 @@ int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, float * o
     return tfk::pool1d_cuda(in, n, kernel, mode, out, stream);
 }
 
+int tfk_tidal_scores_cuda(const tfk_attn_view * v, float * out, void * stream) {
+    return tfk::tidal_scores_cuda(v, out, stream);
+}
+
+int tfk_tokenselect_scores_cuda(const tfk_attn_view * v, float * out, void * stream) {
+    return tfk::tokenselect_scores_cuda(v, out, stream);
+}
+
 int tfk_quest_page_meta_cuda(const tfk_attn_view * v, int64_t page_size, int64_t page_begin, int64_t page_end,
                              float * mins, float * maxs, void * stream) {
     return tfk::quest_page_meta_cuda(v, page_size, page_begin, page_end, mins, maxs, stream);

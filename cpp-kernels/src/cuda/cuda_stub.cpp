@@ -108,3 +108,19 @@ int select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, int6
 }
 
 } // namespace tfk
+// Sparse attention scores: validates (so error codes agree across builds), then TFK_ERR_NO_CUDA.
+#include "common/sparse_common.h"
+
+namespace tfk {
+
+int tidal_scores_cuda(const tfk_attn_view * v, float * out, void * /*stream*/) noexcept {
+    const int rc = detail::sparse_validate(v, out, true, nullptr);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+int tokenselect_scores_cuda(const tfk_attn_view * v, float * out, void * /*stream*/) noexcept {
+    const int rc = detail::sparse_validate(v, out, false, nullptr);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+} // namespace tfk
