@@ -250,16 +250,21 @@ void run_op(ggml_tensor * dst, int ith, int /*nth*/, void * user) {
         max_visible = std::max(max_visible, nv);
     }
     const int64_t dense_cells = visible * in.n_head_kv;
+    const bool small = in.n_rows <= kMaxSparseRows && dst->ne[2] == in.n_head;
+    if (s.policy == TF_SPARSE_QUEST) update_pages(s, L, in);
+    if (!small) {
+        // a prompt: dense, and not counted (the counters describe decoding steps)
+        write_dense(dst, in);
+        s.stats.select_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+        return;
+    }
     if (op->il == s.dense) {
         // the dense layers before the first sparse one read every visible cell
         s.stats.rows_dense += dense_cells * s.dense;
         s.stats.rows_read += dense_cells * s.dense;
     }
     s.stats.rows_dense += dense_cells;
-
-    if (s.policy == TF_SPARSE_QUEST) update_pages(s, L, in);
     int64_t read = dense_cells;
-    const bool small = in.n_rows <= kMaxSparseRows && dst->ne[2] == in.n_head;
     if (s.selects_at(op->il)) {
         write_dense(dst, in);
         if (!small || !select_tidal(s, in)) s.tidal_rows = -1;

@@ -7,6 +7,7 @@ import io.tokenflow.Model;
 import io.tokenflow.SessionOptions;
 import io.tokenflow.eval.TaskEval;
 import io.tokenflow.kv.KvCompression;
+import io.tokenflow.sparse.SparseAttention;
 import io.tokenflow.speculative.Speculation;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -69,7 +70,7 @@ final class EvalCommand implements Callable<Integer> {
             SessionOptions.Builder sb = SessionOptions.builder();
             if (threads != null) sb.threads(threads);
             if (kv != null) sb.kvCompression(KvCompression.parse(kv));
-            if (sparse != null) sb.sparseAttention(io.tokenflow.sparse.SparseAttention.parse(sparse));
+            if (sparse != null) sb.sparseAttention(SparseAttention.parse(sparse));
             GenerationOptions g = GenerationOptions.builder().speculation(Speculation.parse(specPolicy)).build();
             return new TaskEval.Plan(task, lengths, samples, seed, sb.build(), g);
         }, Map.of("samplesPerLength", "--samples", "lengths", "--lengths", "threads", "--threads"));

@@ -44,6 +44,9 @@ public static final int
 // Flash attention: llama.cpp decides (AUTO), or forced off / on.
 /** enum tf_flash_attn */
 public static final int TF_FLASH_ATTN_AUTO = -1, TF_FLASH_ATTN_OFF = 0, TF_FLASH_ATTN_ON = 1;
+// Query-aware sparse attention policies (ALGORITHMS.md sections 8-10).
+/** enum tf_sparse_policy */
+public static final int TF_SPARSE_NONE = 0, TF_SPARSE_QUEST = 1, TF_SPARSE_TIDAL = 2, TF_SPARSE_TOKENSELECT = 3;
 
 // Element type of the KV cache (the ggml_type values llama.cpp takes for type_k / type_v).
 /** enum tf_kv_type */
@@ -261,6 +264,20 @@ public static class tf_session_params extends Pointer {
                                // not depend on the batch), and a tree's committed path is moved into position order
                                // in the cache, so greedy speculation emits exactly what one-token decoding emits.
                                // Batches of several plain tokens (prompts) keep the fastest kernels (default true)
+    // Query-aware sparse attention (needs flash attention; see "sparse attention" below). Each sparse layer reads,
+    // per step, query row and KV head, at most sparse_budget K/V cells chosen from the current query; the others
+    // stay cached. Batches of more than 64 query rows (prompts) attend densely.
+    public native int sparse_policy(); public native tf_session_params sparse_policy(int setter);    // enum tf_sparse_policy (default TF_SPARSE_NONE)
+    public native int sparse_budget(); public native tf_session_params sparse_budget(int setter);    // K/V cells read per layer, row and KV head (>= 1; default 256); >= the visible cells:
+                               // dense
+    public native int sparse_dense(); public native tf_session_params sparse_dense(int setter);     // the first sparse_dense layers attend densely (>= 0; default 2)
+    public native int sparse_page(); public native tf_session_params sparse_page(int setter);      // Quest: cells per page (>= 1; default 16)
+    public native int sparse_reselect(); public native tf_session_params sparse_reselect(int setter);  // TidalDecode: the layer that selects again (default 13; < sparse_dense or >= layers:
+                               // never)
+    public native int sparse_init(); public native tf_session_params sparse_init(int setter);      // TokenSelect: first visible cells always read (>= 0; default 128)
+    public native int sparse_local(); public native tf_session_params sparse_local(int setter);     // TokenSelect: last visible cells always read (>= 0; default 512)
+    public native float sparse_theta(); public native tf_session_params sparse_theta(float setter);     // TokenSelect: reuse a layer's last selection while the query's cosine with the one
+                               // that made it is >= theta (single-token steps only; default 2 = never)
 }
 public static native @ByVal tf_session_params tf_session_default_params();
 
@@ -281,6 +298,43 @@ public static native int tf_session_decode(tf_session session, @Const int[] toke
                           int seq, @Cast("bool") boolean want_logits);
 // Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
 public static native FloatPointer tf_session_logits(tf_session session);
+
+// --- sparse attention ---
+//
+// With sparse_policy set, llama.cpp's attention mask hook (patch 0006) gives every sparse layer a custom op that,
+// when the graph runs, scores the cached cells against the layer's query (Quest: per page of sparse_page cells an
+// upper bound from the page's element-wise key min/max; TidalDecode: q.k at its selection layers, reused by the
+// layers after them; TokenSelect: per-head softmax of q.k summed over heads, plus the first sparse_init and last
+// sparse_local visible cells), keeps the sparse_budget best per query row and KV head (tfkernels' CSR top-k) and
+// writes them as that layer's flash-attention mask, -inf elsewhere: the kernel skips those cells' K and V.
+// Counters since the session was created (or the last reset):
+public static class tf_sparse_stats extends Pointer {
+    static { Loader.load(); }
+    /** Default native constructor. */
+    public tf_sparse_stats() { super((Pointer)null); allocate(); }
+    /** Native array allocator. Access with {@link Pointer#position(long)}. */
+    public tf_sparse_stats(long size) { super((Pointer)null); allocateArray(size); }
+    /** Pointer cast constructor. Invokes {@link Pointer#Pointer(Pointer)}. */
+    public tf_sparse_stats(Pointer p) { super(p); }
+    private native void allocate();
+    private native void allocateArray(long size);
+    @Override public tf_sparse_stats position(long position) {
+        return (tf_sparse_stats)super.position(position);
+    }
+    @Override public tf_sparse_stats getPointer(long i) {
+        return new tf_sparse_stats((Pointer)this).offsetAddress(i);
+    }
+
+    public native @Cast("int64_t") long rows_read(); public native tf_sparse_stats rows_read(long setter);      // K/V cells attended, summed over layers, query rows and KV heads
+    public native @Cast("int64_t") long rows_dense(); public native tf_sparse_stats rows_dense(long setter);     // the same for dense attention (every visible cell)
+    public native @Cast("int64_t") long select_ns(); public native tf_sparse_stats select_ns(long setter);      // time spent selecting
+    public native @Cast("int64_t") long cache_lookups(); public native tf_sparse_stats cache_lookups(long setter);  // TokenSelect selection-cache lookups
+    public native @Cast("int64_t") long cache_hits(); public native tf_sparse_stats cache_hits(long setter);     // ... and hits
+    public native @Cast("int64_t") long sparse_layers(); public native tf_sparse_stats sparse_layers(long setter);  // layers whose mask the hook replaced in the last graph built (0: sparse attention is
+                            // not active, e.g. flash attention resolved off)
+}
+// Copies the counters into out (and zeroes them when reset). TF_OK, or TF_ERR_ARG for NULL arguments.
+public static native int tf_session_sparse_stats(tf_session session, tf_sparse_stats out, @Cast("bool") boolean reset);
 // 1 while the session keeps its batch-invariance promise (batch_invariant set, flash attention not off, every
 // committed tree path moved into position order); 0 otherwise (e.g. KV compression left holes the path could not
 // be moved past).
