@@ -127,7 +127,7 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
         st->n_layer = llama_model_n_layer(model->model);
         st->n_head = llama_model_n_head(model->model);
         st->n_head_kv = llama_model_n_head_kv(model->model);
-        st->n_threads = n_threads;
+        st->workers.resize(static_cast<size_t>(std::min(256, std::max(n_threads, n_threads_batch))));
         st->layers.resize(static_cast<size_t>(std::max(0, st->n_layer)));
         st->ops.resize(static_cast<size_t>(std::max(0, st->n_layer)));
         for (int32_t il = 0; il < st->n_layer; ++il) st->ops[static_cast<size_t>(il)] = tfi::sparse_op{st.get(), il};
@@ -182,11 +182,16 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
 
 int32_t tf_session_sparse_stats(tf_session * s, tf_sparse_stats * out, bool reset) {
     if (s == nullptr || out == nullptr) return fail(TF_ERR_ARG, "sparse_stats: null argument");
-    *out = s->sparse ? s->sparse->stats : tf_sparse_stats{};
-    if (reset && s->sparse) {
-        const int64_t layers = s->sparse->stats.sparse_layers;
-        s->sparse->stats = tf_sparse_stats{};
-        s->sparse->stats.sparse_layers = layers;
+    *out = tf_sparse_stats{};
+    if (s->sparse) {
+        tfi::sparse_state & st = *s->sparse;
+        out->rows_read = st.rows_read;
+        out->rows_dense = st.rows_dense;
+        out->select_ns = st.select_ns;
+        out->cache_lookups = st.cache_lookups;
+        out->cache_hits = st.cache_hits;
+        out->sparse_layers = st.sparse_layers;
+        if (reset) st.rows_read = st.rows_dense = st.select_ns = st.cache_lookups = st.cache_hits = 0;
     }
     return TF_OK;
 }
