@@ -65,15 +65,8 @@ public final class BatchLayoutBench extends BenchCommand {
                     "{\"batch\": %d, \"tree_ms\": %.4f, \"plain_ms\": %.4f, \"ratio\": %.4f}", SIZES[k], t, p, t / p));
         }
         json.append("]}\n");
-        Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), "batch-layout", ".tmp");
-        Files.writeString(tmp, json);
-        AtomicFiles.replace(tmp, out);
+        writeAtomically(out, json);
         System.out.println("wrote " + out);
     }
 
-    private static double median(double[] x) {
-        double[] y = x.clone();
-        Arrays.sort(y);
-        return y[y.length / 2];
-    }
 }

@@ -23,6 +23,22 @@ abstract class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The median of x (the upper one for an even count), x unchanged. */
+    static double median(double[] x) {
+        double[] y = x.clone();
+        java.util.Arrays.sort(y);
+        return y[y.length / 2];
+    }
+
+    /** Writes text to out through a temporary file beside it, so a reader never sees half a result. */
+    static void writeAtomically(java.nio.file.Path out, CharSequence text) throws IOException {
+        java.nio.file.Path parent = out.toAbsolutePath().getParent();
+        java.nio.file.Files.createDirectories(parent);
+        java.nio.file.Path tmp = java.nio.file.Files.createTempFile(parent, out.getFileName().toString(), ".tmp");
+        java.nio.file.Files.writeString(tmp, text);
+        io.tokenflow.internal.AtomicFiles.replace(tmp, out);
+    }
+
     /** Parses {@code args} into {@code command}, runs it and returns the exit status (0 when it completed). */
     static int execute(Callable<Integer> command, String[] args) {
         CommandLine cl = new CommandLine(command);

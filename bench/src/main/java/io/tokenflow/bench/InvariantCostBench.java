@@ -129,17 +129,8 @@ public final class InvariantCostBench extends BenchCommand {
                 + "\"prompts\": %d, \"invariant_tokens_per_s\": %.2f, \"fastest_tokens_per_s\": %.2f, \"ratio\": %.4f, "
                 + "\"invariant_differing\": %d, \"fastest_differing\": %d}}%n", BUDGET, GEN, total, gi, gf, gi / gf,
                 differInv, differFast));
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, "batch-invariance", ".tmp");
-        Files.writeString(tmp, json);
-        AtomicFiles.replace(tmp, out);
+        writeAtomically(out, json);
         System.out.println("wrote " + out);
     }
 
-    private static double median(double[] x) {
-        double[] y = x.clone();
-        Arrays.sort(y);
-        return y[y.length / 2];
-    }
 }

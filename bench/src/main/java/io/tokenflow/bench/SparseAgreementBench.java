@@ -88,11 +88,7 @@ public final class SparseAgreementBench extends BenchCommand {
             }
         }
         json.append("]}\n");
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, "sparse-agreement", ".tmp");
-        Files.writeString(tmp, json);
-        AtomicFiles.replace(tmp, out);
+        writeAtomically(out, json);
         System.out.println("wrote " + out);
     }
 }

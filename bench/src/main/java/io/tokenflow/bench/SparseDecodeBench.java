@@ -126,17 +126,8 @@ public final class SparseDecodeBench extends BenchCommand {
             }
         }
         json.append("]}\n");
-        Path parent = out.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, "sparse-decode", ".tmp");
-        Files.writeString(tmp, json);
-        AtomicFiles.replace(tmp, out);
+        writeAtomically(out, json);
         System.out.println("wrote " + out);
     }
 
-    private static double median(double[] x) {
-        double[] y = x.clone();
-        Arrays.sort(y);
-        return y[y.length / 2];
-    }
 }
