@@ -15,6 +15,7 @@
 //    outputs left untouched.
 #include "tfkernels.h"
 #include "check.h"
+#include "f16_util.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -27,6 +28,10 @@
 #include <vector>
 
 namespace {
+
+using tfk_test::bits;
+using tfk_test::f2h;
+using tfk_test::h2f;
 
 const float kInf = std::numeric_limits<float>::infinity();
 bool g_cuda = false;
@@ -44,37 +49,8 @@ constexpr double kTidalRelTol = 1e-6;
 constexpr double kTsRelTol = 1e-6;
 constexpr double kTsAbsTol = 1.2e-38;
 
-uint32_t bits(float x) {
-    uint32_t b;
-    std::memcpy(&b, &x, sizeof b);
-    return b;
-}
 
-// float -> binary16, round to nearest even (test data: finite or +-inf).
-uint16_t f2h(float f) {
-    const uint32_t x = bits(f);
-    const uint32_t sign = (x >> 16) & 0x8000u;
-    const uint32_t ax = x & 0x7fffffffu;
-    if (ax >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0u));
-    if (ax >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);
-    if (ax < 0x38800000u) {
-        const float a = std::fabs(f) * 16777216.0f;
-        return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(a)));
-    }
-    uint32_t h = (((ax >> 23) - 112u) << 10) | ((ax & 0x7fffffu) >> 13);
-    const uint32_t rem = ax & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
-    return static_cast<uint16_t>(sign | h);
-}
 
-// binary16 -> float (test side; no subnormal inputs need care beyond the exact formula).
-float h2f(uint16_t h) {
-    const int exp = (h >> 10) & 0x1f, man = h & 0x3ff;
-    const float sign = (h & 0x8000u) ? -1.0f : 1.0f;
-    if (exp == 0) return sign * std::ldexp(static_cast<float>(man), -24);
-    if (exp == 31) return man ? std::numeric_limits<float>::quiet_NaN() : sign * kInf;
-    return sign * std::ldexp(static_cast<float>(man + 1024), exp - 25);
-}
 
 float round_to(tfk_dtype t, float x) { return t == TFK_F32 ? x : h2f(f2h(x)); }
 

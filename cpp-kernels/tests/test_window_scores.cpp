@@ -12,6 +12,7 @@
 //  - error codes for every bad argument, and outputs untouched on error.
 #include "tfkernels.h"
 #include "check.h"
+#include "f16_util.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -24,6 +25,10 @@
 #include <vector>
 
 namespace {
+
+using tfk_test::bits;
+using tfk_test::f2h;
+using tfk_test::h2f;
 
 const float kInf = std::numeric_limits<float>::infinity();
 bool g_cuda = false;
@@ -47,28 +52,7 @@ bool g_cuda = false;
 constexpr double kRelTol = 1.5e-6;
 constexpr double kAbsTol = 1.2e-38;
 
-uint32_t bits(float x) {
-    uint32_t b;
-    std::memcpy(&b, &x, sizeof b);
-    return b;
-}
 
-// float -> binary16, round to nearest even (test data only; inputs are finite or +-inf).
-uint16_t f2h(float f) {
-    const uint32_t x = bits(f);
-    const uint32_t sign = (x >> 16) & 0x8000u;
-    const uint32_t ax = x & 0x7fffffffu;
-    if (ax >= 0x7f800000u) return static_cast<uint16_t>(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0u));
-    if (ax >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past 65504
-    if (ax < 0x38800000u) {                                              // half subnormal or zero
-        const float a = std::fabs(f) * 16777216.0f;                       // |f| / 2^-24, exact
-        return static_cast<uint16_t>(sign | static_cast<uint32_t>(std::nearbyint(a)));
-    }
-    uint32_t h = (((ax >> 23) - 112u) << 10) | ((ax & 0x7fffffu) >> 13);
-    const uint32_t rem = ax & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;
-    return static_cast<uint16_t>(sign | h);
-}
 
 int64_t esize(tfk_dtype t) { return t == TFK_F32 ? 4 : 2; }
 
