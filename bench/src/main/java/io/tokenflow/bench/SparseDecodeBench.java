@@ -65,6 +65,14 @@ public final class SparseDecodeBench extends BenchCommand {
         return f;
     }
 
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Override
     void run() throws IOException {
         Path file = model != null ? model : attentionDominatedModel();
@@ -97,6 +105,10 @@ public final class SparseDecodeBench extends BenchCommand {
                     }
                     for (int r = 0; r < rounds; r++) {
                         for (int k = 0; k < names.size(); k++) {
+                            // every session holds a polling ggml thread pool: let the last one's threads go idle first
+                            // (without this pause the sessions' pollers competed for the 2 cores: dense measured 73-101
+                            // t/s at 4k instead of the ~200 of a lone session and of llama-bench -d 4096)
+                            sleepQuietly(200);
                             GenerationResult res = sessions.get(k).generate(prompt, g, io.tokenflow.TokenListener.NONE);
                             tps[k][r] = res.stats().generationTokensPerSecond();
                             SparseStats st = res.stats().sparse().orElse(null);
