@@ -30,6 +30,18 @@ abstract class BenchCommand implements Callable<Integer> {
         return y[y.length / 2];
     }
 
+    /**
+     * Sleeps: between two sessions' measurements, so that the last one's polling ggml thread pool has gone idle and
+     * does not compete for the cores.
+     */
+    static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Writes text to out through a temporary file beside it, so a reader never sees half a result. */
     static void writeAtomically(java.nio.file.Path out, CharSequence text) throws IOException {
         java.nio.file.Path parent = out.toAbsolutePath().getParent();

@@ -66,7 +66,10 @@ public final class InvariantCostBench extends BenchCommand {
             a.scoring().decode(prefix);
             b.scoring().decode(prefix);
             for (int r = 0; r < rounds; r++) {
+                // each session holds a polling thread pool: pause so the other's threads are idle when one measures
+                pause(200);
                 double[] x = a.scoring().treeCostSeconds(1, SIZES);
+                pause(200);
                 double[] y = b.scoring().treeCostSeconds(1, SIZES);
                 for (int k = 0; k < SIZES.length; k++) {
                     inv[k][r] = x[k];
@@ -87,17 +90,21 @@ public final class InvariantCostBench extends BenchCommand {
             for (int r = 0; r < rounds; r++) {
                 long tokensA = 0, tokensB = 0;
                 double secA = 0, secB = 0;
+                // all prompts on one session, a pause, all on the other (alternating per round)
+                GenerationResult[] xs = new GenerationResult[prompts.size()], ys = new GenerationResult[prompts.size()];
+                pause(200);
+                for (int i = 0; i < prompts.size(); i++) xs[i] = a.generate(prompts.get(i), spec);
+                pause(200);
+                for (int i = 0; i < prompts.size(); i++) ys[i] = b.generate(prompts.get(i), spec);
                 for (int i = 0; i < prompts.size(); i++) {
-                    GenerationResult x = a.generate(prompts.get(i), spec);
-                    GenerationResult y = b.generate(prompts.get(i), spec);
-                    tokensA += x.tokens().length;
-                    tokensB += y.tokens().length;
-                    secA += x.stats().totalMillis() / 1e3;
-                    secB += y.stats().totalMillis() / 1e3;
+                    tokensA += xs[i].tokens().length;
+                    tokensB += ys[i].tokens().length;
+                    secA += xs[i].stats().totalMillis() / 1e3;
+                    secB += ys[i].stats().totalMillis() / 1e3;
                     if (r == 0) {
                         total++;
-                        if (!Arrays.equals(x.tokens(), want.get(i))) differInv++;
-                        if (!Arrays.equals(y.tokens(), want.get(i))) differFast++;
+                        if (!Arrays.equals(xs[i].tokens(), want.get(i))) differInv++;
+                        if (!Arrays.equals(ys[i].tokens(), want.get(i))) differFast++;
                     }
                 }
                 genInv[r] = tokensA / secA;

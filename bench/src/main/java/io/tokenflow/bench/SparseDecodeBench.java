@@ -65,14 +65,6 @@ public final class SparseDecodeBench extends BenchCommand {
         return f;
     }
 
-    private static void sleepQuietly(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     @Override
     void run() throws IOException {
         Path file = model != null ? model : attentionDominatedModel();
@@ -108,7 +100,7 @@ public final class SparseDecodeBench extends BenchCommand {
                             // every session holds a polling ggml thread pool: let the last one's threads go idle first
                             // (without this pause the sessions' pollers competed for the 2 cores: dense measured 73-101
                             // t/s at 4k instead of the ~200 of a lone session and of llama-bench -d 4096)
-                            sleepQuietly(200);
+                            pause(200);
                             GenerationResult res = sessions.get(k).generate(prompt, g, io.tokenflow.TokenListener.NONE);
                             tps[k][r] = res.stats().generationTokensPerSecond();
                             SparseStats st = res.stats().sparse().orElse(null);
