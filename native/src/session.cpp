@@ -1,12 +1,12 @@
 // libtokenflow: sessions (a llama.cpp context with its thread pools and batch), decoding, and KV-cache edits.
 #include "tokenflow.h"
-#include <cmath>
 #include "facade_internal.h"
 
 #include "ggml.h"
 #include "llama.h"
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <climits>
 #include <memory>

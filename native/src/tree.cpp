@@ -135,7 +135,8 @@ int32_t tf_session_commit_path(tf_session * s, const int32_t * path, int32_t len
     tree_drop_paths(s);
     // The path's cells sit among the rejected nodes' freed cells; later tokens would fill those out of position
     // order, and attention sums over cells in cell order. Moving the path up keeps cell order = position order.
-    if (s->batch_invariant && !llama_memory_seq_compact(mem, 0, s->tree_pos0, s->tree_pos0 + len)) s->invariant_kept = false;
+    // Only while invariance can still hold (it cannot with flash attention off: no copying for nothing).
+    if (s->invariant_kept && !llama_memory_seq_compact(mem, 0, s->tree_pos0, s->tree_pos0 + len)) s->invariant_kept = false;
     s->tree_pos0 = -1;
     s->has_logits = false;
     return TF_OK;

@@ -14,12 +14,6 @@
 static int g_failures = 0;
 #define CHECK(cond) do { if (!(cond)) { std::fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, tf_last_error()); ++g_failures; } } while (0)
 
-static int32_t argmax(const float * r, int32_t n) {
-    int32_t b = 0;
-    for (int32_t i = 1; i < n; ++i) if (r[i] > r[b]) b = i;
-    return b;
-}
-
 static tf_session * open(tf_model * m, bool invariant) {
     tf_session_params p = tf_session_default_params();  // F16 KV cache, flash attention auto: what users run
     p.n_ctx = 1024;
@@ -84,10 +78,8 @@ int main(int argc, char ** argv) {
     CHECK(m != nullptr);
     if (!m) return 1;
     const int32_t V = tf_model_n_vocab(m);
-    std::string text;
-    while (text.size() < 1700) text += "Lily and Ben went to the park. They played with a red ball and a big dog. ";
-    std::vector<int32_t> prompt(4096);
-    prompt.resize(tf_tokenize(m, text.c_str(), (int32_t) text.size(), prompt.data(), 4096, true, true));
+    const std::vector<int32_t> prompt =
+        tft::repeated_prompt(m, "Lily and Ben went to the park. They played with a red ball and a big dog. ", 1700);
     std::printf("invariance_test: prompt of %zu tokens\n", prompt.size());
     CHECK(prompt.size() > 560 && prompt.size() < 900);
 
@@ -103,7 +95,7 @@ int main(int argc, char ** argv) {
         CHECK(tf_session_decode(ref, &seq.back(), 1, n_prompt - 1 + i, 0, true) == TF_OK);
         const float * l = tf_session_logits(ref);
         ref_logits.emplace_back(l, l + V);
-        seq.push_back(argmax(l, V));
+        seq.push_back(tft::argmax(l, V));
     }
     tf_session_free(ref);
 

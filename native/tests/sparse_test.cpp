@@ -38,8 +38,7 @@ static std::vector<std::vector<float>> run(tf_session * s, const std::vector<int
         const float * l = tf_session_logits(s);
         if (l == nullptr) break;
         out.emplace_back(l, l + V);
-        int32_t best = 0;
-        for (int32_t j = 1; j < V; ++j) if (l[j] > l[best]) best = j;
+        int32_t best = tft::argmax(l, V);
         if (tf_session_decode(s, &best, 1, pos++, 0, true) != TF_OK) break;
     }
     return out;
@@ -53,10 +52,7 @@ int main(int argc, char ** argv) {
     CHECK(m != nullptr);
     if (!m) return 1;
     const int32_t V = tf_model_n_vocab(m);
-    std::string text;
-    while (text.size() < 600) text += "Tom and Sue played with the red ball in the park. ";
-    std::vector<int32_t> prompt(2048);
-    prompt.resize(tf_tokenize(m, text.c_str(), (int32_t) text.size(), prompt.data(), 2048, true, true));
+    const std::vector<int32_t> prompt = tft::repeated_prompt(m, "Tom and Sue played with the red ball in the park. ", 600);
     CHECK(prompt.size() > 100 && prompt.size() < 400);
 
     tf_session * dense = open(m, TF_SPARSE_NONE, 256, 0);

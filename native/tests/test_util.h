@@ -2,6 +2,9 @@
 #pragma once
 #include "tokenflow.h"
 
+#include <string>
+#include <vector>
+
 namespace tft {
 
 inline tf_model * load_model(const char * path) {
@@ -22,6 +25,23 @@ inline tf_session * new_session(tf_model * m, uint32_t n_ctx, uint32_t n_batch, 
     p.type_v = kv_type;
     p.kv_taps = kv_taps;
     return tf_session_new(m, &p);
+}
+
+// Index of the largest of r[0..n) (the first on ties): greedy decoding in the tests.
+inline int32_t argmax(const float * r, int32_t n) {
+    int32_t b = 0;
+    for (int32_t i = 1; i < n; ++i) if (r[i] > r[b]) b = i;
+    return b;
+}
+
+// The tokens of `sentence` repeated until the text has at least min_chars characters (a long, natural prompt).
+inline std::vector<int32_t> repeated_prompt(const tf_model * m, const char * sentence, size_t min_chars) {
+    std::string text;
+    while (text.size() < min_chars) text += sentence;
+    std::vector<int32_t> out(text.size() + 16);
+    const int32_t n = tf_tokenize(m, text.c_str(), (int32_t) text.size(), out.data(), (int32_t) out.size(), true, true);
+    out.resize(n > 0 ? (size_t) n : 0);
+    return out;
 }
 
 } // namespace tft

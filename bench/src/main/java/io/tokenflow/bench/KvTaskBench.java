@@ -112,7 +112,8 @@ public final class KvTaskBench extends BenchCommand {
         System.out.println("\nwrote " + out + " and " + prefix + ".png");
     }
 
-    private static String perJson(TaskEval.Report r) {
+    /** The per-length accuracies of a report as JSON array elements (shared with SparseTaskBench). */
+    static String perJson(TaskEval.Report r) {
         StringBuilder b = new StringBuilder();
         for (TaskEval.LengthResult l : r.lengths()) {
             b.append(b.length() == 0 ? "" : ",").append(String.format(Locale.ROOT, "{\"length\":%d,\"accuracy\":%.4f}", l.length(), l.accuracy()));

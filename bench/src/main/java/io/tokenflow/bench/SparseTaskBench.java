@@ -85,19 +85,17 @@ public final class SparseTaskBench extends BenchCommand {
                             if (mi < 0) Arrays.fill(passkey[METHODS.length], r.accuracy());
                             else passkey[mi][bi] = r.accuracy();
                         }
-                        StringBuilder per = new StringBuilder(), perJson = new StringBuilder();
+                        StringBuilder per = new StringBuilder();
                         for (TaskEval.LengthResult l : r.lengths()) {
                             per.append(per.length() == 0 ? "" : ", ").append(l.length()).append(": ")
                                     .append(String.format(Locale.ROOT, "%.2f", l.accuracy()));
-                            perJson.append(perJson.length() == 0 ? "" : ",").append(String.format(Locale.ROOT,
-                                    "{\"length\":%d,\"accuracy\":%.4f}", l.length(), l.accuracy()));
                         }
                         System.err.print("\r");
                         System.out.printf(Locale.ROOT, "| %s | %s | %s | %.3f | %.2f-%.2f | %s |%n", task, method, mi < 0 ? "all" : b,
                                 r.accuracy(), r.ci95Low(), r.ci95High(), per);
                         json.append(first ? "" : ",").append(String.format(Locale.ROOT,
                                 "{\"task\":\"%s\",\"method\":\"%s\",\"budget\":%d,\"accuracy\":%.4f,\"ci95\":[%.4f,%.4f],\"per_length\":[%s]}",
-                                task, method, b, r.accuracy(), r.ci95Low(), r.ci95High(), perJson));
+                                task, method, b, r.accuracy(), r.ci95Low(), r.ci95High(), KvTaskBench.perJson(r)));
                         first = false;
                     }
                 }
