@@ -471,7 +471,8 @@ TFK_API int tfk_pool1d_cuda(const float * in, int64_t n, int kernel, int mode, f
 // Memory: *_ref and the optimized entries take host pointers; *_cuda take device (or managed) pointers
 // for every array (the tfk_attn_view struct itself is host memory, read during the call) and are
 // asynchronous on `stream` (cudaStream_t as void*, NULL: the legacy default stream). Results of the
-// three versions are identical bit for bit. On an error return nothing has been written. Reentrant.
+// three versions are identical bit for bit, except tfk_quest_page_scores' optimized CPU version (see
+// there). On an error return nothing has been written. Reentrant.
 // n_threads: CPU threads, <= 0 means std::thread::hardware_concurrency(); small inputs use fewer.
 //
 // tfk_quest_page_meta: for pages p in [page_begin, page_end), every key head g and dimension i:
@@ -500,10 +501,15 @@ TFK_API int tfk_quest_page_meta_cuda(const tfk_attn_view * v, int64_t page_size,
 //                                        of U(q[r, h], p), and -inf when page p is empty (!(m_0 <= M_0)).
 // U is an upper bound of max over the page's valid cells j of q[r,h].k[j,g] for EVERY head h of the group
 // (unscaled: v->scale is ignored; multiply by a positive scale afterwards if needed, the order is the
-// same). Arithmetic (identical in every version): per dimension in ascending order, in double, the exact
-// term 0 if q_d == 0 (no NaN from an infinite bound) else max(q_d*m_d, q_d*M_d); the double sum is
-// rounded toward +inf to float. So the score is >= the double-evaluated q.k up to double rounding
-// (~d * 2^-53 * sum_d |q_d*k_d|). q, mins and maxs of non-empty pages must be finite (else unspecified).
+// same). Arithmetic of _ref and _cuda (identical bit for bit): per dimension in ascending order, in
+// double, the exact term 0 if q_d == 0 (no NaN from an infinite bound) else max(q_d*m_d, q_d*M_d); the
+// double sum is rounded toward +inf to float. So the score is >= the double-evaluated q.k up to double
+// rounding (~d * 2^-53 * sum_d |q_d*k_d|). The optimized CPU version forms the terms and their sum in
+// float (8 SIMD lanes; AVX2 when the CPU has it, tfk_cpu_isa) and adds a bound on that rounding,
+// (d+2) * 2^-23 * sum_d |term_d| + d * 2^-149, before rounding up: its score is >= _ref's and exceeds it
+// by at most ~(d+2) * 2^-22 * sum_d |term_d| (about 2e-5 relative to that sum at d = 64; the order of
+// pages moves only among near-ties), independent of the thread count; it reads the bounds in place
+// (cpu/quest_scores_cpu.cpp). q, mins and maxs of non-empty pages must be finite (else unspecified).
 //   v          [in]  uses head_dim, n_head, n_head_kv, n_rows (>= 0; 0 writes nothing), n_kv (with
 //                    page_size, bounds n_pages) and q/q_type/q strides; k, mask and scale are ignored
 //   mins, maxs [in]  as written by tfk_quest_page_meta (pages [0, n_pages) must be up to date)

@@ -266,18 +266,48 @@ void run_case(const Case & c, std::mt19937 & rng) {
     sc_ref.reserve(n_out + 1);  // data() non-null even for 0 rows
     rc = tfk::quest_page_scores_ref(&v, mn_ref.data(), mx_ref.data(), c.P, n_pages, sc_ref.data());
     EXPECT(rc == TFK_OK, "scores ref rc=%d", rc);
+    // The optimized CPU version: float terms plus a rounding bound, so >= ref and above it by at most
+    // (d+2) * 2^-22 * sum_i |q_i * bound_i| (max over the group's heads; + 2^-126 for underflow), -inf
+    // exactly where ref has it; identical bits for every thread count.
+    auto within_bound = [&](const std::vector<float> & sc, int64_t np) {
+        const int64_t group = c.H / c.Hkv;
+        for (int64_t r = 0; r < c.R; ++r)
+            for (int64_t g = 0; g < c.Hkv; ++g)
+                for (int64_t p = 0; p < np; ++p) {
+                    const float x = sc[static_cast<size_t>((r * c.Hkv + g) * np + p)];
+                    const float y = sc_ref[static_cast<size_t>((r * c.Hkv + g) * n_pages + p)];
+                    if (y == -kInf) {
+                        if (x != -kInf) return false;
+                        continue;
+                    }
+                    double tol = 0.0;
+                    for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+                        const float * qh = in.qf.data() + (r * c.H + h) * c.d;
+                        const size_t o = static_cast<size_t>((p * c.Hkv + g) * c.d);
+                        double a = 0.0;
+                        for (int64_t i = 0; i < c.d; ++i)
+                            a += std::fabs(static_cast<double>(qh[i]) * (qh[i] > 0 ? mx_ref[o + i] : mn_ref[o + i]));
+                        tol = std::max(tol, static_cast<double>(c.d + 2) * 0x1p-22 * a);
+                    }
+                    if (!(x >= y) || static_cast<double>(x) > static_cast<double>(y) + tol + 0x1p-126) return false;
+                }
+        return true;
+    };
+    std::vector<float> sc_cpu;
     for (int t : kThreads) {
         std::vector<float> sc(n_out, 7.0f);
         sc.reserve(n_out + 1);
         rc = tfk::quest_page_scores_cpu(&v, mn_ref.data(), mx_ref.data(), c.P, n_pages, sc.data(), t);
-        EXPECT(rc == TFK_OK && same_bits(sc, sc_ref), "scores cpu threads=%d rc=%d diff at %zu", t, rc,
-               first_diff(sc, sc_ref));
+        EXPECT(rc == TFK_OK && within_bound(sc, n_pages), "scores cpu threads=%d rc=%d: not within the bound of ref", t, rc);
+        if (sc_cpu.empty()) sc_cpu = sc;
+        EXPECT(same_bits(sc, sc_cpu), "scores cpu threads=%d differ from threads=%d at %zu", t, kThreads[0],
+               first_diff(sc, sc_cpu));
     }
     {
         std::vector<float> sc(n_out, 7.0f);
         sc.reserve(n_out + 1);
         rc = tfk_quest_page_scores(&v, mn_ref.data(), mx_ref.data(), c.P, n_pages, sc.data(), 0);
-        EXPECT(rc == TFK_OK && same_bits(sc, sc_ref), "tfk_quest_page_scores rc=%d", rc);
+        EXPECT(rc == TFK_OK && same_bits(sc, sc_cpu), "tfk_quest_page_scores rc=%d", rc);
         // fewer pages than the cache has: a prefix of each list's scores
         if (n_pages > 1) {
             const int64_t np = n_pages - 1;
@@ -286,7 +316,7 @@ void run_case(const Case & c, std::mt19937 & rng) {
             rc = tfk::quest_page_scores_cpu(&v, mn_ref.data(), mx_ref.data(), c.P, np, sp.data(), 2);
             bool ok = rc == TFK_OK;
             for (int64_t l = 0; l < c.R * c.Hkv && ok; ++l)
-                ok = std::memcmp(sp.data() + l * np, sc_ref.data() + l * n_pages, static_cast<size_t>(np) * 4) == 0;
+                ok = std::memcmp(sp.data() + l * np, sc_cpu.data() + l * n_pages, static_cast<size_t>(np) * 4) == 0;
             EXPECT(ok, "scores with n_pages - 1 differ from the prefix");
         }
     }
@@ -679,7 +709,7 @@ int main() {
         {40, 6, 3, 0, 100, 9, F32, F32, M::Holes, F32, false, 0},              // no rows
         {96, 16, 4, 4, 2047, 13, F32, F16, M::HolesAndDeadTail, F16, true, 5},
     };
-    std::printf("quest: cpu (threads 1,2,3,auto) + C entries%s vs ref, bit for bit; bound property in double\n",
+    std::printf("quest: cpu (threads 1,2,3,auto) + C entries%s vs ref (meta and select bit for bit, cpu scores within their rounding bound); bound property in double\n",
                 g_cuda ? " + cuda" : "");
     for (const Case & c : cases) run_case(c, rng);
 

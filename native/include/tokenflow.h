@@ -171,6 +171,17 @@ struct tf_session_params {
     int32_t  sparse_local;     // TokenSelect: last visible cells always read (>= 0; default 512)
     float    sparse_theta;     // TokenSelect: reuse a layer's last selection while the query's cosine with the one
                                // that made it is >= theta (single-token steps only; default 2 = never)
+    bool     invariant_prompts; // with batch_invariant: prompts (batches of several tokens of one sequence) run the
+                               // batch-invariant kernels too, so every cached cell's K/V is independent of how tokens
+                               // were batched: reused prefixes and continuous batching then give exactly a lone run's
+                               // tokens. Slower prompt processing (default false)
+    bool     seq_streams;      // one KV stream per sequence (n_ctx / n_seq_max cells each) instead of one shared stream:
+                               // a sequence's cells then stay in position order whatever other sequences do, which a
+                               // batch-invariant row needs; token trees (tf_session_decode_tree) need the shared
+                               // stream and are refused (default false)
+    bool     embeddings;       // an embedding session: tf_session_embed gives the mean of the last layer's outputs
+                               // over a text's tokens; it keeps no logits (no generation) and needs
+                               // n_ubatch == n_batch == n_ctx (a text is one micro-batch) (default false)
 };
 struct tf_session_params tf_session_default_params(void);
 
@@ -187,6 +198,29 @@ int32_t tf_session_decode(tf_session * session, const int32_t * tokens, int32_t 
                           int32_t seq, bool want_logits);
 // Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
 float * tf_session_logits(tf_session * session);
+
+// --- continuous batching (many sequences, one decode call) ---
+//
+// Decode one token for each of n distinct sequences in a single batch: row i is tokens[i] at position pos[i] in
+// sequence seqs[i] (0 <= seqs[i] < n_seq_max, all different; 1 <= n <= n_batch). Logits are kept for every row
+// (tf_session_row_logits, tf_sampler_sample_row). With batch_invariant set the rows run the batch-invariant CPU
+// kernels, so each row's logits are bit for bit those of the same token decoded alone (flash attention skips the
+// other sequences' cells, and its sums run over a row's own cells in cache order). Returns TF_OK, TF_ERR_NO_SLOT,
+// TF_ERR_ABORTED or TF_ERR_ARG/NATIVE; on failure every row's new cell is removed again.
+int32_t tf_session_decode_rows(tf_session * session, const int32_t * tokens, const int32_t * pos, const int32_t * seqs,
+                               int32_t n);
+// Logits (n_vocab floats) of row `row` of the last tf_session_decode_rows, or NULL (no such row, or another decode
+// came after it).
+float * tf_session_row_logits(tf_session * session, int32_t row);
+
+// --- embeddings ---
+//
+// Mean-pooled embedding of tokens[0..n) (a session created with embeddings = true): the text is decoded alone in
+// sequence 0 (the cache is cleared first) and out[0..n_embd) receives the mean of the last layer's normalized outputs
+// over its tokens (llama.cpp's LLAMA_POOLING_TYPE_MEAN), not normalized. Returns n_embd, -(n_embd) when cap is too
+// small (nothing written), or a negative TF_ERR_* (TF_ERR_ARG: not an embedding session, n outside 1..n_batch (llama.cpp
+// may round n_ctx up; the batch is what a text must fit), a token id out of range).
+int32_t tf_session_embed(tf_session * session, const int32_t * tokens, int32_t n, float * out, int32_t cap);
 
 // --- sparse attention ---
 //
@@ -311,6 +345,8 @@ void    tf_sampler_free  (tf_sampler * sampler);
 void    tf_sampler_accept(tf_sampler * sampler, int32_t token);
 // Sample from the session's last logits; returns the token, or a negative TF_ERR_*.
 int32_t tf_sampler_sample(tf_sampler * sampler, tf_session * session);
+// Sample from row `row` of the last tf_session_decode_rows (each sequence keeps a sampler of its own).
+int32_t tf_sampler_sample_row(tf_sampler * sampler, tf_session * session, int32_t row);
 
 // --- kernels (tfkernels, exposed for the Java layer and its tests) ---------------------------------------
 

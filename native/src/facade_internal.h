@@ -107,6 +107,10 @@ struct tf_session {
     ggml_threadpool * pool_batch = nullptr;
     std::atomic<bool> abort{false};
     bool has_logits = false;
+    int32_t logit_rows = 0;  // rows of the last tf_session_decode_rows that kept logits (0: none)
+    bool embeddings = false;  // an embedding session (tf_session_embed only)
+    bool invariant_prompts = false;  // tf_session_params.invariant_prompts
+    bool seq_streams = false;        // tf_session_params.seq_streams (no token trees)
     // Batch invariance (tf_session_params.batch_invariant): wanted, the mode the CPU backend is in now, and whether
     // every committed tree path could be moved into position order.
     bool batch_invariant = false;

@@ -38,6 +38,9 @@ tf_session_params tf_session_default_params(void) {
     p.type_v = TF_KV_F16;
     p.n_seq_max = 1;
     p.kv_taps = false;
+    p.invariant_prompts = false;
+    p.seq_streams = false;
+    p.embeddings = false;
     p.batch_invariant = true;
     p.sparse_policy = TF_SPARSE_NONE;
     p.sparse_budget = 256;
@@ -79,6 +82,9 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
     // Flash attention's one-pass kernel skips masked cells, so extra cells of a tree leave a row's sums unchanged;
     // the plain path sums over a padded cell range whose length the tree changes.
     s->batch_invariant = sp.batch_invariant;
+    s->embeddings = sp.embeddings;
+    s->seq_streams = sp.seq_streams;
+    s->invariant_prompts = sp.invariant_prompts;
     s->invariant_kept = sp.batch_invariant && flash_attn != TF_FLASH_ATTN_OFF;
     llama_context_params p = llama_context_default_params();
     p.n_ctx = n_ctx;
@@ -90,7 +96,14 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
     p.flash_attn_type = static_cast<llama_flash_attn_type>(flash_attn);
     p.type_k = static_cast<ggml_type>(type_k);
     p.type_v = static_cast<ggml_type>(type_v);
-    p.kv_unified = true;  // one cache stream: token trees put many sequence ids on one cell
+    p.kv_unified = !sp.seq_streams;  // one cache stream: token trees put many sequence ids on one cell
+    if (sp.embeddings) {
+        // Pooling needs a text's tokens in one micro-batch; the mean is llama.cpp's own pooling.
+        if (n_ubatch != n_ctx || n_batch != n_ctx) return fail_null<tf_session>("an embedding session needs n_ubatch == n_batch == n_ctx");
+        if (kv_taps || sp.sparse_policy != TF_SPARSE_NONE) return fail_null<tf_session>("an embedding session takes no taps or sparse attention");
+        p.embeddings = true;
+        p.pooling_type = LLAMA_POOLING_TYPE_MEAN;
+    }
     p.abort_callback = abort_cb;
     p.abort_callback_data = s.get();
     p.no_perf = true;
@@ -149,6 +162,7 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
     // Positions may exceed n_ctx once KV compression has evicted cells; whether the cells fit is llama_decode's call.
     if (pos0 < 0 || static_cast<int64_t>(pos0) + n > INT32_MAX) return fail(TF_ERR_ARG, "decode: position out of range");
     if (seq < 0 || static_cast<uint32_t>(seq) >= llama_n_seq_max(s->ctx)) return fail(TF_ERR_ARG, "decode: sequence id out of range");
+    if (s->embeddings) return fail(TF_ERR_ARG, "decode: an embedding session only embeds (tf_session_embed)");
     const int32_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
     for (int32_t i = 0; i < n; ++i) {
         if (tokens[i] < 0 || tokens[i] >= n_vocab) return fail(TF_ERR_ARG, "decode: token id out of range at index " + std::to_string(i));
@@ -156,7 +170,8 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
     const int32_t n_batch = static_cast<int32_t>(llama_n_batch(s->ctx));
     llama_batch & batch = s->batch;
     s->has_logits = false;
-    s->use_invariant_kernels(n == 1);
+    s->logit_rows = 0;
+    s->use_invariant_kernels(n == 1 || s->invariant_prompts);
     for (int32_t start = 0; start < n; start += n_batch) {
         const int32_t len = std::min(n_batch, n - start);
         batch.n_tokens = len;

@@ -146,9 +146,29 @@ void run_quest_meta(ggml_tensor * dst, int ith, int /*nth*/, void * user) {
     s.select_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Quest's per-row page facts from the mask, shared by the KV heads a worker selects for: which pages hold a visible
+// cell, and the pages of the row's last `page` visible cells.
+void quest_visible_pages(sparse_worker & w, const op_inputs & in, int64_t P) {
+    const int64_t n_pages = (in.n_kv + P - 1) / P;
+    w.seen.assign(static_cast<size_t>(in.n_rows * n_pages), 0);
+    w.recent.assign(static_cast<size_t>(in.n_rows * P), -1);
+    for (int64_t r = 0; r < in.n_rows; ++r) {
+        const uint16_t * m = mask_row(in.mask, r);
+        uint8_t * seen = w.seen.data() + r * n_pages;
+        int64_t * recent = w.recent.data() + r * P;
+        int64_t n_recent = 0;
+        for (int64_t c = in.n_kv - 1; c >= 0; --c) {
+            if (m[c] == kF16NegInf) continue;
+            if (n_recent < P) recent[n_recent++] = c / P;
+            seen[c / P] = 1;
+        }
+    }
+}
+
 // Quest for KV head g: per row the best pages by upper bound (max(3, budget/page) of them), pages without a visible
 // cell never. The pages holding the row's last `page` visible cells are always among them: the current token and
 // its predecessors (a previous-token head needs the cell before the current one, which starts a page now and then).
+// Needs quest_visible_pages(w, ...) of this layer's inputs.
 bool select_quest(sparse_state & s, sparse_worker & w, const op_inputs & in, int64_t g, const sparse_layer & L) {
     const int64_t P = s.page, n_pages = (in.n_kv + P - 1) / P;
     w.scores.resize(static_cast<size_t>(in.n_rows * n_pages));
@@ -157,17 +177,11 @@ bool select_quest(sparse_state & s, sparse_worker & w, const op_inputs & in, int
     if (tfk_quest_page_scores(&v, L.mins.data() + off, L.maxs.data() + off, P, n_pages, w.scores.data(), 1) != TFK_OK) return false;
     const float inf = std::numeric_limits<float>::infinity();
     for (int64_t r = 0; r < in.n_rows; ++r) {
-        const uint16_t * m = mask_row(in.mask, r);
-        w.seen.assign(static_cast<size_t>(n_pages), 0);
-        w.recent.clear();
-        for (int64_t c = in.n_kv - 1; c >= 0; --c) {
-            if (m[c] == kF16NegInf) continue;
-            if (static_cast<int64_t>(w.recent.size()) < P) w.recent.push_back(c / P);
-            w.seen[static_cast<size_t>(c / P)] = 1;
-        }
+        const uint8_t * seen = w.seen.data() + r * n_pages;
+        const int64_t * recent = w.recent.data() + r * P;
         float * row = w.scores.data() + r * n_pages;
-        for (int64_t p = 0; p < n_pages; ++p) if (!w.seen[static_cast<size_t>(p)]) row[p] = -inf;
-        for (int64_t p : w.recent) row[p] = inf;
+        for (int64_t p = 0; p < n_pages; ++p) if (!seen[p]) row[p] = -inf;
+        for (int64_t i = 0; i < P && recent[i] >= 0; ++i) row[recent[i]] = inf;
     }
     const int64_t k = std::max<int64_t>(3, s.budget / P);
     w.indptr.resize(static_cast<size_t>(in.n_rows + 1));
@@ -304,6 +318,7 @@ void run_select(ggml_tensor * dst, int ith, int nth, void * user) {
         }
     } else {
         if (s.policy == TF_SPARSE_TIDAL) sparse = sparse && s.tidal_rows == in.n_rows && s.tidal_n_kv == in.n_kv;
+        if (sparse && s.policy == TF_SPARSE_QUEST && ith < in.n_head_kv) quest_visible_pages(w, in, s.page);
         for (int64_t g = ith; g < in.n_head_kv; g += workers) {
             bool done = false;
             if (sparse && s.policy == TF_SPARSE_QUEST && select_quest(s, w, in, g, L)) {

@@ -39,8 +39,8 @@ struct sparse_worker {
     std::vector<float> scores;
     std::vector<int64_t> indptr;
     std::vector<int32_t> idx;
-    std::vector<uint8_t> seen;
-    std::vector<int64_t> recent;
+    std::vector<uint8_t> seen;    // Quest: [row][page] 1 if the page holds a visible cell of the row
+    std::vector<int64_t> recent;  // Quest: [row][P] pages of the row's last P visible cells (-1: none)
 };
 
 struct sparse_state {

@@ -54,6 +54,8 @@ int32_t tf_session_decode_tree(tf_session * s, const int32_t * tokens, const int
     if (n < 1 || n > kMaxTree) return fail(TF_ERR_ARG, "decode_tree: tree size must be in [1, 256]");
     if (n > static_cast<int32_t>(llama_n_batch(s->ctx))) return fail(TF_ERR_ARG, "decode_tree: tree larger than the batch size");
     if (parents[0] != -1) return fail(TF_ERR_ARG, "decode_tree: parents[0] must be -1");
+    if (s->embeddings) return fail(TF_ERR_ARG, "decode_tree: an embedding session only embeds");
+    if (s->seq_streams) return fail(TF_ERR_ARG, "decode_tree: token trees need the shared KV stream (seq_streams is set)");
     const int32_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
     std::vector<int32_t> depth(static_cast<size_t>(n), 0), n_children(static_cast<size_t>(n), 0);
     for (int32_t i = 0; i < n; ++i) {
@@ -95,6 +97,7 @@ int32_t tf_session_decode_tree(tf_session * s, const int32_t * tokens, const int
         b.logits[i] = true;
     }
     s->has_logits = false;
+    s->logit_rows = 0;
     s->tree_pos0 = -1;
     s->use_invariant_kernels(true);
     const int32_t rc = llama_decode(s->ctx, b);
@@ -139,6 +142,7 @@ int32_t tf_session_commit_path(tf_session * s, const int32_t * path, int32_t len
     if (s->invariant_kept && !llama_memory_seq_compact(mem, 0, s->tree_pos0, s->tree_pos0 + len)) s->invariant_kept = false;
     s->tree_pos0 = -1;
     s->has_logits = false;
+    s->logit_rows = 0;
     return TF_OK;
 }
 

@@ -56,6 +56,11 @@ int pool1d_cpu(const float * in, int64_t n, int kernel, int mode, float * out) n
     return TFK_DISPATCH(pool1d_cpu, in, n, kernel, mode, out);
 }
 
+int quest_page_scores_cpu(const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
+                          int64_t n_pages, float * out, int n_threads) noexcept {
+    return TFK_DISPATCH(quest_page_scores_cpu, v, mins, maxs, page_size, n_pages, out, n_threads);
+}
+
 } // namespace tfk
 
 extern "C" {

@@ -4,16 +4,14 @@
 //  - quest_page_meta_cpu: jobs = runs of pages (all key heads of a page in one job, so each cell's
 //    K row is read once); per (page, key head) the cells are scanned in ascending order with
 //    running min/max over the d dimensions (the reference's comparisons, so results are identical).
-//  - quest_page_scores_cpu: jobs = (key head, tile of kTileP pages). The tile's bounds are
-//    transposed to [d][page] once and every query head of the group (every row) is scored against
-//    it with kTileP double accumulators, dimensions in ascending order: the reference's operations
-//    in the reference's order, so results are identical bit for bit.
+//  - quest_page_scores_cpu: see quest_scores_cpu.cpp (compiled per instruction set).
 //  - select_topk_cpu: per list, the finite (non -inf, non NaN) values are copied and
 //    std::nth_element finds the k-th largest value T; then one ascending scan keeps every value > T
 //    and the first (k - #{> T}) values == T. Threads take lists from an atomic counter; each list
 //    writes its slot of min(k, n_cols) indices, then the slots are compacted in order (CSR).
 #include "tfkernels.h"
 #include "common/quest_common.h"
+#include "common/jobs.h"
 
 #include <algorithm>
 #include <atomic>
@@ -27,33 +25,13 @@
 namespace tfk {
 namespace {
 
-constexpr int64_t kTileP = 16;                 // pages per scoring tile
 constexpr double kMinWorkPerThread = 262144.0; // element operations below which an extra thread does not pay
 
 int64_t pick_threads(int n_threads, double work, int64_t n_jobs) {
-    int64_t t = n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency());
-    t = std::min<int64_t>(t, std::max<int64_t>(1, static_cast<int64_t>(std::min(work / kMinWorkPerThread, 1e6))));
-    return std::max<int64_t>(1, std::min<int64_t>(t, n_jobs));
+    return detail::pick_threads(n_threads, work, n_jobs, kMinWorkPerThread);
 }
 
-// Runs job(t, i) for i in [0, n_jobs) on `threads` threads (thread index t); jobs from an atomic counter.
-void run_jobs(int64_t threads, int64_t n_jobs, const std::function<void(int64_t, int64_t)> & job) {
-    std::atomic<int64_t> next{0};
-    auto worker = [&](int64_t t) {
-        for (int64_t i = next.fetch_add(1); i < n_jobs; i = next.fetch_add(1)) job(t, i);
-    };
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(threads - 1));
-    for (int64_t t = 1; t < threads; ++t) {
-        try {
-            pool.emplace_back(worker, t);
-        } catch (...) {  // no thread: the others (at least this one) take its jobs
-            break;
-        }
-    }
-    worker(0);
-    for (std::thread & th : pool) th.join();
-}
+using detail::run_jobs;
 
 } // namespace
 
@@ -107,83 +85,6 @@ int quest_page_meta_cpu(const tfk_attn_view * v, int64_t page_size, int64_t page
                         }
                     }
                 }
-            }
-        });
-    } catch (const std::bad_alloc &) {
-        return TFK_ERR_NO_MEMORY;
-    } catch (...) {
-        return TFK_ERR_INTERNAL;
-    }
-    return TFK_OK;
-}
-
-int quest_page_scores_cpu(const tfk_attn_view * v, const float * mins, const float * maxs, int64_t page_size,
-                          int64_t n_pages, float * out, int n_threads) noexcept {
-    detail::AttnTypes ty{};
-    const int rc = detail::quest_scores_validate(v, mins, maxs, page_size, n_pages, out, &ty);
-    if (rc != TFK_OK) return rc;
-    if (n_pages == 0 || v->n_rows == 0) return TFK_OK;
-    try {
-        const float inf = std::numeric_limits<float>::infinity();
-        const int64_t d = v->head_dim, hkv = v->n_head_kv, group = v->n_head / hkv, n_rows = v->n_rows;
-        // q as double, [row][head][d] (exact conversion), shared by all jobs.
-        std::vector<double> qd(static_cast<size_t>(n_rows * v->n_head * d));
-        const unsigned char * q = static_cast<const unsigned char *>(v->q);
-        for (int64_t r = 0; r < n_rows; ++r)
-            for (int64_t h = 0; h < v->n_head; ++h)
-                for (int64_t i = 0; i < d; ++i)
-                    qd[static_cast<size_t>((r * v->n_head + h) * d + i)] =
-                        static_cast<double>(detail::load_elem(q + r * v->q_row_stride + h * v->q_head_stride, ty.q, i));
-
-        const int64_t n_tiles = (n_pages + kTileP - 1) / kTileP;
-        const int64_t n_jobs = hkv * n_tiles;
-        const double work = static_cast<double>(n_rows) * static_cast<double>(v->n_head) * static_cast<double>(n_pages) *
-                            static_cast<double>(d);
-        const int64_t threads = pick_threads(n_threads, work, n_jobs);
-        std::vector<std::vector<double>> tiles(static_cast<size_t>(threads));
-        for (auto & tl : tiles) tl.resize(static_cast<size_t>(2 * d * kTileP));
-
-        run_jobs(threads, n_jobs, [&](int64_t t, int64_t job) {
-            const int64_t g = job / n_tiles, p0 = (job % n_tiles) * kTileP;
-            const int64_t np = std::min(kTileP, n_pages - p0);
-            double * __restrict__ mt = tiles[static_cast<size_t>(t)].data();  // [d][kTileP]
-            double * __restrict__ Mt = mt + d * kTileP;
-            bool empty[kTileP];
-            for (int64_t pp = 0; pp < kTileP; ++pp) {
-                // Pages past the end of the tile repeat the last page (computed, never written).
-                const int64_t p = p0 + std::min(pp, np - 1);
-                const float * mn = mins + (p * hkv + g) * d;
-                const float * mx = maxs + (p * hkv + g) * d;
-                empty[pp] = detail::quest_page_empty(mn[0], mx[0]);
-                for (int64_t i = 0; i < d; ++i) {
-                    mt[i * kTileP + pp] = static_cast<double>(mn[i]);
-                    Mt[i * kTileP + pp] = static_cast<double>(mx[i]);
-                }
-            }
-            for (int64_t r = 0; r < n_rows; ++r) {
-                float best[kTileP];
-                for (int64_t pp = 0; pp < kTileP; ++pp) best[pp] = -inf;
-                for (int64_t h = g * group; h < (g + 1) * group; ++h) {
-                    const double * qh = qd.data() + (r * v->n_head + h) * d;
-                    double u[kTileP];
-                    for (int64_t pp = 0; pp < kTileP; ++pp) u[pp] = 0.0;
-                    for (int64_t i = 0; i < d; ++i) {
-                        const double qi = qh[i];
-                        const double * a = mt + i * kTileP;
-                        const double * b = Mt + i * kTileP;
-                        for (int64_t pp = 0; pp < kTileP; ++pp) {
-                            const double x = qi * a[pp], y = qi * b[pp];
-                            const double tm = x > y ? x : y;
-                            u[pp] += qi == 0.0 ? 0.0 : tm;  // detail::quest_term, vectorizable form
-                        }
-                    }
-                    for (int64_t pp = 0; pp < kTileP; ++pp) {
-                        const float s = detail::round_up_float(u[pp]);
-                        best[pp] = s > best[pp] ? s : best[pp];
-                    }
-                }
-                float * o = out + (r * hkv + g) * n_pages + p0;
-                for (int64_t pp = 0; pp < np; ++pp) o[pp] = empty[pp] ? -inf : best[pp];
             }
         });
     } catch (const std::bad_alloc &) {

@@ -27,6 +27,24 @@ public final class Model implements AutoCloseable {
     private final ModelInfo info;
     private final Tokenizer tokenizer;
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    /** Other native owners on this model (embedders, batchers): closed before the weights. */
+    private final Set<AutoCloseable> owners = ConcurrentHashMap.newKeySet();
+
+    static {
+        io.tokenflow.internal.ModelAccess.install(new io.tokenflow.internal.ModelAccess.Bridge() {
+            @Override
+            public NativeModel nativeModel(Model model) { return model.nativeModel(); }
+
+            @Override
+            public void register(Model model, AutoCloseable owner) {
+                model.checkOpen();
+                model.owners.add(owner);
+            }
+
+            @Override
+            public void forget(Model model, AutoCloseable owner) { model.owners.remove(owner); }
+        });
+    }
 
     private Model(Path path, GgufFile gguf, ModelOptions options, NativeModel nat) {
         this.path = path;
@@ -119,6 +137,29 @@ public final class Model implements AutoCloseable {
 
     public Session newSession() { return newSession(SessionOptions.defaults()); }
 
+    /**
+     * Opens an embedder: a context of its own in embeddings mode that turns texts of up to {@code contextSize} tokens
+     * into mean-pooled, L2-normalized vectors ({@link Embedder}). {@code threads} <= 0: the available cores.
+     */
+    public Embedder newEmbedder(int contextSize, int threads) {
+        checkOpen();
+        if (this.options.vocabOnly()) throw new IllegalStateException("model was loaded vocabOnly: no embedder");
+        if (contextSize < 1) throw new IllegalArgumentException("contextSize must be >= 1, got " + contextSize);
+        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        SessionLimits.check(info, contextSize, SessionOptions.builder().contextSize(contextSize).threads(t).build());
+        Embedder e = new Embedder(this, io.tokenflow.internal.NativeSession.openEmbedding(nativeModel(), contextSize, t));
+        owners.add(e);
+        return e;
+    }
+
+    /** An embedder for texts of up to 512 tokens (or the trained context, if shorter), on all cores. */
+    public Embedder newEmbedder() {
+        int trained = info.contextLengthTrained();
+        return newEmbedder(trained > 0 ? Math.min(512, trained) : 512, 0);
+    }
+
+    void forgetOwner(AutoCloseable owner) { owners.remove(owner); }
+
     /** Formats messages with the model's chat template (or {@code template} when given), as llama.cpp does. */
     public String applyChatTemplate(List<ChatMessage> messages, boolean addAssistantPrefix) {
         return applyChatTemplate(messages, addAssistantPrefix, null);
@@ -169,6 +210,13 @@ public final class Model implements AutoCloseable {
     public void close() {
         if (nat.isClosed()) return;
         for (Session s : List.copyOf(sessions)) s.close();
+        for (AutoCloseable o : List.copyOf(owners)) {
+            try {
+                o.close();
+            } catch (Exception e) {
+                // an owner that fails to close must not keep the weights alive; it has released what it could
+            }
+        }
         nat.close();
     }
 

@@ -278,6 +278,17 @@ public static class tf_session_params extends Pointer {
     public native int sparse_local(); public native tf_session_params sparse_local(int setter);     // TokenSelect: last visible cells always read (>= 0; default 512)
     public native float sparse_theta(); public native tf_session_params sparse_theta(float setter);     // TokenSelect: reuse a layer's last selection while the query's cosine with the one
                                // that made it is >= theta (single-token steps only; default 2 = never)
+    public native @Cast("bool") boolean invariant_prompts(); public native tf_session_params invariant_prompts(boolean setter); // with batch_invariant: prompts (batches of several tokens of one sequence) run the
+                               // batch-invariant kernels too, so every cached cell's K/V is independent of how tokens
+                               // were batched: reused prefixes and continuous batching then give exactly a lone run's
+                               // tokens. Slower prompt processing (default false)
+    public native @Cast("bool") boolean seq_streams(); public native tf_session_params seq_streams(boolean setter);      // one KV stream per sequence (n_ctx / n_seq_max cells each) instead of one shared stream:
+                               // a sequence's cells then stay in position order whatever other sequences do, which a
+                               // batch-invariant row needs; token trees (tf_session_decode_tree) need the shared
+                               // stream and are refused (default false)
+    public native @Cast("bool") boolean embeddings(); public native tf_session_params embeddings(boolean setter);       // an embedding session: tf_session_embed gives the mean of the last layer's outputs
+                               // over a text's tokens; it keeps no logits (no generation) and needs
+                               // n_ubatch == n_batch == n_ctx (a text is one micro-batch) (default false)
 }
 public static native @ByVal tf_session_params tf_session_default_params();
 
@@ -298,6 +309,35 @@ public static native int tf_session_decode(tf_session session, @Const int[] toke
                           int seq, @Cast("bool") boolean want_logits);
 // Logits (n_vocab floats) of the last decoded token that kept logits, or NULL.
 public static native FloatPointer tf_session_logits(tf_session session);
+
+// --- continuous batching (many sequences, one decode call) ---
+//
+// Decode one token for each of n distinct sequences in a single batch: row i is tokens[i] at position pos[i] in
+// sequence seqs[i] (0 <= seqs[i] < n_seq_max, all different; 1 <= n <= n_batch). Logits are kept for every row
+// (tf_session_row_logits, tf_sampler_sample_row). With batch_invariant set the rows run the batch-invariant CPU
+// kernels, so each row's logits are bit for bit those of the same token decoded alone (flash attention skips the
+// other sequences' cells, and its sums run over a row's own cells in cache order). Returns TF_OK, TF_ERR_NO_SLOT,
+// TF_ERR_ABORTED or TF_ERR_ARG/NATIVE; on failure every row's new cell is removed again.
+public static native int tf_session_decode_rows(tf_session session, @Const IntPointer tokens, @Const IntPointer pos, @Const IntPointer seqs,
+                               int n);
+public static native int tf_session_decode_rows(tf_session session, @Const IntBuffer tokens, @Const IntBuffer pos, @Const IntBuffer seqs,
+                               int n);
+public static native int tf_session_decode_rows(tf_session session, @Const int[] tokens, @Const int[] pos, @Const int[] seqs,
+                               int n);
+// Logits (n_vocab floats) of row `row` of the last tf_session_decode_rows, or NULL (no such row, or another decode
+// came after it).
+public static native FloatPointer tf_session_row_logits(tf_session session, int row);
+
+// --- embeddings ---
+//
+// Mean-pooled embedding of tokens[0..n) (a session created with embeddings = true): the text is decoded alone in
+// sequence 0 (the cache is cleared first) and out[0..n_embd) receives the mean of the last layer's normalized outputs
+// over its tokens (llama.cpp's LLAMA_POOLING_TYPE_MEAN), not normalized. Returns n_embd, -(n_embd) when cap is too
+// small (nothing written), or a negative TF_ERR_* (TF_ERR_ARG: not an embedding session, n outside 1..n_batch (llama.cpp
+// may round n_ctx up; the batch is what a text must fit), a token id out of range).
+public static native int tf_session_embed(tf_session session, @Const IntPointer tokens, int n, FloatPointer out, int cap);
+public static native int tf_session_embed(tf_session session, @Const IntBuffer tokens, int n, FloatBuffer out, int cap);
+public static native int tf_session_embed(tf_session session, @Const int[] tokens, int n, float[] out, int cap);
 
 // --- sparse attention ---
 //
@@ -495,6 +535,8 @@ public static native void tf_sampler_free(tf_sampler sampler);
 public static native void tf_sampler_accept(tf_sampler sampler, int token);
 // Sample from the session's last logits; returns the token, or a negative TF_ERR_*.
 public static native int tf_sampler_sample(tf_sampler sampler, tf_session session);
+// Sample from row `row` of the last tf_session_decode_rows (each sequence keeps a sampler of its own).
+public static native int tf_sampler_sample_row(tf_sampler sampler, tf_session session, int row);
 
 // --- kernels (tfkernels, exposed for the Java layer and its tests) ---------------------------------------
 

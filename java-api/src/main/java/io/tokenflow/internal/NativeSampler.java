@@ -34,6 +34,11 @@ public final class NativeSampler implements AutoCloseable {
         return NativeErrors.check(TokenflowNative.tf_sampler_sample(handle, session.handle()), "sample");
     }
 
+    /** Samples from row {@code row} of the session's last {@code decodeRows} (and accepts the token). */
+    public int sampleRow(NativeSession session, int row) {
+        return NativeErrors.check(TokenflowNative.tf_sampler_sample_row(handle, session.handle(), row), "sample");
+    }
+
     @Override
     public void close() {
         if (closed) return;

@@ -72,6 +72,36 @@ public final class NativeSession implements AutoCloseable {
         return s;
     }
 
+    /**
+     * Creates a context for continuous batching: {@code sequences} sequences, each in a KV stream of its own of
+     * {@code contextSize / sequences} cells (no trees, taps or sparse attention); {@code invariantPrompts} makes prompts
+     * run the batch-invariant kernels too.
+     */
+    public static NativeSession openBatch(NativeModel model, int contextSize, int batchSize, int threads, int sequences,
+            boolean batchInvariant, boolean invariantPrompts) {
+        tf_session h;
+        try (tf_session_params p = TokenflowNative.tf_session_default_params()) {
+            p.n_ctx(contextSize).n_batch(batchSize).n_ubatch(batchSize).n_threads(threads).n_threads_batch(threads)
+                    .n_seq_max(sequences).batch_invariant(batchInvariant).invariant_prompts(batchInvariant && invariantPrompts)
+                    .seq_streams(true);
+            h = TokenflowNative.tf_session_new(model.handle(), p);
+        }
+        if (h == null || h.isNull()) throw new TokenflowException("could not create a batching context: " + NativeErrors.lastError());
+        return new NativeSession(h);
+    }
+
+    /** Creates an embedding context (mean pooling) for texts of up to {@code contextSize} tokens. */
+    public static NativeSession openEmbedding(NativeModel model, int contextSize, int threads) {
+        tf_session h;
+        try (tf_session_params p = TokenflowNative.tf_session_default_params()) {
+            p.n_ctx(contextSize).n_batch(contextSize).n_ubatch(contextSize).n_threads(threads).n_threads_batch(threads)
+                    .embeddings(true);
+            h = TokenflowNative.tf_session_new(model.handle(), p);
+        }
+        if (h == null || h.isNull()) throw new TokenflowException("could not create an embedding context: " + NativeErrors.lastError());
+        return new NativeSession(h);
+    }
+
     tf_session handle() { return handle; }
 
     /** What sparse attention read since the last reset (empty without a policy); {@code reset} zeroes the counters. */
@@ -140,6 +170,45 @@ public final class NativeSession implements AutoCloseable {
         FloatPointer p = TokenflowNative.tf_session_logits(handle);
         if (p == null || p.isNull()) throw new NativeException("no logits: " + NativeErrors.lastError());
         return p;
+    }
+
+    // --- several sequences (continuous batching) and embeddings; these leave tokens() alone ---
+
+    /** Decodes {@code t[from, to)} into sequence {@code seq} at positions {@code pos0...}; false when aborted. */
+    public boolean decodeSequence(int seq, int[] t, int from, int to, int pos0, boolean logits) {
+        if (to <= from) return true;
+        int[] part = java.util.Arrays.copyOfRange(t, from, to);
+        return ok(TokenflowNative.tf_session_decode(handle, part, part.length, pos0, seq, logits), "decode");
+    }
+
+    /** One token per sequence in one batch ({@code tf_session_decode_rows}); false when aborted. */
+    public boolean decodeRows(int[] rowTokens, int[] positions, int[] seqs, int n) {
+        return ok(TokenflowNative.tf_session_decode_rows(handle, rowTokens, positions, seqs, n), "decode rows");
+    }
+
+    /** A copy of row {@code row}'s logits after {@link #decodeRows} ({@code vocab} floats). */
+    public float[] rowLogits(int row, int vocab) {
+        FloatPointer p = TokenflowNative.tf_session_row_logits(handle, row);
+        if (p == null || p.isNull()) throw new NativeException("no logits: " + NativeErrors.lastError());
+        float[] out = new float[vocab];
+        p.capacity(vocab).get(out);
+        return out;
+    }
+
+    /** Removes positions {@code [p0, end)} of sequence {@code seq} from the cache. */
+    public void removeFrom(int seq, int p0) {
+        if (!TokenflowNative.tf_memory_seq_rm(handle, seq, p0, -1)) {
+            throw new NativeException("could not remove cells of sequence " + seq + ": " + NativeErrors.lastError());
+        }
+    }
+
+    /** The mean-pooled embedding of {@code t} (an embedding context; {@code dim} = the model's width). */
+    public float[] embed(int[] t, int dim) {
+        float[] out = new float[dim];
+        int rc = TokenflowNative.tf_session_embed(handle, t, t.length, out, dim);
+        if (rc >= TokenflowNative.TF_ERR_BUFFER && rc < 0) NativeErrors.check(rc, "embed");
+        if (rc != dim) throw new NativeException("embed: unexpected width " + rc + " (expected " + dim + ")");
+        return out;
     }
 
     // --- token trees (speculative decoding) ---
