@@ -34,6 +34,11 @@ if [[ "${1:-}" == "--native" ]]; then
     -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON "-DCMAKE_BUILD_RPATH=\$ORIGIN"
   )
   targets=(llama-bench)
+elif [[ "${1:-}" == "--server" ]]; then
+  # --server: llama.cpp's own llama-server on the same ggml build as the jar's (CPU variants), for the side-by-side
+  # serving benchmark (bench/ ServerBench). A separate folder: the default build stays as CI caches it.
+  for i in "${!flags[@]}"; do [[ "${flags[$i]}" == -DLLAMA_BUILD_SERVER=OFF ]] && flags[$i]=-DLLAMA_BUILD_SERVER=ON; done
+  targets=(llama-server)
 else
 targets=(llama ggml ggml-base llama-simple llama-lookup llama-lookahead llama-bench llama-tokenize)
 fi
