@@ -175,6 +175,11 @@ struct tf_session_params {
                                // batch-invariant kernels too, so every cached cell's K/V is independent of how tokens
                                // were batched: reused prefixes and continuous batching then give exactly a lone run's
                                // tokens. Slower prompt processing (default false)
+    bool     invariant_tiles;  // with batch_invariant: the invariant kernels take llamafile's tiles for every batch size
+                               // (x86; patch 0008) instead of per-row dot products: batches of several rows as fast as
+                               // the fastest kernels, but a one-token decode no longer matches llama.cpp's default
+                               // arithmetic (plain decoding and speculation want that match; continuous batching does
+                               // not need it) (default false)
     bool     seq_streams;      // one KV stream per sequence (n_ctx / n_seq_max cells each) instead of one shared stream:
                                // a sequence's cells then stay in position order whatever other sequences do, which a
                                // batch-invariant row needs; token trees (tf_session_decode_tree) need the shared

@@ -39,6 +39,7 @@ tf_session_params tf_session_default_params(void) {
     p.n_seq_max = 1;
     p.kv_taps = false;
     p.invariant_prompts = false;
+    p.invariant_tiles = false;
     p.seq_streams = false;
     p.embeddings = false;
     p.batch_invariant = true;
@@ -124,6 +125,7 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
         const std::string why = tfi::last_llama_error();
         return fail_null<tf_session>("llama.cpp could not create the context" + (why.empty() ? std::string() : ": " + why));
     }
+    if (sp.batch_invariant && sp.invariant_tiles) llama_set_invariant_tiles(s->ctx, true);
     s->pool = tfi::threadpool_new(n_threads);
     if (n_threads_batch != n_threads) s->pool_batch = tfi::threadpool_new(n_threads_batch);
     if (s->pool != nullptr) llama_attach_threadpool(s->ctx, s->pool, s->pool_batch);

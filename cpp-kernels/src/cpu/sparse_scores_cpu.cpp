@@ -18,6 +18,7 @@
 //   threads pick jobs. Rows are processed in batches that keep the partials under ~64 MiB.
 // Jobs are taken from an atomic counter by std::threads started per call.
 #include "tfkernels.h"
+#include "common/jobs.h"
 #include "common/sparse_common.h"
 
 #include <algorithm>
@@ -42,30 +43,13 @@ constexpr int64_t kMaxPartialFloats = int64_t(16) << 20;  // tokenselect partial
 const double kNegInf = -std::numeric_limits<double>::infinity();
 
 int64_t pick_threads(int n_threads, double work, int64_t n_jobs) {
-    int64_t t = n_threads > 0 ? n_threads : std::max(1u, std::thread::hardware_concurrency());
-    t = std::min<int64_t>(t, std::max<int64_t>(1, static_cast<int64_t>(std::min(work / kMinWorkPerThread, 1e6))));
-    return std::max<int64_t>(1, std::min(t, n_jobs));
+    return detail::pick_threads(n_threads, work, n_jobs, static_cast<double>(kMinWorkPerThread));
 }
 
-// Runs fn(job, thread) for job in [0, n_jobs) on `threads` threads (this one included). If a thread
-// cannot be started, the others take its jobs.
+// Runs fn(job, thread) for job in [0, n_jobs) on `threads` threads (this one included; common/jobs.h).
 template <typename Fn>
 void parallel_jobs(int64_t n_jobs, int64_t threads, const Fn & fn) {
-    std::atomic<int64_t> next{0};
-    auto worker = [&](int64_t t) noexcept {
-        for (int64_t i = next.fetch_add(1); i < n_jobs; i = next.fetch_add(1)) fn(i, t);
-    };
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<size_t>(threads - 1));
-    for (int64_t t = 1; t < threads; ++t) {
-        try {
-            pool.emplace_back(worker, t);
-        } catch (...) {
-            break;
-        }
-    }
-    worker(0);
-    for (std::thread & th : pool) th.join();
+    detail::run_jobs(threads, n_jobs, [&](int64_t t, int64_t job) { fn(job, t); });
 }
 
 // dst[0..n) = elements of dtype t at p, as double.

@@ -282,6 +282,11 @@ public static class tf_session_params extends Pointer {
                                // batch-invariant kernels too, so every cached cell's K/V is independent of how tokens
                                // were batched: reused prefixes and continuous batching then give exactly a lone run's
                                // tokens. Slower prompt processing (default false)
+    public native @Cast("bool") boolean invariant_tiles(); public native tf_session_params invariant_tiles(boolean setter);  // with batch_invariant: the invariant kernels take llamafile's tiles for every batch size
+                               // (x86; patch 0008) instead of per-row dot products: batches of several rows as fast as
+                               // the fastest kernels, but a one-token decode no longer matches llama.cpp's default
+                               // arithmetic (plain decoding and speculation want that match; continuous batching does
+                               // not need it) (default false)
     public native @Cast("bool") boolean seq_streams(); public native tf_session_params seq_streams(boolean setter);      // one KV stream per sequence (n_ctx / n_seq_max cells each) instead of one shared stream:
                                // a sequence's cells then stay in position order whatever other sequences do, which a
                                // batch-invariant row needs; token trees (tf_session_decode_tree) need the shared

@@ -10,12 +10,14 @@ package io.tokenflow.batch;
  * @param queueCapacity requests that may wait for a slot before {@link QueueFullException} (default 64; 0: none wait)
  * @param prefillChunk most prompt tokens decoded in one call; a long prompt is taken in chunks between decode steps so
  *     running streams are not held up by it (default 256)
- * @param batchInvariant decode steps run batch-invariant CPU kernels, so a row's logits do not depend on which other
- *     requests share its batch (default true): batching never changes a greedy answer. Then a cached prefix is reused
- *     only in whole prefill chunks a fresh prefill computes alike. Off: the fastest kernels (more throughput with
- *     several requests in flight), and a greedy answer may move at near-ties with the load
- * @param invariantPrompts prompts run the batch-invariant kernels too (default false): every cached cell is then
- *     reusable, at the price of prompt speed (2.5x slower on a 1.1B-shaped model, 2 cores: docs/BENCHMARKS.md)
+ * @param batchInvariant decode steps run batch-invariant CPU kernels (with more than one slot), so a row's logits do
+ *     not depend on which other requests share its batch (default true): batching never changes a greedy answer. Costs
+ *     little with several requests in flight and ~20% for a lone request (docs/BENCHMARKS.md 8.1). Off: the fastest
+ *     kernels, and a greedy answer may move at near-ties with the load
+ * @param invariantPrompts with batchInvariant, prompts run the invariant kernels too (default true; ~7% slower
+ *     prompts), so every cached cell is reusable (multi-turn chats reuse their whole history). Off: prompts take the
+ *     fastest kernels and a cached prefix is reused only in whole chunks of prefillChunk that a fresh prefill computes
+ *     alike
  */
 public record BatcherOptions(int slots, int contextSize, int threads, int queueCapacity, int prefillChunk,
         boolean batchInvariant, boolean invariantPrompts) {
@@ -49,7 +51,7 @@ public record BatcherOptions(int slots, int contextSize, int threads, int queueC
         private int queueCapacity = 64;
         private int prefillChunk = 256;
         private boolean batchInvariant = true;
-        private boolean invariantPrompts = false;
+        private boolean invariantPrompts = true;
 
         private Builder() {}
 

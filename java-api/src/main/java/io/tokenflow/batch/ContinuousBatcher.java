@@ -36,10 +36,14 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Exactness: with {@link BatcherOptions#batchInvariant()} (default) every row of a step runs the batch-invariant CPU
  * kernels and attends only to its own sequence's cells, so its logits are bit for bit those of the same token decoded
- * alone: the greedy answer of a request does not depend on the other requests in flight. Prompts run the fastest
- * kernels, in chunks at fixed multiples of {@link BatcherOptions#prefillChunk()}, and a cached prefix is reused only in
- * whole chunks that a fresh prefill would have computed alike, so the answer does not depend on what a slot held
- * either. {@link BatcherOptions#invariantPrompts()} trades prompt speed for reusing any cached prefix.
+ * alone: the greedy answer of a request does not depend on the other requests in flight. The invariant kernels are
+ * llamafile's tiles for every batch size (patch 0008; x86), which sum each element alike whatever the batch: several
+ * rows run as fast as with the fastest kernels (BENCHMARKS 8.1), one row somewhat slower than llama.cpp's one-row dot
+ * products. A batcher of one slot never batches rows and keeps the default kernels. With
+ * {@link BatcherOptions#invariantPrompts()} (default) prompts run the invariant kernels too, so any cached prefix is
+ * reusable; without it prompts take the fastest kernels in chunks at fixed multiples of
+ * {@link BatcherOptions#prefillChunk()} and a cached prefix is reused only in whole chunks a fresh prefill computes
+ * alike: either way the answer does not depend on what a slot held before.
  *
  * <p>Speculation, KV compression and sparse attention are per-session policies; the batcher decodes plainly and ignores
  * {@link GenerationOptions#speculation()}. Listener callbacks run on the scheduler thread. Thread-safe.
@@ -55,6 +59,8 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final int vocab;
     private final Slot[] slots;
     private final int slotCells;  // cells of each slot's own KV stream
+    private final boolean invariantRows;     // decode steps run the batch-invariant kernels (several slots)
+    private final boolean invariantPrompts;  // ... and prompts too: every cached cell is reusable
     private final Thread thread;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -80,8 +86,11 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.tokenizer = model.tokenizer();
         this.vocab = tokenizer.vocabularySize();
         int batch = Math.min(o.contextSize(), Math.max(o.prefillChunk(), o.slots()));
+        // One slot never batches rows: the default one-row kernels (llama.cpp's own) are exact and fastest there.
+        this.invariantRows = o.batchInvariant() && o.slots() > 1;
+        this.invariantPrompts = invariantRows && o.invariantPrompts();
         this.nat = NativeSession.openBatch(ModelAccess.get().nativeModel(model), o.contextSize(), batch, o.threads(),
-                o.slots(), o.batchInvariant(), o.invariantPrompts());
+                o.slots(), invariantRows, invariantPrompts);
         this.slotCells = o.contextSize() / o.slots();
         this.slots = new Slot[o.slots()];
         for (int i = 0; i < slots.length; i++) slots[i] = new Slot(i);
@@ -397,7 +406,7 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     private int reusable(Slot s, int common, int promptLength) {
         int keep = Math.min(common, promptLength - 1);
-        if (options.batchInvariant() && !options.invariantPrompts()) {
+        if (options.batchInvariant() && !invariantPrompts) {
             keep = Math.min(keep, s.exactCells);
             keep -= keep % options.prefillChunk();
         }
@@ -439,7 +448,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             return;
         }
         for (int i = a.prefillPos; i < a.prefillPos + n; i++) a.slot.cached.add(a.p.prompt[i]);
-        if (a.slot.exactCells == a.prefillPos && (n == c || options.invariantPrompts())) a.slot.exactCells += n;
+        if (a.slot.exactCells == a.prefillPos && (n == c || invariantPrompts)) a.slot.exactCells += n;
         a.prefillPos += n;
         updateCells();
         promptNanos.addAndGet(System.nanoTime() - t0);
@@ -486,7 +495,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             Active a = rows.get(i);
             // with invariant prompts a generated token's cell equals what a prefill of it would write
-            if (options.invariantPrompts() && a.slot.exactCells == a.slot.cached.size()) a.slot.exactCells++;
+            if (invariantPrompts && a.slot.exactCells == a.slot.cached.size()) a.slot.exactCells++;
             a.slot.cached.add(tokens[i]);
             a.pending = -1;
         }

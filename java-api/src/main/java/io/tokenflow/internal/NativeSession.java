@@ -83,7 +83,7 @@ public final class NativeSession implements AutoCloseable {
         try (tf_session_params p = TokenflowNative.tf_session_default_params()) {
             p.n_ctx(contextSize).n_batch(batchSize).n_ubatch(batchSize).n_threads(threads).n_threads_batch(threads)
                     .n_seq_max(sequences).batch_invariant(batchInvariant).invariant_prompts(batchInvariant && invariantPrompts)
-                    .seq_streams(true);
+                    .invariant_tiles(batchInvariant).seq_streams(true);
             h = TokenflowNative.tf_session_new(model.handle(), p);
         }
         if (h == null || h.isNull()) throw new TokenflowException("could not create a batching context: " + NativeErrors.lastError());
