@@ -164,7 +164,8 @@ Inputs make_inputs(const Case & c, std::mt19937 & rng) {
 }
 
 bool same_bits(const std::vector<float> & a, const std::vector<float> & b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+    // (an empty vector's data() may be null, which memcmp must not get even for 0 bytes)
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
 }
 
 size_t first_diff(const std::vector<float> & a, const std::vector<float> & b) {
