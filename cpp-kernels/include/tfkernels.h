@@ -550,6 +550,59 @@ TFK_API int tfk_select_topk_ref(const float * scores, int64_t n_lists, int64_t n
 TFK_API int tfk_select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
                                  int64_t * indptr, int32_t * indices, void * stream);
 
+// ---- Exact sequence-parallel attention: block attention with log-sum-exp, and the merge (TokenRing) ----
+// ALGORITHMS.md section 11. A long sequence's attention split over P devices is a sum of block results: each device
+// attends a block of queries to a block of keys and returns (out, lse); merging the partials of every key block
+// gives the attention over all keys exactly. The block view (all arrays float32, host or device memory):
+typedef struct tfk_block_view {
+    int64_t head_dim;      // d of q and k, >= 1
+    int64_t head_dim_v;    // dv of v and out, >= 1
+    int64_t n_head;        // query heads, >= 1
+    int64_t n_head_kv;     // key/value heads, >= 1, divides n_head (GQA: head h reads kv head h / (n_head/n_head_kv))
+    int64_t n_q;           // query rows, >= 0
+    int64_t n_kv;          // key rows, >= 0
+    const float * q;       // row i, head h: d floats at q + i*q_row_stride + h*q_head_stride
+    int64_t q_row_stride, q_head_stride;   // in floats, >= d each (any order of rows and heads)
+    const float * k;       // key row j, kv head g: d floats at k + j*k_row_stride + g*k_head_stride
+    int64_t k_row_stride, k_head_stride;
+    const float * v;       // value row j, kv head g: dv floats at v + j*v_row_stride + g*v_head_stride
+    int64_t v_row_stride, v_head_stride;
+    int32_t causal;        // 0: every key is visible; 1: key j is visible to query i iff k_pos0 + j <= q_pos0 + i
+    int64_t q_pos0, k_pos0;  // sequence positions of query row 0 and key row 0 (used when causal)
+    float   scale;         // logit scale (usually 1/sqrt(d)), finite
+} tfk_block_view;
+//
+// tfk_block_attn: for every query row i and head h, over the visible keys j (logit s_j = scale * q.k_j):
+//   lse[i*n_head + h] = log sum_j exp(s_j)          (natural log; -inf when no key is visible)
+//   out[(i*n_head + h)*dv + c] = sum_j exp(s_j - lse) * v_j[c]     (0 when no key is visible)
+// Arithmetic: _ref in double (max-subtracted), rounded once per output. The optimized CPU version forms the dot
+// products in float (8 lanes, AVX2 when the CPU has it) and the softmax and the weighted sum of values in double;
+// _cuda the same (one block per query row and head). Both agree with _ref within 1e-5 relative per output
+// (+1e-6 * max|v| absolute for outputs that cancel), the lse within 1e-5 absolute for logits of moderate size
+// (|s| * d * 2^-24 relative error of a float dot product; see tests/test_block_attn.cpp).
+//   out [out] n_q * n_head * dv floats, lse [out] n_q * n_head floats; must not overlap the inputs
+//   n_threads: CPU threads (<= 0: all cores; small inputs use fewer). stream: cudaStream_t as void* (_cuda only).
+// Validation order: pointers (v, out, lse; q/k/v when the corresponding count is > 0: TFK_ERR_NULL), shape (counts,
+// n_head % n_head_kv, byte sizes: TFK_ERR_BAD_SHAPE), arguments (causal not 0/1, scale not finite: TFK_ERR_BAD_ARG),
+// strides (< d or < dv: TFK_ERR_BAD_STRIDE). On an error nothing is written. n_q == 0 writes nothing.
+TFK_API int tfk_block_attn(const tfk_block_view * v, float * out, float * lse, int n_threads);
+TFK_API int tfk_block_attn_ref(const tfk_block_view * v, float * out, float * lse);
+TFK_API int tfk_block_attn_cuda(const tfk_block_view * v, float * out, float * lse, void * stream);
+//
+// tfk_attn_merge: merges partial results b into a, row by row (n_rows rows of dv values and one lse each):
+//   lse' = log(exp(lse_a) + exp(lse_b)),  out' = exp(lse_a - lse') * out_a + exp(lse_b - lse') * out_b
+// in the stable form (ALGORITHMS.md 11(c)): with m = max(lse_a, lse_b), lse' = m + log1p(exp(min - m)); a row
+// whose lse is -inf (no visible key) contributes nothing, two such rows stay (0, -inf). Computed in double and
+// rounded once; commutative bit for bit, associative up to rounding (within 1e-6 relative). _cuda evaluates the
+// same formula with the device's exp/log1p (within 1 ulp of the CPU version). out_a/lse_a [in,out], out_b/lse_b
+// [in]; a and b may not overlap.
+// Validation: pointers (TFK_ERR_NULL unless n_rows == 0), n_rows < 0 or dv < 1 or size overflow (TFK_ERR_BAD_SHAPE).
+TFK_API int tfk_attn_merge(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
+                           int64_t dv);
+TFK_API int tfk_attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
+                                int64_t dv, void * stream);
+// ---- end of exact sequence-parallel attention ----
+
 // ---------------------------------------------------------------------------------------------
 // CUDA helpers. All return TFK_ERR_NO_CUDA when built without CUDA.
 // ---------------------------------------------------------------------------------------------
@@ -670,6 +723,15 @@ TFK_API int select_topk_cpu (const float * scores, int64_t n_lists, int64_t n_co
                              int64_t * indptr, int32_t * indices, int n_threads) noexcept;
 TFK_API int select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, int64_t row_stride, int64_t k,
                              int64_t * indptr, int32_t * indices, void * stream) noexcept;
+
+// Exact sequence-parallel attention: see tfk_block_attn / tfk_attn_merge.
+TFK_API int block_attn_ref (const tfk_block_view * v, float * out, float * lse) noexcept;
+TFK_API int block_attn_cpu (const tfk_block_view * v, float * out, float * lse, int n_threads) noexcept;
+TFK_API int block_attn_cuda(const tfk_block_view * v, float * out, float * lse, void * stream) noexcept;
+TFK_API int attn_merge_cpu (float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
+                            int64_t dv) noexcept;
+TFK_API int attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
+                            int64_t dv, void * stream) noexcept;
 
 } // namespace tfk
 #endif // __cplusplus

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # check_isa_isolation.py OBJDUMP BINARY: fails if code reachable outside tfk::isa_avx2 uses VEX/AVX
-# instructions (ctest tfk_isa_isolation). Only topk_cpu.cpp / window_scores_cpu.cpp / quest_scores_cpu.cpp compiled into
+# instructions (ctest tfk_isa_isolation). Only topk_cpu.cpp / window_scores_cpu.cpp / quest_scores_cpu.cpp / block_attn_cpu.cpp compiled into
 # tfk::isa_avx2 may contain them; everything else must run on a baseline x86-64 CPU. Catches, e.g.,
 # a template instantiated in both ISA variants whose AVX2 copy the linker kept (see CMakeLists.txt:
 # the AVX2 objects are linked last). A TU-local clone (.isra/.constprop/.part/.cold) with such

@@ -61,4 +61,13 @@ int tfk_select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_cols, 
     return tfk::select_topk_cuda(scores, n_lists, n_cols, row_stride, k, indptr, indices, stream);
 }
 
+int tfk_block_attn_cuda(const tfk_block_view * v, float * out, float * lse, void * stream) {
+    return tfk::block_attn_cuda(v, out, lse, stream);
+}
+
+int tfk_attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
+                        int64_t dv, void * stream) {
+    return tfk::attn_merge_cuda(out_a, lse_a, out_b, lse_b, n_rows, dv, stream);
+}
+
 } // extern "C"

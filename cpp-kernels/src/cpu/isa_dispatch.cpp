@@ -61,9 +61,18 @@ int quest_page_scores_cpu(const tfk_attn_view * v, const float * mins, const flo
     return TFK_DISPATCH(quest_page_scores_cpu, v, mins, maxs, page_size, n_pages, out, n_threads);
 }
 
+int block_attn_cpu(const tfk_block_view * v, float * out, float * lse, int n_threads) noexcept {
+    return TFK_DISPATCH(block_attn_cpu, v, out, lse, n_threads);
+}
+
 } // namespace tfk
 
 extern "C" {
+
+int tfk_block_attn(const tfk_block_view * v, float * out, float * lse, int n_threads) {
+    return tfk::block_attn_cpu(v, out, lse, n_threads);
+}
+
 
 const char * tfk_cpu_isa(void) {
     return tfk::use_avx2() ? "avx2" : "base";

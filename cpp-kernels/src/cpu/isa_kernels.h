@@ -1,6 +1,6 @@
 // Internal: the per-instruction-set variants of the optimized CPU kernels (not part of the API).
 //
-// topk_cpu.cpp, window_scores_cpu.cpp and quest_scores_cpu.cpp are compiled twice (see CMakeLists.txt): into tfk::isa_avx2
+// topk_cpu.cpp, window_scores_cpu.cpp, quest_scores_cpu.cpp and block_attn_cpu.cpp are compiled twice (see CMakeLists.txt): into tfk::isa_avx2
 // with -mavx2 -mfma -mf16c (x86-64 only) and into tfk::isa_base with no ISA flags. isa_dispatch.cpp
 // defines the public tfk::*_cpu functions and the extern "C" entries, and forwards each call to the
 // variant chosen once per process (common/isa_ns.h; TFK_ISA=base forces the baseline).
@@ -27,6 +27,7 @@
     TFK_INTERNAL int quest_page_scores_cpu(const tfk_attn_view * v, const float * mins, const float * maxs,      \
                                            int64_t page_size, int64_t n_pages, float * out, int n_threads)       \
         noexcept;                                                                                                \
+    TFK_INTERNAL int block_attn_cpu(const tfk_block_view * v, float * out, float * lse, int n_threads) noexcept;  \
     }
 
 namespace tfk {

@@ -3,6 +3,7 @@
 #include "tfkernels.h"
 #include "common/topk_common.h"
 #include "common/tree_common.h"
+#include "common/block_common.h"
 
 namespace tfk {
 
@@ -13,6 +14,18 @@ int topk_cuda(const float * logits, int64_t n_rows, int64_t n_cols, int64_t row_
 }
 
 bool cuda_available() noexcept { return false; }
+
+// Block attention and the merge: validate (so error codes agree across builds), then TFK_ERR_NO_CUDA.
+int block_attn_cuda(const tfk_block_view * v, float * out, float * lse, void * /*stream*/) noexcept {
+    const int rc = detail::block_validate(v, out, lse);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
+int attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows, int64_t dv,
+                    void * /*stream*/) noexcept {
+    const int rc = detail::merge_validate(out_a, lse_a, out_b, lse_b, n_rows, dv);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
 
 } // namespace tfk
 
