@@ -601,6 +601,30 @@ TFK_API int tfk_attn_merge(float * out_a, float * lse_a, const float * out_b, co
                            int64_t dv);
 TFK_API int tfk_attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
                                 int64_t dv, void * stream);
+//
+// tfk_ring_attn: the attention of a whole sequence (v: n_q == n_kv == n rows of q, k and v at positions 0..n-1,
+// q_pos0 == k_pos0 == 0; causal or not) computed as P devices would compute it, by one of two schedules:
+//   TFK_RING_ATTENTION: each device keeps its queries; key/value blocks rotate one hop per step (P steps, P-1 hops);
+//   TFK_TOKEN_RING:     each device keeps its keys/values; query blocks travel one hop per step and every partial
+//                       result (out, lse) goes straight back to the query's owner (ALGORITHMS.md 11(c)).
+// Split: non-causal, P contiguous parts (sizes differ by at most one row); causal, 2P chunks and device r holds
+// chunks r and 2P-1-r (zigzag: every step is balanced). Causal TokenRing sends a query block's second chunk only
+// once it has wrapped past device 0 (the first chunk has nothing left to see). The P devices are worker threads;
+// every byte that would cross a link is copied through per-device message buffers and counted in *stats.
+// out/lse come back un-zigzagged in sequence order, as tfk_block_attn of the whole sequence gives them (within its
+// 1e-5 tolerances: the partials are merged in another order).
+//   schedule    TFK_RING_ATTENTION or TFK_TOKEN_RING;  n_devices  P in 1..64 (P > n: some devices hold no rows)
+//   stats [out] (optional) messages and bytes by kind; steps = P
+// Validation: as tfk_block_attn, then n_q != n_kv, positions not 0, schedule or P out of range: TFK_ERR_BAD_ARG.
+typedef struct tfk_ring_stats {
+    int64_t steps;            // compute steps (P)
+    int64_t q_messages,  q_bytes;    // query blocks sent (TokenRing)
+    int64_t kv_messages, kv_bytes;   // key/value blocks sent (Ring-Attention)
+    int64_t out_messages, out_bytes; // partial results (out + lse) sent back (TokenRing)
+} tfk_ring_stats;
+enum tfk_ring_schedule { TFK_RING_ATTENTION = 0, TFK_TOKEN_RING = 1 };
+TFK_API int tfk_ring_attn(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
+                          tfk_ring_stats * stats);
 // ---- end of exact sequence-parallel attention ----
 
 // ---------------------------------------------------------------------------------------------
@@ -728,6 +752,8 @@ TFK_API int select_topk_cuda(const float * scores, int64_t n_lists, int64_t n_co
 TFK_API int block_attn_ref (const tfk_block_view * v, float * out, float * lse) noexcept;
 TFK_API int block_attn_cpu (const tfk_block_view * v, float * out, float * lse, int n_threads) noexcept;
 TFK_API int block_attn_cuda(const tfk_block_view * v, float * out, float * lse, void * stream) noexcept;
+TFK_API int ring_attn(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
+                      tfk_ring_stats * stats) noexcept;
 TFK_API int attn_merge_cpu (float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
                             int64_t dv) noexcept;
 TFK_API int attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
