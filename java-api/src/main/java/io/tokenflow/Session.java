@@ -28,6 +28,8 @@ public final class Session implements AutoCloseable {
     private final NativeSession nat;
     private final ReentrantLock running = new ReentrantLock();
     private final Object abortLock = new Object();
+    /** A generate() call is between its start and its end (guarded by abortLock). */
+    private boolean generating;
     /** Compresses prompts into the cache when the options ask for it, else null. */
     private final KvCompressor compressor;
     /** What speculation learned in this session (drafters, acceptance, cost curve). */
@@ -101,9 +103,15 @@ public final class Session implements AutoCloseable {
         running.lock();
         try {
             checkOpen();
+            synchronized (abortLock) {
+                nat.clearCancel();
+                generating = true;
+            }
             return run(prompt.clone(), options, listener);
         } finally {
+            // a cancel() from here on finds no generation: it must not leave its flag for the next one
             synchronized (abortLock) {
+                generating = false;
                 nat.clearCancel();
             }
             running.unlock();
@@ -204,7 +212,7 @@ public final class Session implements AutoCloseable {
     public void cancel() {
         synchronized (abortLock) {
             if (nat.isClosed()) return;
-            if (running.isLocked()) nat.requestCancel();
+            if (generating) nat.requestCancel();
         }
     }
 
