@@ -1,7 +1,5 @@
 package io.tokenflow.langchain4j;
 
-import static dev.langchain4j.spi.ServiceHelper.loadFactories;
-
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
@@ -39,10 +37,7 @@ public final class TokenflowChatModel implements ChatModel, AutoCloseable {
 
     /** A new builder, or the one a {@link TokenflowChatModelBuilderFactory} registered in {@code META-INF/services} gives. */
     public static Builder builder() {
-        for (TokenflowChatModelBuilderFactory factory : loadFactories(TokenflowChatModelBuilderFactory.class)) {
-            return factory.get();
-        }
-        return new Builder();
+        return BuilderFactories.builder(TokenflowChatModelBuilderFactory.class, Builder::new);
     }
 
     @Override

@@ -1,7 +1,5 @@
 package io.tokenflow.langchain4j;
 
-import static dev.langchain4j.spi.ServiceHelper.loadFactories;
-
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
@@ -42,10 +40,7 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
 
     /** A new builder, or the one a {@link TokenflowEmbeddingModelBuilderFactory} registered in {@code META-INF/services} gives. */
     public static Builder builder() {
-        for (TokenflowEmbeddingModelBuilderFactory factory : loadFactories(TokenflowEmbeddingModelBuilderFactory.class)) {
-            return factory.get();
-        }
-        return new Builder();
+        return BuilderFactories.builder(TokenflowEmbeddingModelBuilderFactory.class, Builder::new);
     }
 
     @Override

@@ -1,7 +1,5 @@
 package io.tokenflow.langchain4j;
 
-import static dev.langchain4j.spi.ServiceHelper.loadFactories;
-
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.StreamingChatModel;
@@ -61,10 +59,7 @@ public final class TokenflowStreamingChatModel implements StreamingChatModel, Au
 
     /** A new builder, or the one a {@link TokenflowStreamingChatModelBuilderFactory} registered in {@code META-INF/services} gives. */
     public static Builder builder() {
-        for (TokenflowStreamingChatModelBuilderFactory factory : loadFactories(TokenflowStreamingChatModelBuilderFactory.class)) {
-            return factory.get();
-        }
-        return new Builder();
+        return BuilderFactories.builder(TokenflowStreamingChatModelBuilderFactory.class, Builder::new);
     }
 
     @Override

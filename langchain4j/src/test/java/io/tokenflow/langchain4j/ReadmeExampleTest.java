@@ -30,7 +30,7 @@ class ReadmeExampleTest {
         String story;
         String streamed;
         float[] vector;
-        // README:begin
+        // README:begin-example
         try (Model model = Model.loadDefault();                       // or Model.load(Path.of("model.gguf"))
              TokenflowChatModel chat = TokenflowChatModel.builder()
                      .model(model)
@@ -59,7 +59,7 @@ class ReadmeExampleTest {
             Embedding embedding = embeddings.embed(story).content();  // L2-normalized, model.info().embeddingLength() wide
             vector = embedding.vector();
         }
-        // README:end
+        // README:end-example
         assertThat(story).isNotBlank();
         assertThat(streamed).isEqualTo(story);
         assertThat(vector).hasSize(128);
