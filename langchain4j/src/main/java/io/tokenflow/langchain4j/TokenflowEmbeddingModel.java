@@ -30,12 +30,19 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
         ModelHandle h = ModelHandle.resolve(b.model, b.modelPath, b.modelOptions);
         try {
             this.embedder = b.contextSize == null && b.threads == null ? h.model().newEmbedder()
-                    : h.model().newEmbedder(b.contextSize == null ? 0 : b.contextSize, b.threads == null ? 0 : b.threads);
+                    : h.model().newEmbedder(b.contextSize == null ? defaultContextSize(h.model()) : b.contextSize,
+                            b.threads == null ? 0 : b.threads);
         } catch (RuntimeException e) {
             h.release();
             throw e;
         }
         this.handle = h;
+    }
+
+    /** What {@link Model#newEmbedder()} takes: 512 tokens, or the trained context if shorter. */
+    private static int defaultContextSize(Model model) {
+        int trained = model.info().contextLengthTrained();
+        return trained > 0 ? Math.min(512, trained) : 512;
     }
 
     /** A new builder, or the one a {@link TokenflowEmbeddingModelBuilderFactory} registered in {@code META-INF/services} gives. */
@@ -50,8 +57,9 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
         int tokens = 0;
         for (TextSegment segment : segments) {
             if (segment == null) throw new IllegalArgumentException("a text segment is null");
-            // Tokenized here so that the usage counts exactly the tokens embedded.
+            // Tokenized here, as Embedder.embed(String) does, so that the usage counts exactly the tokens embedded.
             int[] ids = handle.model().tokenizer().encode(segment.text());
+            if (ids.length == 0) throw new IllegalArgumentException("text segment " + out.size() + " has no tokens");
             out.add(Embedding.from(embedder.embed(ids)));
             tokens += ids.length;
         }
@@ -92,10 +100,10 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
         /** How {@link #modelPath} or the default model is loaded. */
         public Builder modelOptions(ModelOptions modelOptions) { this.modelOptions = modelOptions; return this; }
 
-        /** Tokens one text may have at most (the embedder's context); unset: the embedder's default. */
+        /** Tokens one text may have at most (the embedder's context); unset: 512, or the model's trained context if shorter. */
         public Builder contextSize(Integer contextSize) { this.contextSize = contextSize; return this; }
 
-        /** Threads that compute an embedding; unset: the embedder's default. */
+        /** Threads that compute an embedding; unset: every core. */
         public Builder threads(Integer threads) { this.threads = threads; return this; }
 
         public TokenflowEmbeddingModel build() { return new TokenflowEmbeddingModel(this); }
