@@ -11,7 +11,7 @@ import java.util.Objects;
  * {@code defaultRequestParameters} or as one request's {@code parameters}; a field left null keeps the value of
  * the parameters it overrides. Immutable.
  */
-public class TokenflowChatRequestParameters extends DefaultChatRequestParameters {
+public final class TokenflowChatRequestParameters extends DefaultChatRequestParameters {
 
     public static final TokenflowChatRequestParameters EMPTY = builder().build();
 
@@ -20,7 +20,7 @@ public class TokenflowChatRequestParameters extends DefaultChatRequestParameters
     private final Double repeatPenalty;
     private final Speculation speculation;
 
-    protected TokenflowChatRequestParameters(Builder builder) {
+    private TokenflowChatRequestParameters(Builder builder) {
         super(builder);
         this.seed = builder.seed;
         this.minP = builder.minP;
@@ -44,6 +44,12 @@ public class TokenflowChatRequestParameters extends DefaultChatRequestParameters
     @Override
     public TokenflowChatRequestParameters overrideWith(ChatRequestParameters that) {
         return builder().overrideWith(this).overrideWith(that).build();
+    }
+
+    /** These values, with those of {@code that} where these are unset. */
+    @Override
+    public TokenflowChatRequestParameters defaultedBy(ChatRequestParameters that) {
+        return builder().overrideWith(that).overrideWith(this).build();
     }
 
     @Override
@@ -72,11 +78,13 @@ public class TokenflowChatRequestParameters extends DefaultChatRequestParameters
 
     public static Builder builder() { return new Builder(); }
 
-    public static class Builder extends DefaultChatRequestParameters.Builder<Builder> {
+    public static final class Builder extends DefaultChatRequestParameters.Builder<Builder> {
         private Long seed;
         private Double minP;
         private Double repeatPenalty;
         private Speculation speculation;
+
+        public Builder() {}
 
         /** Takes every non-null value of {@code parameters}, the tokenflow ones too when it carries them. */
         @Override

@@ -10,11 +10,11 @@ import java.util.Objects;
  * generation stopped in tokenflow's own terms and its {@link GenerationStats} (prompt tokens reused from the
  * session's cache, time to first token, tokens per second, speculation and KV-cache figures). Immutable.
  */
-public class TokenflowChatResponseMetadata extends ChatResponseMetadata {
+public final class TokenflowChatResponseMetadata extends ChatResponseMetadata {
     private final StopReason stopReason;
     private final GenerationStats stats;
 
-    protected TokenflowChatResponseMetadata(Builder builder) {
+    private TokenflowChatResponseMetadata(Builder builder) {
         super(builder);
         this.stopReason = builder.stopReason;
         this.stats = builder.stats;
@@ -24,6 +24,12 @@ public class TokenflowChatResponseMetadata extends ChatResponseMetadata {
     public StopReason stopReason() { return stopReason; }
 
     public GenerationStats stats() { return stats; }
+
+    /** A builder holding every field, tokenflow's too. */
+    @Override
+    public Builder toBuilder() {
+        return ((Builder) toBuilder(builder())).stopReason(stopReason).stats(stats);
+    }
 
     @Override
     public boolean equals(Object o) {
@@ -44,9 +50,11 @@ public class TokenflowChatResponseMetadata extends ChatResponseMetadata {
 
     public static Builder builder() { return new Builder(); }
 
-    public static class Builder extends ChatResponseMetadata.Builder<Builder> {
+    public static final class Builder extends ChatResponseMetadata.Builder<Builder> {
         private StopReason stopReason;
         private GenerationStats stats;
+
+        public Builder() {}
 
         public Builder stopReason(StopReason stopReason) { this.stopReason = stopReason; return this; }
 

@@ -1,9 +1,13 @@
 package io.tokenflow.langchain4j;
 
 import dev.langchain4j.data.embedding.Embedding;
-import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.output.Response;
+import dev.langchain4j.model.embedding.listener.EmbeddingModelListener;
+import dev.langchain4j.model.embedding.request.EmbeddingInput;
+import dev.langchain4j.model.embedding.request.EmbeddingRequest;
+import dev.langchain4j.model.embedding.response.EmbeddingResponse;
+import dev.langchain4j.model.embedding.response.EmbeddingResponseMetadata;
 import dev.langchain4j.model.output.TokenUsage;
 import io.tokenflow.Embedder;
 import io.tokenflow.Model;
@@ -15,18 +19,24 @@ import java.util.List;
 
 /**
  * A LangChain4j {@link EmbeddingModel} over tokenflow's {@link Embedder}, in this process: each text becomes the
- * mean of the model's last hidden states over its tokens, L2-normalized (so cosine similarity is a dot product).
- * Token usage counts the tokens embedded. A text longer than the embedder's context fails with
- * {@code ContextOverflowException} (nothing is truncated silently).
+ * mean of the model's last hidden states over its tokens (BOS included when the model adds one), L2-normalized, so
+ * cosine similarity is a dot product; the vectors are the ones {@code Embedder.embed(String)} gives. Token usage
+ * counts the tokens embedded. A text longer than the embedder's context fails with
+ * {@code ContextOverflowException} (nothing is truncated silently). Text only; LangChain4j refuses per-call
+ * parameters (model name, dimensions, input type) with {@code UnsupportedFeatureException}, as this model supports
+ * none.
  *
- * <p>Thread-safe: the embedder serializes calls. Close it to free the embedder, and the model when the builder
- * loaded it (a model passed in stays open).
+ * <p>LangChain4j's {@code embed}/{@code embedAll} call {@link #doEmbed} and notify the builder's
+ * {@link Builder#listeners listeners} around it. Thread-safe: the embedder serializes calls. Close it to free the
+ * embedder, and the model when the builder loaded it (a model passed in stays open).
  */
 public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoCloseable {
     private final ModelHandle handle;
     private final Embedder embedder;
+    private final List<EmbeddingModelListener> listeners;
 
     private TokenflowEmbeddingModel(Builder b) {
+        this.listeners = b.listeners;
         ModelHandle h = ModelHandle.resolve(b.model, b.modelPath, b.modelOptions);
         try {
             this.embedder = b.contextSize == null && b.threads == null ? h.model().newEmbedder()
@@ -51,19 +61,21 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
     }
 
     @Override
-    public Response<List<Embedding>> embedAll(List<TextSegment> segments) {
-        if (segments == null) throw new IllegalArgumentException("text segments are null");
-        List<Embedding> out = new ArrayList<>(segments.size());
+    public EmbeddingResponse doEmbed(EmbeddingRequest request) {
+        if (request == null) throw new IllegalArgumentException("embedding request is null");
+        List<Embedding> out = new ArrayList<>(request.inputs().size());
         int tokens = 0;
-        for (TextSegment segment : segments) {
-            if (segment == null) throw new IllegalArgumentException("a text segment is null");
+        for (EmbeddingInput input : request.inputs()) {
             // Tokenized here, as Embedder.embed(String) does, so that the usage counts exactly the tokens embedded.
-            int[] ids = handle.model().tokenizer().encode(segment.text());
-            if (ids.length == 0) throw new IllegalArgumentException("text segment " + out.size() + " has no tokens");
+            int[] ids = handle.model().tokenizer().encode(input.text());
+            if (ids.length == 0) throw new IllegalArgumentException("text " + out.size() + " has no tokens");
             out.add(Embedding.from(embedder.embed(ids)));
             tokens += ids.length;
         }
-        return Response.from(out, new TokenUsage(tokens));
+        return EmbeddingResponse.builder()
+                .embeddings(out)
+                .metadata(EmbeddingResponseMetadata.builder().modelName(modelName()).tokenUsage(new TokenUsage(tokens)).build())
+                .build();
     }
 
     /** Width of the vectors (the model's embedding length). */
@@ -72,6 +84,12 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
 
     @Override
     public String modelName() { return handle.model().info().name(); }
+
+    @Override
+    public List<EmbeddingModelListener> listeners() { return listeners; }
+
+    @Override
+    public ModelProvider provider() { return ModelProvider.OTHER; }
 
     /** The tokenflow model embedding. */
     public Model model() { return handle.model(); }
@@ -88,6 +106,7 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
         private ModelOptions modelOptions;
         private Integer contextSize;
         private Integer threads;
+        private List<EmbeddingModelListener> listeners = List.of();
 
         public Builder() {}
 
@@ -106,6 +125,18 @@ public final class TokenflowEmbeddingModel implements EmbeddingModel, AutoClosea
         /** Threads that compute an embedding; unset: every core. */
         public Builder threads(Integer threads) { this.threads = threads; return this; }
 
+        /** Observers of every embedding request, response and error. */
+        public Builder listeners(List<EmbeddingModelListener> listeners) {
+            this.listeners = listeners == null ? List.of() : List.copyOf(listeners);
+            return this;
+        }
+
+        /**
+         * Loads the model when asked to and opens the embedder.
+         *
+         * @throws IllegalArgumentException a bad setting
+         * @throws io.tokenflow.TokenflowException the model could not be loaded or the embedder opened
+         */
         public TokenflowEmbeddingModel build() { return new TokenflowEmbeddingModel(this); }
     }
 }

@@ -26,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class TokenflowStreamingChatModelTest {
     }
 
     /** Everything a handler heard. */
-    static final class Recorder implements StreamingChatResponseHandler {
+    static class Recorder implements StreamingChatResponseHandler {
         final List<String> partials = new CopyOnWriteArrayList<>();
         final List<ChatResponse> completes = new CopyOnWriteArrayList<>();
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
@@ -229,7 +230,7 @@ class TokenflowStreamingChatModelTest {
         };
         streamingModel.chat(ChatRequest.builder().messages(UserMessage.from("Tell me about a dog.")).build(), rec);
         rec.await();
-        assertThat(rec.errors).singleElement().hasMessage("handler bug");
+        assertThat(rec.errors).singleElement(InstanceOfAssertFactories.THROWABLE).hasMessage("handler bug");
         assertThat(rec.completes).hasSize(1);
         assertThat(String.join("", rec.partials)).isEqualTo(rec.completes.get(0).aiMessage().text());
     }
