@@ -117,8 +117,8 @@ final class ChatEngine implements AutoCloseable {
                 listener.onToken(token, text);
                 if (stop.getAsBoolean()) session.cancel();
             });
+            if (stop.getAsBoolean()) return null; // even if it ended on its own meanwhile: the caller wants no answer
             if (r.stopReason() == StopReason.CANCELLED) {
-                if (stop.getAsBoolean()) return null;
                 throw new IllegalStateException("the chat model was closed during the generation");
             }
             return r;
@@ -153,6 +153,9 @@ final class ChatEngine implements AutoCloseable {
     }
 
     boolean isClosed() { return closed; }
+
+    /** Tokens the session's cache holds (call while no generation runs; tests check that a cancel cut one short). */
+    int cachedTokens() { return session.cachedTokens(); }
 
     /** Stops a running generation, frees the session, and closes the model if this engine loaded it. Idempotent. */
     @Override

@@ -42,6 +42,7 @@ final class StreamingRun implements Runnable, StreamingHandle {
             fail(e);
             return;
         }
+        if (cancelled.get()) return;
         try {
             handler.onCompleteResponse(response);
         } catch (RuntimeException e) {

@@ -89,6 +89,9 @@ public final class TokenflowStreamingChatModel implements StreamingChatModel, Au
     /** The tokenflow model answering. */
     public Model model() { return engine.model(); }
 
+    /** Tokens the session's cache holds (tests: a cancelled stream stops within a token). */
+    int cachedTokens() { return engine.cachedTokens(); }
+
     @Override
     public void close() {
         if (ownExecutor != null) ownExecutor.shutdown(); // queued runs still start, find the model closed, report onError

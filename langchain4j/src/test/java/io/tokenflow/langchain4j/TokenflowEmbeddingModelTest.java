@@ -5,11 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.embedding.listener.EmbeddingModelErrorContext;
+import dev.langchain4j.model.embedding.listener.EmbeddingModelListener;
+import dev.langchain4j.model.embedding.listener.EmbeddingModelResponseContext;
+import dev.langchain4j.model.embedding.request.EmbeddingRequest;
 import dev.langchain4j.model.output.Response;
 import dev.langchain4j.store.embedding.CosineSimilarity;
 import io.tokenflow.Model;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,9 +79,41 @@ class TokenflowEmbeddingModelTest {
 
     @Test
     void badInputsFailClearly() {
-        assertThatThrownBy(() -> embeddings.embedAll(null)).isInstanceOf(IllegalArgumentException.class);
         String tooLong = "the cat and the dog ".repeat(400);
-        assertThatThrownBy(() -> embeddings.embed(tooLong)).isInstanceOf(io.tokenflow.ContextOverflowException.class);
+        assertThatThrownBy(() -> embeddings.embed(tooLong)).isInstanceOf(io.tokenflow.ContextOverflowException.class)
+                .hasMessageContaining("tokens");
+        // per-call parameters this model cannot honour are refused (by LangChain4j, from supportedParameters())
+        assertThatThrownBy(() -> embeddings.embed(EmbeddingRequest.builder().input("a cat").dimensions(64).build()))
+                .isInstanceOf(UnsupportedFeatureException.class).hasMessageContaining("dimensions");
+        assertThatThrownBy(() -> embeddings.embed(EmbeddingRequest.builder()
+                .input(ImageContent.from("https://example.invalid/cat.png")).build()))
+                .isInstanceOf(UnsupportedFeatureException.class).hasMessageContaining("IMAGE");
+        assertThatThrownBy(() -> embeddings.doEmbed(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(embeddings.embed("a cat").content().dimension()).isEqualTo(embeddings.dimension());
+    }
+
+    @Test
+    void listenersSeeEachEmbeddingCall() {
+        List<String> events = new CopyOnWriteArrayList<>();
+        EmbeddingModelListener listener = new EmbeddingModelListener() {
+            @Override
+            public void onResponse(EmbeddingModelResponseContext ctx) {
+                events.add("response " + ctx.embeddingResponse().embeddings().size() + " " + ctx.embeddingResponse().tokenUsage().inputTokenCount());
+            }
+
+            @Override
+            public void onError(EmbeddingModelErrorContext ctx) {
+                events.add("error " + ctx.error().getClass().getSimpleName());
+            }
+        };
+        try (TokenflowEmbeddingModel observed = TokenflowEmbeddingModel.builder().model(model).contextSize(32)
+                .listeners(List.of(listener)).build()) {
+            observed.embedAll(List.of(TextSegment.from("a cat"), TextSegment.from("a dog")));
+            assertThatThrownBy(() -> observed.embed("the cat and the dog ".repeat(20)))
+                    .isInstanceOf(io.tokenflow.ContextOverflowException.class);
+            int tokens = model.tokenizer().encode("a cat").length + model.tokenizer().encode("a dog").length;
+            assertThat(events).containsExactly("response 2 " + tokens, "error ContextOverflowException");
+        }
     }
 
     @Test

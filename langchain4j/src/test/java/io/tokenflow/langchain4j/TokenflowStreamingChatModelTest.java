@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -160,43 +162,52 @@ class TokenflowStreamingChatModelTest {
     }
 
     @Test
-    void cancellingThroughTheHandleStopsTheStreamAndTheNextRequestIsUnaffected() throws Exception {
-        List<String> partials = new CopyOnWriteArrayList<>();
-        AtomicInteger ends = new AtomicInteger();
-        AtomicBoolean cancelledSeen = new AtomicBoolean();
-        CountDownLatch first = new CountDownLatch(1);
-        streamingModel.chat(ChatRequest.builder().messages(UserMessage.from("Tell me about a ship."))
-                .parameters(ChatRequestParameters.builder().maxOutputTokens(200).build()).build(),
-                new StreamingChatResponseHandler() {
-                    @Override
-                    public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
-                        partials.add(partial.text());
-                        context.streamingHandle().cancel();
-                        cancelledSeen.set(context.streamingHandle().isCancelled());
-                        first.countDown();
-                    }
+    void cancellingThroughTheHandleStopsTheGenerationAndTheNextRequestIsUnaffected() throws Exception {
+        ExecutorService worker = Executors.newSingleThreadExecutor();
+        try (TokenflowStreamingChatModel m = TokenflowStreamingChatModel.builder().model(model).chatTemplate("chatml")
+                .maxTokens(200).executor(worker).build()) {
+            List<String> partials = new CopyOnWriteArrayList<>();
+            AtomicInteger ends = new AtomicInteger();
+            AtomicBoolean cancelledSeen = new AtomicBoolean();
+            String user = "Tell me about a ship.";
+            m.chat(ChatRequest.builder().messages(SystemMessage.from(SYSTEM), UserMessage.from(user)).build(),
+                    new StreamingChatResponseHandler() {
+                        @Override
+                        public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                            partials.add(partial.text());
+                            context.streamingHandle().cancel();
+                            cancelledSeen.set(context.streamingHandle().isCancelled());
+                        }
 
-                    @Override
-                    public void onPartialResponse(String partialResponse) {
-                        partials.add("(without context) " + partialResponse);
-                    }
+                        @Override
+                        public void onPartialResponse(String partialResponse) {
+                            partials.add("(without context) " + partialResponse);
+                        }
 
-                    @Override
-                    public void onCompleteResponse(ChatResponse completeResponse) { ends.incrementAndGet(); }
+                        @Override
+                        public void onCompleteResponse(ChatResponse completeResponse) { ends.incrementAndGet(); }
 
-                    @Override
-                    public void onError(Throwable error) { ends.incrementAndGet(); }
-                });
-        assertThat(first.await(60, TimeUnit.SECONDS)).isTrue();
-        // the next request runs after the cancelled one ended, and answers in full
-        Recorder next = new Recorder();
-        streamingModel.chat(ChatRequest.builder().messages(SystemMessage.from(SYSTEM), UserMessage.from("Tell me about a cat.")).build(), next);
-        next.await();
-        assertThat(next.errors).isEmpty();
-        assertThat(next.completes.get(0).aiMessage().text()).isEqualTo(Stories.reference(model, "Tell me about a cat.", MAX_TOKENS).text());
-        assertThat(partials).hasSize(1);
-        assertThat(cancelledSeen).isTrue();
-        assertThat(ends.get()).isZero();
+                        @Override
+                        public void onError(Throwable error) { ends.incrementAndGet(); }
+                    });
+            worker.submit(() -> { }).get(60, TimeUnit.SECONDS); // the worker runs in order: the cancelled stream is over
+            assertThat(partials).hasSize(1);
+            assertThat(cancelledSeen).isTrue();
+            assertThat(ends.get()).isZero();
+            // the cache holds the prompt and the few tokens decoded before the cancel took effect, not 200
+            int prompt = model.tokenizer().encode(Stories.prompt(model, user)).length;
+            assertThat(m.cachedTokens()).isBetween(prompt, prompt + 8);
+
+            Recorder next = new Recorder();
+            m.chat(ChatRequest.builder().messages(SystemMessage.from(SYSTEM), UserMessage.from("Tell me about a cat."))
+                    .maxOutputTokens(MAX_TOKENS).build(), next);
+            next.await();
+            assertThat(next.errors).isEmpty();
+            assertThat(next.completes.get(0).aiMessage().text())
+                    .isEqualTo(Stories.reference(model, "Tell me about a cat.", MAX_TOKENS).text());
+        } finally {
+            worker.shutdownNow();
+        }
     }
 
     @Test
