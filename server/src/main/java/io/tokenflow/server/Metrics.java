@@ -114,8 +114,8 @@ final class Metrics {
                 active + (soloBusy ? 1 : 0));
         metric(sb, "llamacpp:requests_deferred", "gauge", "Requests waiting in the lanes' queues.", queued + soloQueued);
         long decodes = batch == null ? 0 : batch.decodeCalls();
-        metric(sb, "llamacpp:n_decode_total", "counter", "llama_decode calls of the batch lane.", decodes);
-        metric(sb, "llamacpp:n_busy_slots_per_decode", "gauge", "Average batch rows (tokens of all slots) per llama_decode call.",
+        metric(sb, "llamacpp:n_decode_total", "counter", "llama_decode calls of the batch lane's generation steps.", decodes);
+        metric(sb, "llamacpp:n_busy_slots_per_decode", "gauge", "Average slots decoded together per generation step.",
                 decodes > 0 ? (double) batch.decodeRowsTotal() / decodes : 0);
 
         metric(sb, "tokenflow:slots", "gauge", "Slots of the batch lane (--parallel).", batch == null ? 0 : batch.slots());
