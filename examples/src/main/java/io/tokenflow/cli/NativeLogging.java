@@ -9,12 +9,16 @@ import java.util.logging.Logger;
 
 /**
  * Where log lines go: with {@code --verbose}, llama.cpp's own log (INFO and above, verbatim) and tokenflow's
- * debug lines to stderr; otherwise llama.cpp is silenced and only tokenflow warnings are shown, one line each.
+ * debug lines to stderr; otherwise llama.cpp is silenced and only tokenflow warnings are shown, one line each. The
+ * server's Jetty and Javalin records (SLF4J, bound to java.util.logging) go the same way: INFO with --verbose, else
+ * warnings only.
  */
 final class NativeLogging {
     // tokenflow logs through System.Logger, which is java.util.logging in the CLI's runtime.
     private static final Logger TOKENFLOW = Logger.getLogger("io.tokenflow");
     private static final String NATIVE = "io.tokenflow.llama";
+    // The server's libraries log through SLF4J, bound to java.util.logging (slf4j-jdk14): same handler, quieter level.
+    private static final Logger[] LIBRARIES = {Logger.getLogger("org.eclipse.jetty"), Logger.getLogger("io.javalin")};
 
     private NativeLogging() {}
 
@@ -24,7 +28,16 @@ final class NativeLogging {
         }
         TOKENFLOW.setUseParentHandlers(false);
         TOKENFLOW.setLevel(verbose ? java.util.logging.Level.FINE : java.util.logging.Level.WARNING);
-        TOKENFLOW.addHandler(new ErrHandler(err));
+        ErrHandler handler = new ErrHandler(err);
+        TOKENFLOW.addHandler(handler);
+        for (Logger lib : LIBRARIES) {
+            for (Handler h : lib.getHandlers()) {
+                if (h instanceof ErrHandler) lib.removeHandler(h);
+            }
+            lib.setUseParentHandlers(false);
+            lib.setLevel(verbose ? java.util.logging.Level.INFO : java.util.logging.Level.WARNING);
+            lib.addHandler(handler);
+        }
         Tokenflow.setNativeLogLevel(verbose ? Level.INFO : Level.OFF);
     }
 
