@@ -16,6 +16,7 @@ public final class ApiException extends TokenflowException {
     private final String param;
     private final String code;
     private final Integer retryAfterSeconds;
+    private boolean admitted;
 
     public ApiException(int status, String type, String message, String param, String code, Integer retryAfterSeconds) {
         super(message);
@@ -53,6 +54,15 @@ public final class ApiException extends TokenflowException {
     public static ApiException unavailable(String message, String code) {
         return new ApiException(503, "server_error", message, null, code, 1);
     }
+
+    /** Marks an error that ended a request after it was admitted (a timeout, a shutdown): not a rejection. */
+    ApiException admitted() {
+        admitted = true;
+        return this;
+    }
+
+    /** True when the request had been admitted and ran (counted as cancelled, not as rejected). */
+    boolean wasAdmitted() { return admitted; }
 
     public int status() { return status; }
 

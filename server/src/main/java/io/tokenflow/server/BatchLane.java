@@ -1,5 +1,6 @@
 package io.tokenflow.server;
 
+import io.tokenflow.ContextOverflowException;
 import io.tokenflow.GenerationOptions;
 import io.tokenflow.Model;
 import io.tokenflow.batch.BatchRequest;
@@ -30,7 +31,7 @@ final class BatchLane implements AutoCloseable {
             throw ApiException.queueFull("batch", queue, 1);
         } catch (IllegalStateException e) {
             throw ApiException.unavailable("the server is shutting down", "shutting_down");
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ContextOverflowException e) {
             throw ApiException.invalid(null, e.getMessage());
         }
         g.bind(r.result(), r::cancel);

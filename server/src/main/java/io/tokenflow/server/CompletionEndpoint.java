@@ -54,11 +54,12 @@ final class CompletionEndpoint {
         Generation g = p.lane == Lane.BATCH ? m.batch.submit(p.prompt, p.options, req.topLogprobs())
                 : m.solo.submit(p.prompt, p.options, p.soloSession);
         server.metrics().admitted(p.lane);
-        ScheduledFuture<?> timer = o.hasTimeout()
-                ? server.timer().schedule(() -> g.cancel(CancelCause.TIMEOUT), o.timeout().toMillis(), TimeUnit.MILLISECONDS)
-                : null;
         server.exchangeStarted();
+        ScheduledFuture<?> timer = null;
         try {
+            if (o.hasTimeout()) {
+                timer = server.timer().schedule(() -> g.cancel(CancelCause.TIMEOUT), o.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            }
             String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
             long created = Instant.now().getEpochSecond();
             if (req.stream()) stream(ctx, m, p, g, id, created);
@@ -180,17 +181,18 @@ final class CompletionEndpoint {
         if (t instanceof ContextOverflowException || t instanceof IllegalArgumentException) return ApiException.invalid(null, t.getMessage());
         LOG.log(System.Logger.Level.WARNING, "generation failed", t);
         server.metrics().failed();
-        return new ApiException(500, "server_error", "generation failed: " + t.getMessage(), null, "generation_failed", null);
+        return new ApiException(500, "server_error", "generation failed: " + t.getMessage(), null, "generation_failed", null).admitted();
     }
 
     private ApiException cancelled(CancelCause cause) {
         server.metrics().cancelled(cause == CancelCause.NONE ? CancelCause.SHUTDOWN : cause);
         if (cause == CancelCause.TIMEOUT) {
             return new ApiException(504, "timeout_error", "the request ran longer than the server's timeout of "
-                    + server.options().timeout().toSeconds() + " s (--timeout) and was cancelled", null, "timeout", null);
+                    + server.options().timeout().toMillis() / 1000.0 + " s (--timeout) and was cancelled", null, "timeout", null)
+                    .admitted();
         }
         // SHUTDOWN, or the lane itself ended it (its grace ran out)
-        return ApiException.unavailable("the server is shutting down; the request was cancelled", "shutting_down");
+        return ApiException.unavailable("the server is shutting down; the request was cancelled", "shutting_down").admitted();
     }
 
     // ---------------------------------------------------------------- server-sent events
@@ -209,6 +211,7 @@ final class CompletionEndpoint {
         List<TokenLogprobs> pending = new ArrayList<>();
         int textChars = 0;
         boolean finished = false;
+        boolean cancelSent = false;
         while (!finished) {
             TokenEvent e;
             try {
@@ -235,7 +238,10 @@ final class CompletionEndpoint {
                     pending.clear();
                 }
             }
-            if (sse.broken() && !g.result().isDone()) g.cancel(CancelCause.CLIENT_GONE);
+            if (sse.broken() && !cancelSent && !g.result().isDone()) {
+                g.cancel(CancelCause.CLIENT_GONE);
+                cancelSent = true;
+            }
         }
         GenerationResult r;
         try {

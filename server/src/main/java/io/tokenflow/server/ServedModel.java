@@ -34,7 +34,10 @@ final class ServedModel implements AutoCloseable {
     int vocabularySize() { return model.tokenizer().vocabularySize(); }
 
     synchronized Embedder embedder() {
-        if (embedder == null) embedder = model.newEmbedder(options.contextSize(), options.threads());
+        if (embedder == null) {
+            int trained = model.info().contextLengthTrained();
+            embedder = model.newEmbedder(trained > 0 ? Math.min(trained, options.contextSize()) : options.contextSize(), options.threads());
+        }
         return embedder;
     }
 

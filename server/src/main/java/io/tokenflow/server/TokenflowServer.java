@@ -8,6 +8,8 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
 import io.tokenflow.Model;
 import io.tokenflow.batch.BatcherStats;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ServerConnector;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +63,14 @@ public final class TokenflowServer implements AutoCloseable {
         TokenizeEndpoint tokenize = new TokenizeEndpoint(this);
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
+            cfg.jetty.addConnector((server, http) -> {
+                ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(http));
+                c.setHost(options.host());
+                c.setPort(options.port());
+                // a non-stream generation writes nothing until it ends: the connection must outlive the request timeout
+                c.setIdleTimeout(options.hasTimeout() ? options.timeout().toMillis() + 60_000 : Duration.ofHours(1).toMillis());
+                return c;
+            });
             cfg.http.maxRequestSize = options.maxRequestBytes();
             cfg.staticFiles.add(sf -> {
                 sf.hostedPath = "/";
@@ -84,7 +94,12 @@ public final class TokenflowServer implements AutoCloseable {
             cfg.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
             cfg.routes.exception(Exception.class, this::unexpected);
         });
-        app.start(options.host(), options.port());
+        try {
+            app.start();
+        } catch (RuntimeException e) {
+            timer.shutdownNow();
+            throw e;
+        }
     }
 
     /** Listens now; API routes answer 503 until {@link #ready(Model)}. */
@@ -320,7 +335,7 @@ public final class TokenflowServer implements AutoCloseable {
     }
 
     private void error(Context ctx, ApiException e) {
-        metrics.rejected(e.status());
+        if (!e.wasAdmitted()) metrics.rejected(e.status());
         if (e.retryAfterSeconds() != null) ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
         ctx.status(e.status()).contentType("application/json").result(Json.bytes(ErrorBody.of(e)));
     }
