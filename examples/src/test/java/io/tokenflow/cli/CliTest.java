@@ -302,13 +302,27 @@ class CliTest {
     }
 
     @Test
+    void serveRejectsBadOptionsBeforeListening() {
+        Run spec = run("serve", "-m", stories().toString(), "--speculation", "telepathy");
+        assertThat(spec.code()).isEqualTo(2);
+        assertThat(spec.errLines()).hasSize(1);
+        assertThat(spec.err()).contains("--speculation").contains("telepathy");
+        Run port = run("serve", "-m", stories().toString(), "--port", "70000");
+        assertThat(port.code()).isEqualTo(2);
+        assertThat(port.err()).contains("--port");
+        Run slots = run("serve", "-m", stories().toString(), "--parallel", "8", "--ctx-size", "4");
+        assertThat(slots.code()).isEqualTo(2);
+        assertThat(slots.err()).contains("--ctx-size");
+    }
+
+    @Test
     void versionAndHelp() {
         Run v = run("--version");
         assertThat(v.code()).isZero();
         assertThat(v.out()).startsWith("tokenflow ");
         Run h = run("help");
         assertThat(h.code()).isZero();
-        assertThat(h.out()).contains("generate").contains("chat").contains("inspect").contains("bench");
+        assertThat(h.out()).contains("generate").contains("chat").contains("serve").contains("inspect").contains("bench");
         Run none = run();
         assertThat(none.code()).isEqualTo(2);
     }

@@ -9,6 +9,8 @@ import io.tokenflow.SessionOptions;
 import io.tokenflow.StopReason;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -151,13 +153,15 @@ final class SoloLane implements AutoCloseable {
      * it. True when nothing had to be cancelled after the grace.
      */
     boolean shutdown(Duration grace) {
+        List<Job> dropped;
         synchronized (this) {
             accepting = false;
-            for (Job j : waiting) {
-                j.generation.cancel(CancelCause.SHUTDOWN);
-                j.generation.result().complete(cancelledBeforeStart(j.prompt.length));
-            }
+            dropped = new ArrayList<>(waiting);
             waiting.clear();
+        }
+        for (Job j : dropped) {
+            j.generation.cancel(CancelCause.SHUTDOWN);
+            j.generation.result().complete(cancelledBeforeStart(j.prompt.length));
         }
         long deadline = System.nanoTime() + grace.toNanos();
         boolean clean = true;
