@@ -91,6 +91,9 @@ public final class TokenflowServer implements AutoCloseable {
             cfg.routes.post("/v1/embeddings", embeddings::handle);
             cfg.routes.post("/tokenize", tokenize::tokenize);
             cfg.routes.post("/detokenize", tokenize::detokenize);
+            // unknown API routes answer in OpenAI's shape too (registered last: the routes above match first)
+            cfg.routes.get("/v1/*", this::unknownRoute);
+            cfg.routes.post("/v1/*", this::unknownRoute);
             cfg.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
             cfg.routes.exception(Exception.class, this::unexpected);
         });
@@ -332,6 +335,10 @@ public final class TokenflowServer implements AutoCloseable {
         BatcherStats b = s == null ? null : s.batch.stats();
         String text = metrics.render(b, s == null ? 0 : s.solo.queued(), s != null && s.solo.busy());
         ctx.status(200).contentType("text/plain; version=0.0.4; charset=utf-8").result(text);
+    }
+
+    private void unknownRoute(Context ctx) {
+        throw new ApiException(404, "invalid_request_error", "unknown route " + ctx.method() + " " + ctx.path(), null, "unknown_url", null);
     }
 
     private void error(Context ctx, ApiException e) {

@@ -116,6 +116,19 @@ class ErrorsTest {
     }
 
     @Test
+    void unknownRoutesAndModelsAre404WithTheErrorBody() {
+        TestServers.Response r = TestServers.post(server, "/v1/no-such-route", "{}", "Authorization", AUTH);
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.json().path("error").path("code").asText()).isEqualTo("unknown_url");
+        TestServers.Response m = TestServers.get(server, "/v1/models/no-such-model", "Authorization", AUTH);
+        assertThat(m.status()).isEqualTo(404);
+        assertThat(m.json().path("error").path("code").asText()).isEqualTo("model_not_found");
+        TestServers.Response ok = TestServers.get(server, "/v1/models/" + TestServers.model().info().name(), "Authorization", AUTH);
+        assertThat(ok.status()).isEqualTo(200);
+        assertThat(ok.json().path("id").asText()).isEqualTo(TestServers.model().info().name());
+    }
+
+    @Test
     void tokenizeDetokenizeRoundTrip() {
         String text = "Once upon a time, there was a little cat.";
         TestServers.Response t = TestServers.post(server, "/tokenize", "{\"content\": \"" + text + "\"}", "Authorization", AUTH);
