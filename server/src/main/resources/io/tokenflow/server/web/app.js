@@ -57,16 +57,20 @@
     return String(v);
   }
 
-  // A JSON object as a key/value list; nested objects become nested lists (speculation, kv_compression, ...).
+  // A JSON object as a key/value list; nested objects become nested lists (speculation, kv_compression, ...), after
+  // the plain values. Each dt/dd pair sits in a div (allowed in a dl) so that pairs wrap as units.
   function kvList(obj) {
     const dl = node('dl', 'kv');
-    for (const [k, v] of Object.entries(obj)) {
-      dl.append(node('dt', null, k));
+    const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+    const entries = Object.entries(obj);
+    for (const [k, v] of [...entries.filter((e) => !isObject(e[1])), ...entries.filter((e) => isObject(e[1]))]) {
+      const pair = node('div', isObject(v) ? 'pair group' : 'pair');
       const dd = node('dd');
       dd.dataset.key = k;
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) dd.append(kvList(v));
+      if (isObject(v)) dd.append(kvList(v));
       else dd.textContent = Array.isArray(v) ? v.map(fmt).join(', ') : fmt(v);
-      dl.append(dd);
+      pair.append(node('dt', null, k), dd);
+      dl.append(pair);
     }
     return dl;
   }
@@ -240,6 +244,7 @@
   }
 
   function renderEnd(reply, r) {
+    const stick = nearBottom();
     reply.dataset.status = r.status;
     if (r.status === 'error') {
       reply.classList.add('error');
@@ -250,6 +255,7 @@
       reply.append(node('div', 'note', 'Stopped: the request was cancelled after ' + r.chunks + ' chunks.'));
     }
     if (r.stats || r.usage) reply.append(statsBlock(r));
+    if (stick) scrollDown();
     reply.dataset.done = 'true'; // last: the browser test waits for this
   }
 
@@ -263,14 +269,14 @@
     if (u.completion_tokens !== undefined) part('tokens', fmt(u.completion_tokens) + ' tokens');
     if (typeof tf.generation_tokens_per_second === 'number') {
       head.append(' · ');
-      part('tps', fmt(tf.generation_tokens_per_second));
+      part('tps', tf.generation_tokens_per_second.toFixed(1));
       head.append(' tok/s');
     } else if (r.firstAt !== null && r.ended > r.firstAt && r.chunks > 1) {
       head.append(' · ');
-      part('tps client', fmt((r.chunks - 1) / ((r.ended - r.firstAt) / 1000)));
+      part('tps client', ((r.chunks - 1) / ((r.ended - r.firstAt) / 1000)).toFixed(1));
       head.append(' chunks/s (measured here)');
     }
-    if (typeof tf.ttft_ms === 'number') part('ttft', ' · first token ' + fmt(tf.ttft_ms) + ' ms');
+    if (typeof tf.ttft_ms === 'number') part('ttft', ' · first token ' + tf.ttft_ms.toFixed(1) + ' ms');
     if (tf.lane) part('lane', ' · ' + tf.lane + ' lane');
     if (r.finish) part('finish', ' · finish: ' + r.finish);
     box.append(head);
@@ -347,7 +353,8 @@
   ui.apiKey.addEventListener('change', loadModel);
 
   setBusy(false);
-  pollHealth(); // loads the model name once the server is up
+  loadModel();  // says "API key needed" at once when the server wants one
+  pollHealth(); // and loads the name again once the server is up, if it was not ready yet
   setInterval(pollHealth, HEALTH_POLL_MS);
   ui.prompt.focus();
 })();
