@@ -2,7 +2,8 @@
 # The project's test command (README; .ci/run calls it). From a fresh clone it fetches and builds the
 # pinned llama.cpp (cached afterwards), builds everything, and runs:
 #   1. Maven: native build + JavaCPP (bindings generated from the headers, checked against the committed ones)
-#      + every Java test (unit, integration, golden vs llama.cpp tools)
+#      + every Java test (unit, integration, golden vs llama.cpp tools, the server's web page in headless Chromium:
+#      scripts/install-browser.sh installs Debian's chromium and chromium-driver first when missing, as root)
 #   2. ctest on the C++ kernel and facade tests of that build
 #   3. the same C++ tests built with AddressSanitizer + UBSan
 #   4. the CLI jar on an emulated CPU without AVX (QEMU user mode; scripts/qemu-check.sh)
@@ -11,6 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export TOKENFLOW_JOBS="${TOKENFLOW_JOBS:-$(nproc)}"
 
+scripts/install-browser.sh # before Maven: the web page's browser test fails without it
 echo "== [1/4] mvn verify (native build + Java tests)" >&2
 mvn -B -ntp verify "$@"
 
