@@ -79,6 +79,7 @@ public final class ServerBench extends BenchCommand {
         final List<Double> aggregate = new ArrayList<>();
         final List<Double> ttft = new ArrayList<>(), itl = new ArrayList<>();
         int failed, mismatched, total;
+        String firstError;
     }
 
     @Override
@@ -112,6 +113,7 @@ public final class ServerBench extends BenchCommand {
                             lv.total++;
                             if (st.error() != null) {
                                 lv.failed++;
+                                if (lv.firstError == null) lv.firstError = st.error();
                                 continue;
                             }
                             if (!st.text().equals(alone.get(st.prompt()))) lv.mismatched++;
@@ -276,9 +278,11 @@ public final class ServerBench extends BenchCommand {
                 json.append(firstRow ? "" : ", ").append(String.format(Locale.ROOT,
                         "{\"server\": \"%s\", \"clients\": %d, \"aggregate_tokens_per_s\": %.3f, \"aggregate_per_round\": %s, "
                                 + "\"ttft_ms\": [%.3f, %.3f, %.3f], \"itl_ms\": [%.4f, %.4f, %.4f], \"failed\": %d, \"requests\": %d, "
-                                + "\"differ_from_alone\": %d}", e.getKey(), c, agg, Arrays.toString(lv.aggregate.stream()
+                                + "\"differ_from_alone\": %d, \"first_error\": %s}", e.getKey(), c, agg, Arrays.toString(lv.aggregate.stream()
                                 .mapToDouble(d -> Math.round(d * 100) / 100.0).toArray()), pct(lv.ttft, .5), pct(lv.ttft, .95),
-                        pct(lv.ttft, .99), pct(lv.itl, .5), pct(lv.itl, .95), pct(lv.itl, .99), lv.failed, lv.total, lv.mismatched));
+                        pct(lv.ttft, .99), pct(lv.itl, .5), pct(lv.itl, .95), pct(lv.itl, .99), lv.failed, lv.total, lv.mismatched,
+                        lv.firstError == null ? "null" : JSON.writeValueAsString(lv.firstError)));
+                if (lv.firstError != null) System.out.println("  first failure (" + e.getKey() + ", " + c + " clients): " + lv.firstError);
                 firstRow = false;
             }
         }
