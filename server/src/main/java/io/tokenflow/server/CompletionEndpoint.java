@@ -230,13 +230,19 @@ final class CompletionEndpoint {
                 }
             }
             if (e != null) {
-                if (e.logprobs() != null) pending.add(e.logprobs());
-                if (!e.text().isEmpty()) {
-                    JsonNode lp = !req.logprobs() ? null : req.chat() ? m.logprobs.chat(pending) : m.logprobs.legacy(pending, textChars);
-                    sse.data(chunks.content(e.text(), lp));
-                    textChars += e.text().length();
-                    pending.clear();
+                // this token and every one already waiting behind it, in one write
+                boolean wrote = false;
+                for (; e != null; e = g.pollNow()) {
+                    if (e.logprobs() != null) pending.add(e.logprobs());
+                    if (!e.text().isEmpty()) {
+                        JsonNode lp = !req.logprobs() ? null : req.chat() ? m.logprobs.chat(pending) : m.logprobs.legacy(pending, textChars);
+                        sse.append(chunks.content(e.text(), lp));
+                        wrote = true;
+                        textChars += e.text().length();
+                        pending.clear();
+                    }
                 }
+                if (wrote) sse.flush();
             }
             if (sse.broken() && !cancelSent && !g.result().isDone()) {
                 g.cancel(CancelCause.CLIENT_GONE);

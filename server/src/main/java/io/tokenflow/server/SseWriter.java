@@ -6,7 +6,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Server-sent events on a response stream, flushed per event. A failed write means the client is gone: the writer
+ * Server-sent events on a response stream, flushed per event (or per run of events already waiting: {@link #append}).
+ * A failed write means the client is gone: the writer
  * turns {@link #broken()} and ignores later writes, so the caller cancels the generation instead of handling I/O errors
  * everywhere.
  */
@@ -25,6 +26,36 @@ final class SseWriter {
     /** {@code data: JSON} + blank line. Returns false when the client is gone. */
     boolean data(JsonNode json) {
         return write(DATA, Json.bytes(json), END);
+    }
+
+    /**
+     * {@code data: JSON} + blank line, left in the response buffer until {@link #flush()}: tokens that are already
+     * waiting (a busy server, a slow client) go out in one write instead of one write and flush each.
+     */
+    boolean append(JsonNode json) {
+        if (broken) return false;
+        try {
+            out.write(DATA);
+            out.write(Json.bytes(json));
+            out.write(END);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            broken = true;
+            return false;
+        }
+    }
+
+    /** Sends what {@link #append} left in the buffer. Returns false when the client is gone. */
+    boolean flush() {
+        if (broken) return false;
+        try {
+            out.flush();
+            lastWriteNanos = System.nanoTime();
+            return true;
+        } catch (IOException | RuntimeException e) {
+            broken = true;
+            return false;
+        }
     }
 
     /** {@code data: [DONE]}. */
