@@ -20,6 +20,15 @@ inline bool block_mad_ok(int64_t a, int64_t b, int64_t c, int64_t * out) {
     return true;
 }
 
+// Floats spanned by rows x heads of `width` values: (rows-1)*row_stride + (heads-1)*head_stride + width, all >= 0;
+// false when it does not fit int64 bytes.
+inline bool block_extent_ok(int64_t rows, int64_t row_stride, int64_t heads, int64_t head_stride, int64_t width) {
+    int64_t a = 0, b = 0;
+    if (!block_mad_ok(rows - 1, row_stride, 0, &a) || !block_mad_ok(heads - 1, head_stride, 0, &b)) return false;
+    const int64_t lim = INT64_MAX / 8;
+    return a <= lim && b <= lim - a && width <= lim - a - b;
+}
+
 // The checks of tfk_block_attn, in the documented order: pointers, shape, arguments, strides.
 inline int block_validate(const tfk_block_view * v, const float * out, const float * lse) {
     if (v == nullptr || out == nullptr || lse == nullptr) return TFK_ERR_NULL;
@@ -38,19 +47,10 @@ inline int block_validate(const tfk_block_view * v, const float * out, const flo
         v->v_row_stride < dv || v->v_head_stride < dv)
         return TFK_ERR_BAD_STRIDE;
     // extents of q, k, v (in floats) must fit int64 byte offsets
-    if (v->n_q > 0) {
-        if (!block_mad_ok(v->n_q - 1, v->q_row_stride, 0, &e) || !block_mad_ok(v->n_head - 1, v->q_head_stride, e + d, &e) ||
-            e > INT64_MAX / 8)
-            return TFK_ERR_BAD_SHAPE;
-    }
-    if (v->n_kv > 0) {
-        if (!block_mad_ok(v->n_kv - 1, v->k_row_stride, 0, &e) || !block_mad_ok(v->n_head_kv - 1, v->k_head_stride, e + d, &e) ||
-            e > INT64_MAX / 8)
-            return TFK_ERR_BAD_SHAPE;
-        if (!block_mad_ok(v->n_kv - 1, v->v_row_stride, 0, &e) || !block_mad_ok(v->n_head_kv - 1, v->v_head_stride, e + dv, &e) ||
-            e > INT64_MAX / 8)
-            return TFK_ERR_BAD_SHAPE;
-    }
+    if (v->n_q > 0 && !block_extent_ok(v->n_q, v->q_row_stride, v->n_head, v->q_head_stride, d)) return TFK_ERR_BAD_SHAPE;
+    if (v->n_kv > 0 && (!block_extent_ok(v->n_kv, v->k_row_stride, v->n_head_kv, v->k_head_stride, d) ||
+                        !block_extent_ok(v->n_kv, v->v_row_stride, v->n_head_kv, v->v_head_stride, dv)))
+        return TFK_ERR_BAD_SHAPE;
     return TFK_OK;
 }
 

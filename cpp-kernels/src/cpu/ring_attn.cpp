@@ -281,6 +281,7 @@ int ring_attn(const tfk_block_view * v, int schedule, int P, float * out, float 
             int64_t row = 0;
             const Partial & a = acc[static_cast<size_t>(r)];
             for (const Chunk & c : own[static_cast<size_t>(r)]) {
+                if (c.len == 0) continue;  // (an empty device's buffers may have no storage at all)
                 std::memcpy(out + c.start * s.H * s.dv, a.out.data() + row * s.H * s.dv, sizeof(float) * static_cast<size_t>(c.len * s.H * s.dv));
                 std::memcpy(lse + c.start * s.H, a.lse.data() + row * s.H, sizeof(float) * static_cast<size_t>(c.len * s.H));
                 row += c.len;
