@@ -50,7 +50,7 @@ final class ServeCommand implements Callable<Integer> {
     int parallel;
 
     @Option(names = {"-c", "--ctx-size"}, paramLabel = "N", defaultValue = "4096",
-            description = "KV cells shared by the slots; also the context of the solo lane (default: ${DEFAULT-VALUE}).")
+            description = "KV cells, split evenly among the slots (ctx-size / parallel each, as llama-server); also the solo lane's context (default: ${DEFAULT-VALUE}).")
     int contextSize;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all available processors).")

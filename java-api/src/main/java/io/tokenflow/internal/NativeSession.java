@@ -206,6 +206,7 @@ public final class NativeSession implements AutoCloseable {
     public float[] embed(int[] t, int dim) {
         float[] out = new float[dim];
         int rc = TokenflowNative.tf_session_embed(handle, t, t.length, out, dim);
+        // a TF_ERR_* code (-1..-5) is a typed exception; -dim (buffer too small) cannot happen with cap == dim
         if (rc >= TokenflowNative.TF_ERR_BUFFER && rc < 0) NativeErrors.check(rc, "embed");
         if (rc != dim) throw new NativeException("embed: unexpected width " + rc + " (expected " + dim + ")");
         return out;

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param port TCP port (default 8080; 0 picks a free one, see {@link TokenflowServer#port()})
  * @param apiKey bearer token every API route requires, or null for none ({@code /health} and the web page stay open)
  * @param parallel slots of the batch lane: sequences decoded together in one llama.cpp context
- * @param contextSize KV cells of the batch lane's context, shared by its slots; also the solo lane's context
+ * @param contextSize KV cells of the batch lane's context, split evenly among its slots; also the solo lane's context
  * @param threads CPU threads of each lane's context
  * @param queue requests that may wait in each lane beyond the running ones; one more is answered 429
  * @param timeout longest a request may run (queueing included) before it is cancelled; {@link Duration#ZERO} = none
