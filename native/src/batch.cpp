@@ -1,4 +1,4 @@
-// libtokenflow: continuous batching (one token for each of many sequences in one decode call) and pooled embeddings.
+// libtokenflow: continuous batching (rows of many sequences in one decode call) and pooled embeddings.
 #include "tokenflow.h"
 #include "facade_internal.h"
 
@@ -13,26 +13,39 @@ using tfi::fail_null;
 
 extern "C" {
 
-int32_t tf_session_decode_rows(tf_session * s, const int32_t * tokens, const int32_t * pos, const int32_t * seqs,
-                               int32_t n) {
-    if (s == nullptr || tokens == nullptr || pos == nullptr || seqs == nullptr) return fail(TF_ERR_ARG, "decode_rows: null argument");
-    if (s->embeddings) return fail(TF_ERR_ARG, "decode_rows: an embedding session only embeds");
-    if (n < 1 || n > static_cast<int32_t>(llama_n_batch(s->ctx))) return fail(TF_ERR_ARG, "decode_rows: row count outside 1..n_batch");
+namespace {
+
+// Shared by decode_rows and decode_batch: checks every row, decodes them in one llama_decode, keeps the logits of the
+// rows marked in `want` (NULL: every row). distinct: each sequence appears once (decode_rows' contract).
+int32_t decode_rows_impl(tf_session * s, const int32_t * tokens, const int32_t * pos, const int32_t * seqs,
+                         const int8_t * want, int32_t n, bool distinct, const char * what) {
+    const std::string fn = what;
+    if (s == nullptr || tokens == nullptr || pos == nullptr || seqs == nullptr) return fail(TF_ERR_ARG, fn + ": null argument");
+    if (s->embeddings) return fail(TF_ERR_ARG, fn + ": an embedding session only embeds");
+    if (n < 1 || n > static_cast<int32_t>(llama_n_batch(s->ctx))) return fail(TF_ERR_ARG, fn + ": row count outside 1..n_batch");
     const int32_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
     const uint32_t n_seq = llama_n_seq_max(s->ctx);
-    std::vector<bool> used(n_seq, false);
+    // per sequence: the position its next row must have (-1: not seen yet), and its first position in this call
+    std::vector<int32_t> next(n_seq, -1), first(n_seq, -1);
     for (int32_t i = 0; i < n; ++i) {
         const std::string at = " at row " + std::to_string(i);
-        if (tokens[i] < 0 || tokens[i] >= n_vocab) return fail(TF_ERR_ARG, "decode_rows: token id out of range" + at);
-        if (pos[i] < 0 || pos[i] == INT32_MAX) return fail(TF_ERR_ARG, "decode_rows: position out of range" + at);
-        if (seqs[i] < 0 || static_cast<uint32_t>(seqs[i]) >= n_seq) return fail(TF_ERR_ARG, "decode_rows: sequence id out of range" + at);
-        if (used[static_cast<size_t>(seqs[i])]) return fail(TF_ERR_ARG, "decode_rows: sequence used twice" + at);
-        used[static_cast<size_t>(seqs[i])] = true;
+        if (tokens[i] < 0 || tokens[i] >= n_vocab) return fail(TF_ERR_ARG, fn + ": token id out of range" + at);
+        if (pos[i] < 0 || pos[i] == INT32_MAX) return fail(TF_ERR_ARG, fn + ": position out of range" + at);
+        if (seqs[i] < 0 || static_cast<uint32_t>(seqs[i]) >= n_seq) return fail(TF_ERR_ARG, fn + ": sequence id out of range" + at);
+        const size_t q = static_cast<size_t>(seqs[i]);
+        if (next[q] >= 0) {
+            if (distinct) return fail(TF_ERR_ARG, fn + ": sequence used twice" + at);
+            if (pos[i] != next[q]) return fail(TF_ERR_ARG, fn + ": positions of a sequence must follow one another" + at);
+        } else {
+            first[q] = pos[i];
+        }
+        next[q] = pos[i] + 1;
     }
     llama_batch & batch = s->batch;
     s->has_logits = false;
     s->logit_rows = 0;
-    // Every row is a single-token step of its sequence: the invariant kernels make its sums independent of the others.
+    s->logit_mask.assign(static_cast<size_t>(n), 1);
+    // Each row's sums must not depend on the others: the invariant kernels (a prompt token included).
     s->use_invariant_kernels(true);
     batch.n_tokens = n;
     for (int32_t i = 0; i < n; ++i) {
@@ -40,21 +53,36 @@ int32_t tf_session_decode_rows(tf_session * s, const int32_t * tokens, const int
         batch.pos[i] = pos[i];
         batch.n_seq_id[i] = 1;
         batch.seq_id[i][0] = seqs[i];
-        batch.logits[i] = true;
+        const bool keep = want == nullptr || want[i] != 0;
+        batch.logits[i] = keep;
+        s->logit_mask[static_cast<size_t>(i)] = keep ? 1 : 0;
     }
     const int32_t rc = llama_decode(s->ctx, batch);
     if (rc != 0) {
-        for (int32_t i = 0; i < n; ++i) llama_memory_seq_rm(llama_get_memory(s->ctx), seqs[i], pos[i], -1);
-        if (rc == 1) return fail(TF_ERR_NO_SLOT, "decode_rows: no KV cache slot for the batch");
-        if (rc == 2) return fail(TF_ERR_ABORTED, "decode_rows: aborted");
-        return fail(TF_ERR_NATIVE, "decode_rows: llama_decode failed with code " + std::to_string(rc));
+        for (uint32_t q = 0; q < n_seq; ++q)
+            if (first[q] >= 0) llama_memory_seq_rm(llama_get_memory(s->ctx), static_cast<llama_seq_id>(q), first[q], -1);
+        if (rc == 1) return fail(TF_ERR_NO_SLOT, fn + ": no KV cache slot for the batch");
+        if (rc == 2) return fail(TF_ERR_ABORTED, fn + ": aborted");
+        return fail(TF_ERR_NATIVE, fn + ": llama_decode failed with code " + std::to_string(rc));
     }
     s->logit_rows = n;
     return TF_OK;
 }
 
+} // namespace
+
+int32_t tf_session_decode_rows(tf_session * s, const int32_t * tokens, const int32_t * pos, const int32_t * seqs,
+                               int32_t n) {
+    return decode_rows_impl(s, tokens, pos, seqs, nullptr, n, true, "decode_rows");
+}
+
+int32_t tf_session_decode_batch(tf_session * s, const int32_t * tokens, const int32_t * pos, const int32_t * seqs,
+                                const int8_t * logits, int32_t n) {
+    return decode_rows_impl(s, tokens, pos, seqs, logits, n, false, "decode_batch");
+}
+
 float * tf_session_row_logits(tf_session * s, int32_t row) {
-    if (s == nullptr || row < 0 || row >= s->logit_rows) return fail_null<float>("row_logits: no logits for that row");
+    if (s == nullptr || !s->has_row_logits(row)) return fail_null<float>("row_logits: no logits for that row");
     return llama_get_logits_ith(s->ctx, row);
 }
 

@@ -107,7 +107,11 @@ struct tf_session {
     ggml_threadpool * pool_batch = nullptr;
     std::atomic<bool> abort{false};
     bool has_logits = false;
-    int32_t logit_rows = 0;  // rows of the last tf_session_decode_rows that kept logits (0: none)
+    int32_t logit_rows = 0;  // rows of the last tf_session_decode_rows/_batch (0: none)
+    std::vector<uint8_t> logit_mask;  // ... and which of them kept logits
+    bool has_row_logits(int32_t row) const {
+        return row >= 0 && row < logit_rows && logit_mask[static_cast<size_t>(row)] != 0;
+    }
     bool embeddings = false;  // an embedding session (tf_session_embed only)
     bool invariant_prompts = false;  // tf_session_params.invariant_prompts
     bool seq_streams = false;        // tf_session_params.seq_streams (no token trees)

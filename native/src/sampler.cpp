@@ -73,7 +73,7 @@ int32_t tf_sampler_sample(tf_sampler * smpl, tf_session * s) {
 
 int32_t tf_sampler_sample_row(tf_sampler * smpl, tf_session * s, int32_t row) {
     if (smpl == nullptr || s == nullptr) return fail(TF_ERR_ARG, "sampler or session is null");
-    if (row < 0 || row >= s->logit_rows) return fail(TF_ERR_ARG, "sample_row: no logits for row " + std::to_string(row));
+    if (!s->has_row_logits(row)) return fail(TF_ERR_ARG, "sample_row: no logits for row " + std::to_string(row));
     return tfi::guarded("sample", TF_ERR_NATIVE, [&] { return llama_sampler_sample(smpl->chain, s->ctx, row); });
 }
 

@@ -1,10 +1,12 @@
 // Continuous batching (tf_session_decode_rows, one KV stream per sequence): with batch_invariant each row of a
 // many-sequence batch gets bit for bit the logits of the same sequence decoded alone, with the per-row dot products
 // and with llamafile's tiles (invariant_tiles, patch 0008); sequences join and leave between steps. Without the mode
-// the rows of a full batch take other sums. Also: argument checks, and pooled embeddings.
+// the rows of a full batch take other sums. Mixed batches (tf_session_decode_batch: prompt chunks beside other
+// sequences' rows) are exact too. Also: argument checks, and pooled embeddings.
 #include "tokenflow.h"
 #include "test_util.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -73,6 +75,93 @@ static std::vector<std::vector<std::vector<float>>> run(tf_model * m, bool invar
     return out;
 }
 
+// Mixed batches (tf_session_decode_batch): sequence q joins at step q, its prompt cut into chunks of chunk[q] tokens
+// that ride in the same batches as the other sequences' generated rows. Returns, per sequence, the logits of its prompt's
+// last token and of each generated row; alone: each sequence in a session of its own, prompt in one call.
+static std::vector<std::vector<std::vector<float>>> run_mixed(tf_model * m, bool together,
+                                                              const std::vector<std::vector<int32_t>> & prompts,
+                                                              const int * chunk) {
+    const int32_t V = tf_model_n_vocab(m);
+    const int kGen = 8;
+    std::vector<std::vector<std::vector<float>>> out(kSeqs);
+    auto params = [] {
+        tf_session_params p = tf_session_default_params();
+        p.n_ctx = 1024;
+        p.n_batch = p.n_ubatch = 256;
+        p.n_threads = p.n_threads_batch = 2;
+        p.n_seq_max = kSeqs;
+        p.batch_invariant = p.invariant_tiles = p.invariant_prompts = p.seq_streams = true;
+        return p;
+    };
+    if (!together) {
+        for (int q = 0; q < kSeqs; ++q) {
+            tf_session_params p = params();
+            tf_session * s = tf_session_new(m, &p);
+            CHECK(s != nullptr);
+            if (!s) return out;
+            const int32_t n = (int32_t) prompts[q].size();
+            CHECK(tf_session_decode(s, prompts[q].data(), n, 0, q, true) == TF_OK);
+            const float * l = tf_session_logits(s);
+            CHECK(l != nullptr);
+            if (!l) break;
+            out[q].emplace_back(l, l + V);
+            int32_t t = tft::argmax(l, V), pos = n;
+            for (int i = 0; i < kGen; ++i, ++pos) {
+                CHECK(tf_session_decode_rows(s, &t, &pos, &q, 1) == TF_OK);
+                l = tf_session_row_logits(s, 0);
+                CHECK(l != nullptr);
+                if (!l) break;
+                out[q].emplace_back(l, l + V);
+                t = tft::argmax(l, V);
+            }
+            tf_session_free(s);
+        }
+        return out;
+    }
+    tf_session_params p = params();
+    tf_session * s = tf_session_new(m, &p);
+    CHECK(s != nullptr);
+    if (!s) return out;
+    std::vector<int32_t> filled(kSeqs, 0), next(kSeqs, -1), pos(kSeqs, 0), generated(kSeqs, 0);
+    for (int step = 0; step < 64; ++step) {
+        std::vector<int32_t> toks, ps, seqs, owner;
+        std::vector<int8_t> want;
+        for (int q = 0; q < kSeqs; ++q) {
+            const int32_t n = (int32_t) prompts[q].size();
+            if (step < q || generated[q] > kGen) continue;
+            if (filled[q] < n) {
+                const int32_t g = std::min(chunk[q], n - filled[q]);
+                for (int32_t j = 0; j < g; ++j) {
+                    toks.push_back(prompts[q][filled[q] + j]);
+                    ps.push_back(filled[q] + j);
+                    seqs.push_back(q);
+                    want.push_back(filled[q] + j == n - 1 ? 1 : 0);
+                }
+                filled[q] += g;
+                pos[q] = filled[q];
+            } else if (generated[q] <= kGen && next[q] >= 0) {
+                toks.push_back(next[q]);
+                ps.push_back(pos[q]++);
+                seqs.push_back(q);
+                want.push_back(1);
+            }
+        }
+        if (toks.empty()) break;
+        CHECK(tf_session_decode_batch(s, toks.data(), ps.data(), seqs.data(), want.data(), (int32_t) toks.size()) == TF_OK);
+        for (size_t r = 0; r < toks.size(); ++r) {
+            const float * l = tf_session_row_logits(s, (int32_t) r);
+            CHECK((l != nullptr) == (want[r] != 0));
+            if (!l || !want[r]) continue;
+            const int q = seqs[r];
+            out[q].emplace_back(l, l + V);
+            next[q] = tft::argmax(l, V);
+            ++generated[q];
+        }
+    }
+    tf_session_free(s);
+    return out;
+}
+
 static int identical_rows(const std::vector<std::vector<std::vector<float>>> & a,
                           const std::vector<std::vector<std::vector<float>>> & b, int * total) {
     int same = 0;
@@ -123,6 +212,21 @@ int main(int argc, char ** argv) {
         CHECK(same < total);
     }
 
+    // mixed batches: prompts in chunks of 1, 3, whole and 5 tokens beside the other sequences' rows
+    {
+        const int chunks[kSeqs] = {1000, 3, 1000, 5};
+        const auto alone = run_mixed(m, false, prompts, chunks);
+        const auto together = run_mixed(m, true, prompts, chunks);
+        int total = 0, same = 0;
+        for (int q = 0; q < kSeqs; ++q) {
+            CHECK(alone[q].size() == 9 && together[q].size() == 9);
+            for (size_t i = 0; i < alone[q].size() && i < together[q].size(); ++i, ++total)
+                same += std::memcmp(alone[q][i].data(), together[q][i].data(), sizeof(float) * alone[q][i].size()) == 0;
+        }
+        std::printf("batch_rows_test: mixed batches: %d of %d rows bit-identical to the sequence alone\n", same, total);
+        CHECK(total == kSeqs * 9 && same == total);
+    }
+
     // argument checks: nothing reaches llama.cpp
     {
         tf_session * s = open(m, true, true);
@@ -143,6 +247,24 @@ int main(int argc, char ** argv) {
         CHECK(tf_session_decode_rows(s, t, p, q, 2) == TF_OK);
         CHECK(tf_session_row_logits(s, 1) != nullptr);
         CHECK(tf_session_row_logits(s, 2) == nullptr);
+        // decode_batch: a sequence's rows must follow one another; rows without logits have none
+        {
+            int32_t bt[3] = {1, 2, 3}, bp[3] = {0, 2, 0}, bq[3] = {2, 2, 3};
+            int8_t bw[3] = {0, 1, 1};
+            CHECK(tf_session_decode_batch(s, bt, bp, bq, bw, 3) == TF_ERR_ARG);  // positions 0, 2 in sequence 2
+            bp[1] = 1;
+            CHECK(tf_session_decode_batch(s, bt, bp, bq, bw, 3) == TF_OK);
+            CHECK(tf_session_row_logits(s, 0) == nullptr);
+            CHECK(tf_session_row_logits(s, 1) != nullptr && tf_session_row_logits(s, 2) != nullptr);
+            tf_sampler_params sp = tf_sampler_default_params();
+            tf_sampler * smpl = tf_sampler_new(m, &sp);
+            CHECK(smpl != nullptr);
+            if (smpl) {
+                CHECK(tf_sampler_sample_row(smpl, s, 0) == TF_ERR_ARG);
+                CHECK(tf_sampler_sample_row(smpl, s, 1) >= 0);
+                tf_sampler_free(smpl);
+            }
+        }
         int32_t parents[1] = {-1};
         CHECK(tf_session_decode_tree(s, t, parents, 1, 1) == TF_ERR_ARG);  // trees need the shared stream
         float e[4];

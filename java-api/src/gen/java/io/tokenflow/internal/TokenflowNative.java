@@ -329,8 +329,20 @@ public static native int tf_session_decode_rows(tf_session session, @Const IntBu
                                int n);
 public static native int tf_session_decode_rows(tf_session session, @Const int[] tokens, @Const int[] pos, @Const int[] seqs,
                                int n);
-// Logits (n_vocab floats) of row `row` of the last tf_session_decode_rows, or NULL (no such row, or another decode
-// came after it).
+// Decode a mixed batch in one call: row i is tokens[i] at position pos[i] in sequence seqs[i], any number of rows per
+// sequence (a prompt chunk of one, the next token of others), a sequence's rows at positions that follow one another
+// in row order; logits are kept for the rows with logits[i] != 0 (NULL: every row). The rows run the batch-invariant
+// kernels when batch_invariant is set, so every row's logits and cells are bit for bit those of its sequence decoded
+// alone (with invariant_prompts, in any chunking). 1 <= n <= n_batch. Returns as tf_session_decode_rows; on failure
+// every sequence's cells from its first row of this call on are removed again.
+public static native int tf_session_decode_batch(tf_session session, @Const IntPointer tokens, @Const IntPointer pos, @Const IntPointer seqs,
+                                @Const BytePointer logits, int n);
+public static native int tf_session_decode_batch(tf_session session, @Const IntBuffer tokens, @Const IntBuffer pos, @Const IntBuffer seqs,
+                                @Const ByteBuffer logits, int n);
+public static native int tf_session_decode_batch(tf_session session, @Const int[] tokens, @Const int[] pos, @Const int[] seqs,
+                                @Const byte[] logits, int n);
+// Logits (n_vocab floats) of row `row` of the last tf_session_decode_rows or tf_session_decode_batch, or NULL (no such
+// row, a row that kept no logits, or another decode came after it).
 public static native FloatPointer tf_session_row_logits(tf_session session, int row);
 
 // --- embeddings ---
@@ -540,7 +552,7 @@ public static native void tf_sampler_free(tf_sampler sampler);
 public static native void tf_sampler_accept(tf_sampler sampler, int token);
 // Sample from the session's last logits; returns the token, or a negative TF_ERR_*.
 public static native int tf_sampler_sample(tf_sampler sampler, tf_session session);
-// Sample from row `row` of the last tf_session_decode_rows (each sequence keeps a sampler of its own).
+// Sample from row `row` of the last tf_session_decode_rows or _batch (each sequence keeps a sampler of its own).
 public static native int tf_sampler_sample_row(tf_sampler sampler, tf_session session, int row);
 
 // --- kernels (tfkernels, exposed for the Java layer and its tests) ---------------------------------------

@@ -8,8 +8,9 @@ package io.tokenflow.batch;
  *     fit in {@code contextSize / slots} cells (as llama-server's {@code -c} and {@code -np})
  * @param threads CPU threads of the context (default: the available cores)
  * @param queueCapacity requests that may wait for a slot before {@link QueueFullException} (default 64; 0: none wait)
- * @param prefillChunk most prompt tokens decoded in one call; a long prompt is taken in chunks between decode steps so
- *     running streams are not held up by it (default 256)
+ * @param prefillChunk most prompt tokens decoded in one step; a long prompt is taken in chunks so running streams are
+ *     not held up by it (default 256). With invariant prompts the chunks ride in the steps' batches, shared by the
+ *     prompts still filling; otherwise each chunk is a call of its own between steps
  * @param batchInvariant decode steps run batch-invariant CPU kernels (with more than one slot), so a row's logits do
  *     not depend on which other requests share its batch (default true): batching never changes a greedy answer. Costs
  *     little with several requests in flight and ~20% for a lone request (docs/BENCHMARKS.md 8.1). Off: the fastest

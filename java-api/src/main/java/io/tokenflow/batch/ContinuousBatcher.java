@@ -26,9 +26,11 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Continuous batching: many requests share one llama.cpp context, each in a sequence of its own (a slot). One
  * scheduler thread runs steps; a step decodes one token of every active slot in ONE batch, then samples each row with
- * that request's own sampler. Requests waiting in the queue take free slots between steps; a new request's prompt is
- * decoded in calls of its own, at most {@link BatcherOptions#prefillChunk()} tokens per step, so running streams keep
- * flowing while it fills.
+ * that request's own sampler. Requests waiting in the queue take free slots between steps. With invariant prompts (the
+ * default) a new request's prompt joins the steps' batches, at most {@link BatcherOptions#prefillChunk()} prompt tokens
+ * per step shared among the slots still filling (as llama-server mixes prompts into its decode batches), so several
+ * new prompts and the running streams share each pass over the weights; otherwise it is decoded in calls of its own, one
+ * chunk per step. Either way running streams keep flowing while it fills.
  *
  * <p>Each slot has {@code contextSize / slots} cells of its own (as llama-server's slots). A slot keeps its tokens' cells
  * after its request ends: a later request is given the free slot whose cached tokens share the longest prefix with its
@@ -59,6 +61,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final int vocab;
     private final Slot[] slots;
     private final int slotCells;  // cells of each slot's own KV stream
+    private final int batchSize;  // rows of one decode call
     private final boolean invariantRows;     // decode steps run the batch-invariant kernels (several slots)
     private final boolean invariantPrompts;  // ... and prompts too: every cached cell is reusable
     private final Thread thread;
@@ -85,10 +88,13 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.options = o;
         this.tokenizer = model.tokenizer();
         this.vocab = tokenizer.vocabularySize();
-        int batch = Math.min(o.contextSize(), Math.max(o.prefillChunk(), o.slots()));
+        // with invariant prompts a step carries every slot's row and up to prefillChunk prompt tokens
+        int batch = Math.min(o.contextSize(), invariantPromptsWanted(o) ? o.prefillChunk() + o.slots()
+                : Math.max(o.prefillChunk(), o.slots()));
+        this.batchSize = batch;
         // One slot never batches rows: the default one-row kernels (llama.cpp's own) are exact and fastest there.
         this.invariantRows = o.batchInvariant() && o.slots() > 1;
-        this.invariantPrompts = invariantRows && o.invariantPrompts();
+        this.invariantPrompts = invariantPromptsWanted(o);
         this.nat = NativeSession.openBatch(ModelAccess.get().nativeModel(model), o.contextSize(), batch, o.threads(),
                 o.slots(), invariantRows, invariantPrompts);
         this.slotCells = o.contextSize() / o.slots();
@@ -96,6 +102,10 @@ public final class ContinuousBatcher implements AutoCloseable {
         for (int i = 0; i < slots.length; i++) slots[i] = new Slot(i);
         this.thread = new Thread(this::loop, "tokenflow-batcher");
         thread.setDaemon(true);
+    }
+
+    private static boolean invariantPromptsWanted(BatcherOptions o) {
+        return o.batchInvariant() && o.slots() > 1 && o.invariantPrompts();
     }
 
     /**
@@ -312,6 +322,10 @@ public final class ContinuousBatcher implements AutoCloseable {
                     }
                 }
                 endCancelled();
+                if (invariantPrompts) {
+                    nextPrefill = mixedStep(nextPrefill);
+                    continue;
+                }
                 // one prompt chunk per step, slots in turn
                 for (int k = 0; k < slots.length; k++) {
                     Slot s = slots[(nextPrefill + k) % slots.length];
@@ -500,17 +514,120 @@ public final class ContinuousBatcher implements AutoCloseable {
             a.pending = -1;
         }
         updateCells();
-        for (int i = 0; i < n; i++) {
-            Active a = rows.get(i);
-            try {
-                int next = a.sampler.sampleRow(nat, i);
-                if (a.p.topLogprobs >= 0) a.lp = TokenLogprobs.of(nat.rowLogits(i, vocab), next, a.p.topLogprobs);
-                emit(a, next);
-            } catch (RuntimeException e) {
-                fail(a, e);
+        for (int i = 0; i < n; i++) sampleAndEmit(rows.get(i), i);
+        generationNanos.addAndGet(System.nanoTime() - t0);
+    }
+
+    /**
+     * One step with invariant prompts: the pending token of every prefilled slot and the next prompt tokens of slots
+     * still filling, in ONE batch (at most the batch size; prompts in turn from {@code nextPrefill}, each taking what
+     * is left), so a new request's prompt costs no pass over the weights of its own and several new prompts share one
+     * (what llama-server does). Exact: every row runs the batch-invariant kernels, and with invariant prompts a
+     * prompt's cells do not depend on how it is cut. Returns the slot whose prompt goes first in the next step.
+     */
+    private int mixedStep(int nextPrefill) {
+        List<Active> decoding = new ArrayList<>(slots.length);
+        for (Slot s : slots) if (s.active != null && s.active.pending >= 0) decoding.add(s.active);
+        // prompt tokens granted to each slot this step, in turn from nextPrefill
+        int[] grant = new int[slots.length];
+        int budget = batchSize - decoding.size(), prompted = 0, next = nextPrefill;
+        boolean nextSet = false;
+        for (int k = 0; k < slots.length; k++) {
+            Slot s = slots[(nextPrefill + k) % slots.length];
+            Active a = s.active;
+            if (a == null || a.prefilled()) continue;
+            int g = Math.min(budget, a.p.prompt.length - a.prefillPos);
+            grant[s.seq] = g;
+            budget -= g;
+            prompted += g;
+            if (!nextSet && a.prefillPos + g < a.p.prompt.length) {
+                next = s.seq;  // unfinished: it goes first next time
+                nextSet = true;
             }
         }
-        generationNanos.addAndGet(System.nanoTime() - t0);
+        if (!nextSet) next = (nextPrefill + 1) % slots.length;
+        int n = decoding.size() + prompted;
+        if (n == 0) return next;
+        long t0 = System.nanoTime();
+        // rows in sequence order, so that llama.cpp's split puts all sequences into the same micro-batches
+        int[] tokens = new int[n], pos = new int[n], seqs = new int[n], row = new int[slots.length];
+        byte[] logits = new byte[n];
+        int i = 0;
+        for (Slot s : slots) {
+            Active a = s.active;
+            row[s.seq] = -1;
+            if (a == null) continue;
+            if (a.pending >= 0) {
+                tokens[i] = a.pending;
+                pos[i] = s.cached.size();
+                seqs[i] = s.seq;
+                logits[i] = 1;
+                row[s.seq] = i++;
+            } else if (grant[s.seq] > 0) {
+                for (int j = 0; j < grant[s.seq]; j++, i++) {
+                    tokens[i] = a.p.prompt[a.prefillPos + j];
+                    pos[i] = a.prefillPos + j;
+                    seqs[i] = s.seq;
+                }
+                if (a.prefillPos + grant[s.seq] == a.p.prompt.length) {
+                    logits[i - 1] = 1;  // the prompt's last token: its first generated token
+                    row[s.seq] = i - 1;
+                }
+            }
+        }
+        List<Active> involved = new ArrayList<>(decoding);
+        for (Slot s : slots) if (grant[s.seq] > 0) involved.add(s.active);
+        try {
+            nat.decodeBatch(tokens, pos, seqs, logits, n);
+        } catch (ContextOverflowException e) {
+            // a slot's stream could not place its rows (it should not happen: submit() and emit() keep within a slot)
+            for (Active a : involved) {
+                a.out.end(StopReason.CONTEXT_FULL);
+                finish(a);
+            }
+            return next;
+        } catch (RuntimeException e) {
+            for (Active a : involved) fail(a, e);
+            return next;
+        }
+        decodeCalls.incrementAndGet();
+        decodeRows.addAndGet(decoding.size());
+        for (Active a : decoding) {
+            Slot s = a.slot;
+            if (s.exactCells == s.cached.size()) s.exactCells++;  // invariant prompts: the cell a prefill would write
+            s.cached.add(a.pending);
+            a.pending = -1;
+        }
+        List<Active> firsts = new ArrayList<>();
+        for (Slot s : slots) {
+            int g = grant[s.seq];
+            if (g == 0) continue;
+            Active a = s.active;
+            for (int j = 0; j < g; j++) s.cached.add(a.p.prompt[a.prefillPos + j]);
+            if (s.exactCells == a.prefillPos) s.exactCells += g;
+            a.prefillPos += g;
+            if (a.prefilled()) {
+                a.tPromptDone = System.nanoTime();
+                firsts.add(a);
+            }
+        }
+        updateCells();
+        long dt = System.nanoTime() - t0;
+        promptNanos.addAndGet(dt * prompted / n);
+        generationNanos.addAndGet(dt - dt * prompted / n);
+        for (Active a : decoding) sampleAndEmit(a, row[a.slot.seq]);
+        for (Active a : firsts) sampleAndEmit(a, row[a.slot.seq]);
+        return next;
+    }
+
+    private void sampleAndEmit(Active a, int row) {
+        try {
+            int next = a.sampler.sampleRow(nat, row);
+            if (a.p.topLogprobs >= 0) a.lp = TokenLogprobs.of(nat.rowLogits(row, vocab), next, a.p.topLogprobs);
+            emit(a, next);
+        } catch (RuntimeException e) {
+            fail(a, e);
+        }
     }
 
     /** Offers a sampled token to a's stream; ends the request when the stream says stop or the context is full. */

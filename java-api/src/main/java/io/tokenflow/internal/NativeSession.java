@@ -186,7 +186,15 @@ public final class NativeSession implements AutoCloseable {
         return ok(TokenflowNative.tf_session_decode_rows(handle, rowTokens, positions, seqs, n), "decode rows");
     }
 
-    /** A copy of row {@code row}'s logits after {@link #decodeRows} ({@code vocab} floats). */
+    /**
+     * Rows of several sequences in one batch, any number per sequence ({@code tf_session_decode_batch}); logits kept
+     * for the rows with {@code logits[i] != 0}; false when aborted.
+     */
+    public boolean decodeBatch(int[] rowTokens, int[] positions, int[] seqs, byte[] logits, int n) {
+        return ok(TokenflowNative.tf_session_decode_batch(handle, rowTokens, positions, seqs, logits, n), "decode batch");
+    }
+
+    /** A copy of row {@code row}'s logits after {@link #decodeRows} or {@link #decodeBatch} ({@code vocab} floats). */
     public float[] rowLogits(int row, int vocab) {
         FloatPointer p = TokenflowNative.tf_session_row_logits(handle, row);
         if (p == null || p.isNull()) throw new NativeException("no logits: " + NativeErrors.lastError());
