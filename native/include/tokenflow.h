@@ -304,6 +304,15 @@ bool    tf_memory_seq_rm (tf_session * session, int32_t seq, int32_t p0, int32_t
 void    tf_memory_clear  (tf_session * session);
 int32_t tf_memory_pos_max(tf_session * session, int32_t seq);  // -1 when empty
 
+// Sequence states (llama_state_seq_*): the KV cells of one sequence as bytes, for a host-memory prompt cache.
+// Bytes the state of seq takes (0 when it is empty), or a negative error code.
+int64_t tf_seq_state_size(tf_session * session, int32_t seq);
+// Copies seq's state into dst[0..cap): returns the bytes written, or a negative error code (TF_ERR_ARG: cap too small).
+int64_t tf_seq_state_get(tf_session * session, int32_t seq, uint8_t * dst, int64_t cap);
+// Replaces seq's cells by a state that tf_seq_state_get wrote in a session of the same model, cache types and
+// per-sequence layout. Returns TF_OK, or TF_ERR_NO_SLOT / TF_ERR_ARG with seq left empty.
+int32_t tf_seq_state_set(tf_session * session, int32_t seq, const uint8_t * src, int64_t n);
+
 // --- KV compression ---------------------------------------------------------------------------------------
 //
 // Observation-window scoring: arm the taps, decode the window (every query row of that tf_session_decode call is a

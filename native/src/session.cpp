@@ -240,4 +240,35 @@ int32_t tf_memory_pos_max(tf_session * s, int32_t seq) {
     return llama_memory_seq_pos_max(llama_get_memory(s->ctx), seq);
 }
 
+static bool seq_ok(tf_session * s, int32_t seq) {
+    return s != nullptr && seq >= 0 && static_cast<uint32_t>(seq) < llama_n_seq_max(s->ctx) && !s->embeddings;
+}
+
+int64_t tf_seq_state_size(tf_session * s, int32_t seq) {
+    if (!seq_ok(s, seq)) return fail(TF_ERR_ARG, "seq_state_size: no such session or sequence");
+    if (llama_memory_seq_pos_max(llama_get_memory(s->ctx), seq) < 0) return 0;
+    return static_cast<int64_t>(llama_state_seq_get_size(s->ctx, seq));
+}
+
+int64_t tf_seq_state_get(tf_session * s, int32_t seq, uint8_t * dst, int64_t cap) {
+    if (!seq_ok(s, seq) || dst == nullptr || cap < 0) return fail(TF_ERR_ARG, "seq_state_get: bad argument");
+    const size_t need = llama_state_seq_get_size(s->ctx, seq);
+    if (static_cast<uint64_t>(cap) < need) return fail(TF_ERR_ARG, "seq_state_get: buffer too small");
+    const size_t n = llama_state_seq_get_data(s->ctx, dst, static_cast<size_t>(cap), seq);
+    if (n == 0) return fail(TF_ERR_NATIVE, "seq_state_get: llama.cpp wrote no state");
+    return static_cast<int64_t>(n);
+}
+
+int32_t tf_seq_state_set(tf_session * s, int32_t seq, const uint8_t * src, int64_t n) {
+    if (!seq_ok(s, seq) || src == nullptr || n <= 0) return fail(TF_ERR_ARG, "seq_state_set: bad argument");
+    llama_memory_seq_rm(llama_get_memory(s->ctx), seq, -1, -1);
+    s->has_logits = false;
+    s->logit_rows = 0;
+    if (llama_state_seq_set_data(s->ctx, src, static_cast<size_t>(n), seq) == 0) {
+        llama_memory_seq_rm(llama_get_memory(s->ctx), seq, -1, -1);
+        return fail(TF_ERR_NO_SLOT, "seq_state_set: the state does not fit this session or is not a state of it");
+    }
+    return TF_OK;
+}
+
 } // extern "C"

@@ -265,6 +265,29 @@ int main(int argc, char ** argv) {
                 tf_sampler_free(smpl);
             }
         }
+        // sequence states: a copy of sequence 1 placed in sequence 3 decodes alike; a truncated state is refused
+        {
+            tf_memory_clear(s);
+            CHECK(tf_seq_state_size(s, 3) == 0);
+            CHECK(tf_seq_state_size(s, kSeqs) < 0);
+            int32_t pr[3] = {5, 6, 7};
+            CHECK(tf_session_decode(s, pr, 3, 0, 1, false) == TF_OK);
+            const int64_t need = tf_seq_state_size(s, 1);
+            CHECK(need > 0);
+            std::vector<uint8_t> st(need > 0 ? (size_t) need : 1);
+            CHECK(tf_seq_state_get(s, 1, st.data(), need - 1) == TF_ERR_ARG);
+            CHECK(tf_seq_state_get(s, 1, st.data(), need) == need);
+            CHECK(tf_seq_state_set(s, 3, st.data(), need / 2) == TF_ERR_NO_SLOT);
+            CHECK(tf_memory_pos_max(s, 3) == -1);
+            CHECK(tf_seq_state_set(s, 3, st.data(), need) == TF_OK);
+            CHECK(tf_memory_pos_max(s, 3) == 2);
+            int32_t rt[2] = {8, 8}, rp[2] = {3, 3}, rq[2] = {1, 3};
+            CHECK(tf_session_decode_rows(s, rt, rp, rq, 2) == TF_OK);
+            const float * a = tf_session_row_logits(s, 0);
+            const float * b = tf_session_row_logits(s, 1);
+            CHECK(a != nullptr && b != nullptr);
+            if (a && b) CHECK(std::memcmp(a, b, sizeof(float) * tf_model_n_vocab(m)) == 0);
+        }
         int32_t parents[1] = {-1};
         CHECK(tf_session_decode_tree(s, t, parents, 1, 1) == TF_ERR_ARG);  // trees need the shared stream
         float e[4];

@@ -56,6 +56,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all available processors).")
     Integer threads;
 
+    @Option(names = {"-cram", "--cache-ram"}, paramLabel = "MiB", defaultValue = "512",
+            description = "Host memory for the prompt states of slots handed to other requests, restored when a later request "
+                    + "shares their prefix (as llama-server's --cache-ram; 0: none; default: ${DEFAULT-VALUE}).")
+    long cacheRamMiB;
+
     @Option(names = "--queue", paramLabel = "N", defaultValue = "64",
             description = "Requests that may wait per lane; beyond that the answer is 429 with Retry-After (default: ${DEFAULT-VALUE}).")
     int queue;
@@ -89,6 +94,7 @@ final class ServeCommand implements Callable<Integer> {
     String chatTemplate;
 
     private static final Map<String, String> NAMES = Map.ofEntries(Map.entry("port", "--port"), Map.entry("parallel", "--parallel"),
+            Map.entry("promptCacheBytes", "--cache-ram"),
             Map.entry("contextSize", "--ctx-size"), Map.entry("threads", "--threads"), Map.entry("queue", "--queue"),
             Map.entry("timeout", "--timeout"), Map.entry("shutdownGrace", "--shutdown-grace"), Map.entry("host", "--host"),
             Map.entry("the API key", "--api-key"));
@@ -136,9 +142,13 @@ final class ServeCommand implements Callable<Integer> {
         return OptionValues.build(() -> {
             if (timeoutSeconds < 0) throw new IllegalArgumentException("timeout must be >= 0 seconds (0 = none), got " + timeoutSeconds);
             if (graceSeconds < 0) throw new IllegalArgumentException("shutdownGrace must be >= 0 seconds, got " + graceSeconds);
+            if (cacheRamMiB < 0 || cacheRamMiB > (1L << 30)) {
+                throw new IllegalArgumentException("cache-ram must be in [0, 2^30] MiB, got " + cacheRamMiB);
+            }
             ServerOptions.Builder b = ServerOptions.builder().host(host).port(port).apiKey(k).parallel(parallel).contextSize(contextSize)
                     .queue(queue).timeout(Duration.ofSeconds(timeoutSeconds)).shutdownGrace(Duration.ofSeconds(graceSeconds))
-                    .speculation(spec).kvCompression(kv).sparseAttention(sp).modelId(alias).chatTemplate(chatTemplate);
+                    .speculation(spec).kvCompression(kv).sparseAttention(sp).modelId(alias).chatTemplate(chatTemplate)
+                    .promptCacheBytes(cacheRamMiB << 20);
             if (threads != null) b.threads(threads);
             return b.build();
         }, NAMES);

@@ -466,6 +466,19 @@ public static native @Cast("bool") boolean tf_memory_seq_rm(tf_session session, 
 public static native void tf_memory_clear(tf_session session);
 public static native int tf_memory_pos_max(tf_session session, int seq);  // -1 when empty
 
+// Sequence states (llama_state_seq_*): the KV cells of one sequence as bytes, for a host-memory prompt cache.
+// Bytes the state of seq takes (0 when it is empty), or a negative error code.
+public static native @Cast("int64_t") long tf_seq_state_size(tf_session session, int seq);
+// Copies seq's state into dst[0..cap): returns the bytes written, or a negative error code (TF_ERR_ARG: cap too small).
+public static native @Cast("int64_t") long tf_seq_state_get(tf_session session, int seq, @Cast("uint8_t*") BytePointer dst, @Cast("int64_t") long cap);
+public static native @Cast("int64_t") long tf_seq_state_get(tf_session session, int seq, @Cast("uint8_t*") ByteBuffer dst, @Cast("int64_t") long cap);
+public static native @Cast("int64_t") long tf_seq_state_get(tf_session session, int seq, @Cast("uint8_t*") byte[] dst, @Cast("int64_t") long cap);
+// Replaces seq's cells by a state that tf_seq_state_get wrote in a session of the same model, cache types and
+// per-sequence layout. Returns TF_OK, or TF_ERR_NO_SLOT / TF_ERR_ARG with seq left empty.
+public static native int tf_seq_state_set(tf_session session, int seq, @Cast("const uint8_t*") BytePointer src, @Cast("int64_t") long n);
+public static native int tf_seq_state_set(tf_session session, int seq, @Cast("const uint8_t*") ByteBuffer src, @Cast("int64_t") long n);
+public static native int tf_seq_state_set(tf_session session, int seq, @Cast("const uint8_t*") byte[] src, @Cast("int64_t") long n);
+
 // --- KV compression ---------------------------------------------------------------------------------------
 //
 // Observation-window scoring: arm the taps, decode the window (every query row of that tf_session_decode call is a

@@ -19,9 +19,13 @@ package io.tokenflow.batch;
  *     prompts), so every cached cell is reusable (multi-turn chats reuse their whole history). Off: prompts take the
  *     fastest kernels and a cached prefix is reused only in whole chunks of prefillChunk that a fresh prefill computes
  *     alike
+ * @param promptCacheBytes host memory (native, off the Java heap) that keeps the KV states of prompts whose slot was
+ *     taken by another request, so a later request with the same prefix (a chat's next turn, a shared system prompt)
+ *     restores it instead of decoding it again (as llama-server's {@code --cache-ram}, 8 GiB there); least recently
+ *     used states go first (default 512 MiB; 0: none)
  */
 public record BatcherOptions(int slots, int contextSize, int threads, int queueCapacity, int prefillChunk,
-        boolean batchInvariant, boolean invariantPrompts) {
+        boolean batchInvariant, boolean invariantPrompts, long promptCacheBytes) {
     public BatcherOptions {
         if (slots < 1 || slots > 256) throw new IllegalArgumentException("slots must be in [1, 256], got " + slots);
         if (contextSize < slots) {
@@ -33,6 +37,7 @@ public record BatcherOptions(int slots, int contextSize, int threads, int queueC
         }
         if (queueCapacity < 0) throw new IllegalArgumentException("queueCapacity must be >= 0, got " + queueCapacity);
         if (prefillChunk < 1) throw new IllegalArgumentException("prefillChunk must be >= 1, got " + prefillChunk);
+        if (promptCacheBytes < 0) throw new IllegalArgumentException("promptCacheBytes must be >= 0, got " + promptCacheBytes);
     }
 
     public static BatcherOptions defaults() { return builder().build(); }
@@ -41,7 +46,7 @@ public record BatcherOptions(int slots, int contextSize, int threads, int queueC
 
     public Builder toBuilder() {
         return new Builder().slots(slots).contextSize(contextSize).threads(threads).queueCapacity(queueCapacity)
-                .prefillChunk(prefillChunk).batchInvariant(batchInvariant).invariantPrompts(invariantPrompts);
+                .prefillChunk(prefillChunk).batchInvariant(batchInvariant).invariantPrompts(invariantPrompts).promptCacheBytes(promptCacheBytes);
     }
 
     /** Builder; every setter validates in {@link #build()}. */
@@ -53,6 +58,7 @@ public record BatcherOptions(int slots, int contextSize, int threads, int queueC
         private int prefillChunk = 256;
         private boolean batchInvariant = true;
         private boolean invariantPrompts = true;
+        private long promptCacheBytes = 512L << 20;
 
         private Builder() {}
 
@@ -63,9 +69,11 @@ public record BatcherOptions(int slots, int contextSize, int threads, int queueC
         public Builder prefillChunk(int n) { prefillChunk = n; return this; }
         public Builder batchInvariant(boolean b) { batchInvariant = b; return this; }
         public Builder invariantPrompts(boolean b) { invariantPrompts = b; return this; }
+        public Builder promptCacheBytes(long n) { promptCacheBytes = n; return this; }
 
         public BatcherOptions build() {
-            return new BatcherOptions(slots, contextSize, threads, queueCapacity, prefillChunk, batchInvariant, invariantPrompts);
+            return new BatcherOptions(slots, contextSize, threads, queueCapacity, prefillChunk, batchInvariant, invariantPrompts,
+                    promptCacheBytes);
         }
     }
 }

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.bytedeco.javacpp.BytePointer;
 
 /**
  * Continuous batching: many requests share one llama.cpp context, each in a sequence of its own (a slot). One
@@ -35,6 +36,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Each slot has {@code contextSize / slots} cells of its own (as llama-server's slots). A slot keeps its tokens' cells
  * after its request ends: a later request is given the free slot whose cached tokens share the longest prefix with its
  * prompt (else the least recently used one), and only the rest is decoded (multi-turn chats, shared system prompts).
+ * When a slot is handed to a request that does not continue its tokens, its state first goes to a host-memory prompt
+ * cache ({@link BatcherOptions#promptCacheBytes()}), from which a later request with a longer common prefix than any
+ * slot's is restored (as llama-server's {@code --cache-ram}).
  *
  * <p>Exactness: with {@link BatcherOptions#batchInvariant()} (default) every row of a step runs the batch-invariant CPU
  * kernels and attends only to its own sequence's cells, so its logits are bit for bit those of the same token decoded
@@ -80,8 +84,11 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final AtomicLong requests = new AtomicLong(), cancelled = new AtomicLong(), promptTokens = new AtomicLong(),
             promptReused = new AtomicLong(), generated = new AtomicLong(), decodeCalls = new AtomicLong(),
             decodeRows = new AtomicLong(), promptNanos = new AtomicLong(), generationNanos = new AtomicLong();
+    private final AtomicLong cacheRestores = new AtomicLong();
+    private volatile long cacheBytes;
     private volatile int active;
     private volatile int cellsUsed;
+    private final PromptCache cache;  // scheduler thread only
 
     private ContinuousBatcher(Model model, BatcherOptions o) {
         this.model = model;
@@ -98,6 +105,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.nat = NativeSession.openBatch(ModelAccess.get().nativeModel(model), o.contextSize(), batch, o.threads(),
                 o.slots(), invariantRows, invariantPrompts);
         this.slotCells = o.contextSize() / o.slots();
+        this.cache = new PromptCache(o.promptCacheBytes());
         this.slots = new Slot[o.slots()];
         for (int i = 0; i < slots.length; i++) slots[i] = new Slot(i);
         this.thread = new Thread(this::loop, "tokenflow-batcher");
@@ -191,7 +199,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
         return new BatcherStats(slots.length, active, q, requests.get(), cancelled.get(), promptTokens.get(), promptReused.get(),
                 generated.get(), decodeCalls.get(), decodeRows.get(), promptNanos.get() / 1e9, generationNanos.get() / 1e9,
-                cellsUsed, options.contextSize());
+                cellsUsed, options.contextSize(), cacheRestores.get(), cacheBytes);
     }
 
     /**
@@ -349,6 +357,8 @@ public final class ContinuousBatcher implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+            cache.close();
+            cacheBytes = 0;
             if (closed) {
                 // close() from a listener could not free the context on this thread's behalf
                 nat.close();
@@ -392,8 +402,12 @@ public final class ContinuousBatcher implements AutoCloseable {
                     bestKeep = keep;
                 }
             }
-            int keep = reusable(best, bestKeep, p.prompt.length);
+            int keep = reusable(best.exactCells, bestKeep, p.prompt.length);
+            PromptCache.Entry hit = cache.enabled() ? cache.best(p.prompt) : null;
+            int hitKeep = hit == null ? 0 : reusable(hit.exactCells, hit.commonPrefix(p.prompt), p.prompt.length);
             try {
+                if (best.cached.size() > keep && cache.wants(best.cached)) save(best);
+                if (hitKeep > keep) keep = restore(best, hit, hitKeep);
                 if (best.cached.size() > keep) {
                     nat.removeFrom(best.seq, keep);
                     best.cached.truncate(keep);
@@ -413,15 +427,49 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
     }
 
+    /** Keeps the state of a slot about to be handed over in the prompt cache (nothing when it cannot). */
+    private void save(Slot s) {
+        BytePointer state = null;
+        try {
+            long size = nat.seqStateSize(s.seq);
+            if (size <= 0 || size > options.promptCacheBytes()) return;
+            state = new BytePointer(size);
+            long n = nat.seqStateGet(s.seq, state);
+            cache.put(s.cached.toArray(), s.exactCells, state, n);
+            state = null;  // the cache owns it
+            cacheBytes = cache.bytesUsed();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "prompt cache: could not save a slot's state", e);
+        } finally {
+            if (state != null) state.close();
+        }
+    }
+
+    /** Replaces a free slot's cells by a cached state; returns the cells the request may keep (0 if it failed). */
+    private int restore(Slot s, PromptCache.Entry e, int keep) {
+        s.cached.truncate(0);
+        s.exactCells = 0;
+        if (!nat.seqStateSet(s.seq, e.state, e.bytes)) {
+            LOG.log(System.Logger.Level.WARNING, "prompt cache: a saved state did not fit its slot; decoding the prompt");
+            return 0;
+        }
+        s.cached.addAll(e.tokens);
+        s.exactCells = e.exactCells;
+        cache.touch(e);
+        cacheRestores.incrementAndGet();
+        return keep;
+    }
+
     /**
-     * Cells of a slot's common prefix with a prompt that a request may reuse. The last prompt token is always decoded
-     * again (its logits). When decode steps are batch-invariant but prompts are not, only cells a fresh prefill would
-     * compute alike are reused, so that the answer does not depend on what the slot held before.
+     * Cells of a common prefix with a prompt that a request may reuse, of a slot or a cached state whose first
+     * {@code exactCells} cells a fresh prefill would compute alike. The last prompt token is always decoded again (its
+     * logits). When decode steps are batch-invariant but prompts are not, only cells a fresh prefill would compute alike
+     * are reused, so that the answer does not depend on what the slot held before.
      */
-    private int reusable(Slot s, int common, int promptLength) {
+    private int reusable(int exactCells, int common, int promptLength) {
         int keep = Math.min(common, promptLength - 1);
         if (options.batchInvariant() && !invariantPrompts) {
-            keep = Math.min(keep, s.exactCells);
+            keep = Math.min(keep, exactCells);
             keep -= keep % options.prefillChunk();
         }
         return keep;

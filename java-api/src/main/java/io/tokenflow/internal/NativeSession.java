@@ -203,6 +203,25 @@ public final class NativeSession implements AutoCloseable {
         return out;
     }
 
+    /** Bytes of sequence {@code seq}'s state (0: empty). */
+    public long seqStateSize(int seq) {
+        long n = TokenflowNative.tf_seq_state_size(handle, seq);
+        if (n < 0) throw new NativeException("sequence state size: " + NativeErrors.lastError());
+        return n;
+    }
+
+    /** Copies sequence {@code seq}'s state into native memory of {@code dst}'s capacity; returns the bytes written. */
+    public long seqStateGet(int seq, org.bytedeco.javacpp.BytePointer dst) {
+        long n = TokenflowNative.tf_seq_state_get(handle, seq, dst, dst.capacity());
+        if (n < 0) throw new NativeException("sequence state: " + NativeErrors.lastError());
+        return n;
+    }
+
+    /** Replaces sequence {@code seq}'s cells by a saved state; false (the sequence left empty) when it does not fit. */
+    public boolean seqStateSet(int seq, org.bytedeco.javacpp.BytePointer src, long n) {
+        return TokenflowNative.tf_seq_state_set(handle, seq, src, n) == TokenflowNative.TF_OK;
+    }
+
     /** Removes positions {@code [p0, end)} of sequence {@code seq} from the cache. */
     public void removeFrom(int seq, int p0) {
         if (!TokenflowNative.tf_memory_seq_rm(handle, seq, p0, -1)) {

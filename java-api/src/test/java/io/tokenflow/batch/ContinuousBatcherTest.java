@@ -113,6 +113,46 @@ class ContinuousBatcherTest {
     }
 
     @Test
+    void aSlotHandedOverIsRestoredFromThePromptCacheAndGivesTheSameAnswer() throws Exception {
+        GenerationOptions g = GenerationOptions.builder().maxTokens(12).temperature(0).build();
+        int[] a = tokens("Once upon a time, there was a little girl named Lily. She loved to play in the park with her dog");
+        int[] aNext = tokens("Once upon a time, there was a little girl named Lily. She loved to play in the park with her dog. One day");
+        int[] b = tokens("The sun was hot and the sky was blue.");
+        int[] c = tokens("Tom had a big red ball and a small boat.");
+        for (boolean invariantPrompts : new boolean[] {true, false}) {
+            for (long cacheBytes : new long[] {64L << 20, 0}) {
+                BatcherOptions o = BatcherOptions.builder().slots(2).contextSize(512).threads(2).prefillChunk(8)
+                        .invariantPrompts(invariantPrompts).promptCacheBytes(cacheBytes).build();
+                GenerationResult fresh;
+                try (ContinuousBatcher bt = ContinuousBatcher.start(model, o)) {
+                    fresh = get(bt.submit(aNext, g, TokenListener.NONE));
+                }
+                try (ContinuousBatcher bt = ContinuousBatcher.start(model, o)) {
+                    get(bt.submit(a, g, TokenListener.NONE));  // slot 0
+                    get(bt.submit(b, g, TokenListener.NONE));  // slot 1 (the free one)
+                    get(bt.submit(c, g, TokenListener.NONE));  // takes slot 0 (least recently used): a's state saved
+                    GenerationResult r = get(bt.submit(aNext, g, TokenListener.NONE));
+                    BatcherStats st = bt.stats();
+                    String what = "invariantPrompts=" + invariantPrompts + " cache=" + cacheBytes;
+                    assertEquals(fresh.text(), r.text(), what);
+                    assertArrayEquals(fresh.tokens(), r.tokens(), what);
+                    if (cacheBytes > 0) {
+                        assertEquals(1, st.promptCacheRestores(), what);
+                        assertTrue(st.promptCacheBytes() > 0 && st.promptCacheBytes() <= cacheBytes, what + ": " + st);
+                        int min = invariantPrompts ? a.length : a.length - a.length % 8 - 8;
+                        assertTrue(r.stats().cachedPromptTokens() >= min, what + ": reused " + r.stats().cachedPromptTokens());
+                    } else {
+                        assertEquals(0, st.promptCacheRestores(), what);
+                        assertEquals(0, st.promptCacheBytes(), what);
+                        assertTrue(r.stats().cachedPromptTokens() <= 1, what + ": only the BOS token is shared with a slot");
+                    }
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> BatcherOptions.builder().promptCacheBytes(-1).build());
+    }
+
+    @Test
     void cancelFreesTheSlotWithinAStep() throws Exception {
         GenerationOptions longRun = GenerationOptions.builder().maxTokens(500).ignoreEos(true).temperature(0).build();
         try (ContinuousBatcher b = ContinuousBatcher.start(model, BatcherOptions.builder().slots(1).contextSize(1024).threads(2).build())) {

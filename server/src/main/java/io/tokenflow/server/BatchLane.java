@@ -18,7 +18,7 @@ final class BatchLane implements AutoCloseable {
     BatchLane(Model model, ServerOptions o) {
         this.queue = o.queue();
         this.batcher = ContinuousBatcher.start(model, BatcherOptions.builder().slots(o.parallel()).contextSize(o.contextSize())
-                .threads(o.threads()).queueCapacity(o.queue()).build());
+                .threads(o.threads()).queueCapacity(o.queue()).promptCacheBytes(o.promptCacheBytes()).build());
     }
 
     /** Submits; 429 when the queue is full, 503 once shutdown began, 400 for what the batcher refuses. */

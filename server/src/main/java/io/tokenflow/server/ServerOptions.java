@@ -25,10 +25,13 @@ import java.util.Objects;
  * @param modelId the id {@code /v1/models} lists and responses echo, or null for the model's own name
  * @param chatTemplate chat template name or text for /v1/chat/completions, or null: the model's own, else plain text
  * @param maxRequestBytes largest request body accepted
+ * @param promptCacheBytes host memory for prompt states of the batch lane's slots
+ *     ({@link io.tokenflow.batch.BatcherOptions#promptCacheBytes()}; default 512 MiB, 0: none)
  */
 public record ServerOptions(String host, int port, String apiKey, int parallel, int contextSize, int threads, int queue,
         Duration timeout, Duration shutdownGrace, Speculation speculation, KvCompression kvCompression,
-        SparseAttention sparseAttention, String modelId, String chatTemplate, long maxRequestBytes) {
+        SparseAttention sparseAttention, String modelId, String chatTemplate, long maxRequestBytes,
+        long promptCacheBytes) {
 
     public static final int DEFAULT_PORT = 8080;
 
@@ -54,6 +57,7 @@ public record ServerOptions(String host, int port, String apiKey, int parallel, 
         Objects.requireNonNull(sparseAttention, "sparseAttention (use SparseAttention.none())");
         if (modelId != null && modelId.isBlank()) throw new IllegalArgumentException("modelId is blank (omit it for the model's name)");
         if (maxRequestBytes < 1024) throw new IllegalArgumentException("maxRequestBytes must be >= 1024, got " + maxRequestBytes);
+        if (promptCacheBytes < 0) throw new IllegalArgumentException("promptCacheBytes must be >= 0, got " + promptCacheBytes);
     }
 
     public boolean hasTimeout() { return !timeout.isZero(); }
@@ -65,7 +69,8 @@ public record ServerOptions(String host, int port, String apiKey, int parallel, 
     public Builder toBuilder() {
         return new Builder().host(host).port(port).apiKey(apiKey).parallel(parallel).contextSize(contextSize).threads(threads)
                 .queue(queue).timeout(timeout).shutdownGrace(shutdownGrace).speculation(speculation).kvCompression(kvCompression)
-                .sparseAttention(sparseAttention).modelId(modelId).chatTemplate(chatTemplate).maxRequestBytes(maxRequestBytes);
+                .sparseAttention(sparseAttention).modelId(modelId).chatTemplate(chatTemplate).maxRequestBytes(maxRequestBytes)
+                .promptCacheBytes(promptCacheBytes);
     }
 
     @Override
@@ -74,7 +79,7 @@ public record ServerOptions(String host, int port, String apiKey, int parallel, 
                 + parallel + ", contextSize=" + contextSize + ", threads=" + threads + ", queue=" + queue + ", timeout=" + timeout
                 + ", shutdownGrace=" + shutdownGrace + ", speculation=" + speculation + ", kvCompression=" + kvCompression
                 + ", sparseAttention=" + sparseAttention + ", modelId=" + modelId + ", chatTemplate=" + (chatTemplate == null ? "model's" : "set")
-                + ", maxRequestBytes=" + maxRequestBytes + "]";
+                + ", maxRequestBytes=" + maxRequestBytes + ", promptCacheBytes=" + promptCacheBytes + "]";
     }
 
     public static final class Builder {
@@ -93,6 +98,7 @@ public record ServerOptions(String host, int port, String apiKey, int parallel, 
         private String modelId;
         private String chatTemplate;
         private long maxRequestBytes = 8L << 20;
+        private long promptCacheBytes = 512L << 20;
 
         public Builder host(String h) { host = h; return this; }
         public Builder port(int p) { port = p; return this; }
@@ -109,9 +115,11 @@ public record ServerOptions(String host, int port, String apiKey, int parallel, 
         public Builder modelId(String id) { modelId = id; return this; }
         public Builder chatTemplate(String t) { chatTemplate = t; return this; }
         public Builder maxRequestBytes(long n) { maxRequestBytes = n; return this; }
+        public Builder promptCacheBytes(long n) { promptCacheBytes = n; return this; }
         public ServerOptions build() {
             return new ServerOptions(host, port, apiKey, parallel, contextSize, threads, queue, timeout, shutdownGrace, speculation,
-                    kvCompression, sparseAttention, modelId, chatTemplate, maxRequestBytes);
+                    kvCompression, sparseAttention, modelId, chatTemplate, maxRequestBytes,
+                    promptCacheBytes);
         }
     }
 }
