@@ -64,6 +64,17 @@ int32_t tf_backend_load(const char * path);
 int32_t tf_device_count(void);
 int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len);
 
+// What ggml reports of device i (0 <= i < tf_device_count()).
+struct tf_device_props {
+    char     name[64];          // ggml's device name, e.g. "CPU", "CUDA0", "RPC[127.0.0.1:50052]" (truncated)
+    char     description[192];  // e.g. the CPU or GPU model (truncated)
+    int32_t  type;              // 0 CPU, 1 GPU, 2 integrated GPU, 3 accelerator (BLAS, AMX), 4 other
+    uint64_t memory_free;       // bytes free now (for the CPU: system memory)
+    uint64_t memory_total;      // bytes in all
+};
+// Returns TF_OK or TF_ERR_ARG (index out of range, out NULL).
+int32_t tf_device_get(int32_t i, struct tf_device_props * out);
+
 // Where tf_init looks for the CPU variants (call before tf_init; NULL or never called: the folder libggml was loaded
 // from). Returns TF_OK, or TF_ERR_ARG once tf_init has run.
 int32_t tf_set_cpu_backend_dir(const char * dir);

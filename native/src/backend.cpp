@@ -218,6 +218,28 @@ int32_t tf_device_name(int32_t i, char * buf, int32_t buf_len) {
     return tfi::copy_out(s, buf, buf_len);
 }
 
+int32_t tf_device_get(int32_t i, tf_device_props * out) {
+    tf_init();
+    if (out == nullptr) return fail(TF_ERR_ARG, "device props: out is null");
+    if (i < 0 || static_cast<size_t>(i) >= ggml_backend_dev_count()) return fail(TF_ERR_ARG, "device index out of range");
+    ggml_backend_dev_t dev = ggml_backend_dev_get(static_cast<size_t>(i));
+    *out = tf_device_props{};
+    std::snprintf(out->name, sizeof(out->name), "%s", ggml_backend_dev_name(dev));
+    std::snprintf(out->description, sizeof(out->description), "%s", ggml_backend_dev_description(dev));
+    switch (ggml_backend_dev_type(dev)) {
+        case GGML_BACKEND_DEVICE_TYPE_CPU:   out->type = 0; break;
+        case GGML_BACKEND_DEVICE_TYPE_GPU:   out->type = 1; break;
+        case GGML_BACKEND_DEVICE_TYPE_IGPU:  out->type = 2; break;
+        case GGML_BACKEND_DEVICE_TYPE_ACCEL: out->type = 3; break;
+        default:                             out->type = 4; break;
+    }
+    size_t free = 0, total = 0;
+    ggml_backend_dev_memory(dev, &free, &total);
+    out->memory_free = free;
+    out->memory_total = total;
+    return TF_OK;
+}
+
 int32_t tf_system_info(char * buf, int32_t buf_len) {
     tf_init();
     if (buf_len < 0) return fail(TF_ERR_ARG, "negative buffer length");

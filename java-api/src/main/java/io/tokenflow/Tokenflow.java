@@ -87,9 +87,13 @@ public final class Tokenflow {
         return NativeRuntime.cpuVariant();
     }
 
-    /** Compute devices llama.cpp can use, e.g. "CPU (AMD EPYC ...)". */
-    public static List<String> devices() {
+    /**
+     * The compute devices llama.cpp can use, in ggml's order: the CPU, and GPUs once their backend is loaded (the
+     * {@code -Pcuda} natives load ggml's CUDA backend at start when a GPU and driver are present).
+     */
+    public static List<Device> devices() {
         init();
-        return NativeRuntime.devices();
+        return NativeRuntime.devices().stream()
+                .map(d -> Device.of(d.name(), d.description(), d.type(), d.memoryFree(), d.memoryTotal())).toList();
     }
 }

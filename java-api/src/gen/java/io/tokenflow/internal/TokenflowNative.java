@@ -99,6 +99,35 @@ public static native int tf_device_name(int i, @Cast("char*") BytePointer buf, i
 public static native int tf_device_name(int i, @Cast("char*") ByteBuffer buf, int buf_len);
 public static native int tf_device_name(int i, @Cast("char*") byte[] buf, int buf_len);
 
+// What ggml reports of device i (0 <= i < tf_device_count()).
+public static class tf_device_props extends Pointer {
+    static { Loader.load(); }
+    /** Default native constructor. */
+    public tf_device_props() { super((Pointer)null); allocate(); }
+    /** Native array allocator. Access with {@link Pointer#position(long)}. */
+    public tf_device_props(long size) { super((Pointer)null); allocateArray(size); }
+    /** Pointer cast constructor. Invokes {@link Pointer#Pointer(Pointer)}. */
+    public tf_device_props(Pointer p) { super(p); }
+    private native void allocate();
+    private native void allocateArray(long size);
+    @Override public tf_device_props position(long position) {
+        return (tf_device_props)super.position(position);
+    }
+    @Override public tf_device_props getPointer(long i) {
+        return new tf_device_props((Pointer)this).offsetAddress(i);
+    }
+
+    public native @Cast("char") byte name(int i); public native tf_device_props name(int i, byte setter);
+    @MemberGetter public native @Cast("char*") BytePointer name();          // ggml's device name, e.g. "CPU", "CUDA0", "RPC[127.0.0.1:50052]" (truncated)
+    public native @Cast("char") byte description(int i); public native tf_device_props description(int i, byte setter);
+    @MemberGetter public native @Cast("char*") BytePointer description();  // e.g. the CPU or GPU model (truncated)
+    public native int type(); public native tf_device_props type(int setter);              // 0 CPU, 1 GPU, 2 integrated GPU, 3 accelerator (BLAS, AMX), 4 other
+    public native @Cast("uint64_t") long memory_free(); public native tf_device_props memory_free(long setter);       // bytes free now (for the CPU: system memory)
+    public native @Cast("uint64_t") long memory_total(); public native tf_device_props memory_total(long setter);      // bytes in all
+}
+// Returns TF_OK or TF_ERR_ARG (index out of range, out NULL).
+public static native int tf_device_get(int i, tf_device_props out);
+
 // Where tf_init looks for the CPU variants (call before tf_init; NULL or never called: the folder libggml was loaded
 // from). Returns TF_OK, or TF_ERR_ARG once tf_init has run.
 public static native int tf_set_cpu_backend_dir(@Cast("const char*") BytePointer dir);

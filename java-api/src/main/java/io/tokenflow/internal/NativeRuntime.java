@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import io.tokenflow.internal.TokenflowNative.tf_device_props;
 import org.bytedeco.javacpp.Loader;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,14 +64,19 @@ public final class NativeRuntime {
         return new String(buf, StandardCharsets.UTF_8).strip();
     }
 
-    /** Names of the compute devices ggml sees. */
-    public static List<String> devices() {
-        List<String> out = new ArrayList<>();
+    /** One row per compute device ggml sees: name, description, type code, memory free and total. */
+    public record DeviceRow(String name, String description, int type, long memoryFree, long memoryTotal) {}
+
+    /** The compute devices ggml sees, in its registry order. */
+    public static List<DeviceRow> devices() {
+        List<DeviceRow> out = new ArrayList<>();
         int n = TokenflowNative.tf_device_count();
-        for (int i = 0; i < n; i++) {
-            byte[] buf = new byte[512];
-            int len = TokenflowNative.tf_device_name(i, buf, buf.length);
-            if (len >= 0) out.add(new String(buf, 0, Math.min(len, buf.length), StandardCharsets.UTF_8));
+        try (tf_device_props p = new tf_device_props()) {
+            for (int i = 0; i < n; i++) {
+                if (TokenflowNative.tf_device_get(i, p) != TokenflowNative.TF_OK) continue;
+                out.add(new DeviceRow(p.name().getString(StandardCharsets.UTF_8), p.description().getString(StandardCharsets.UTF_8),
+                        p.type(), p.memory_free(), p.memory_total()));
+            }
         }
         return List.copyOf(out);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.tokenflow.GenerationOptions;
 import io.tokenflow.Model;
 import io.tokenflow.Session;
+import io.tokenflow.Device;
 import io.tokenflow.Tokenflow;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -60,10 +61,17 @@ class NativeLoadingTest {
 
     @Test
     void devicesListACpu() {
-        List<String> devices = Tokenflow.devices();
+        List<Device> devices = Tokenflow.devices();
         System.out.println("[NativeLoadingTest] devices: " + devices);
         assertThat(devices).isNotEmpty();
-        assertThat(devices).anySatisfy(d -> assertThat(d).startsWithIgnoringCase("CPU"));
+        assertThat(devices).anySatisfy(d -> {
+            assertThat(d.name()).startsWithIgnoringCase("CPU");
+            assertThat(d.type()).isEqualTo(Device.Type.CPU);
+            assertThat(d.offloadable()).isFalse();
+            assertThat(d.description()).isNotBlank();
+            assertThat(d.memoryTotal()).isGreaterThan(1L << 28);  // system memory, at least 256 MiB
+            assertThat(d.memoryFree()).isBetween(1L, d.memoryTotal());
+        });
     }
 
     @Test
