@@ -48,6 +48,14 @@ for f in "$llama_build"/bin/libggml-cpu-*.so; do
   basename "$f" >> "$libs/ggml-cpu-variants.txt"
 done
 [[ -s "$libs/ggml-cpu-variants.txt" ]] || { echo "build-native: no libggml-cpu-*.so in $llama_build/bin" >&2; exit 1; }
+# The cuda profile also carries ggml's CUDA backend module (sha256-pinned prebuilt of the same tag; these machines
+# have nvcc but no cuBLAS to build it); the Java side loads it at start when a GPU and driver are present.
+: > "$libs/ggml-gpu-modules.txt"
+if [[ "$backend" == "cuda" ]]; then
+  cuda_module="$("$here/fetch-ggml-cuda.sh" | tail -1)"
+  cp -L "$cuda_module" "$libs/libggml-cuda.so"
+  echo libggml-cuda.so >> "$libs/ggml-gpu-modules.txt"
+fi
 copy_soname "$(find "$build/cpp-kernels" -maxdepth 2 -name 'libtfkernels.so' | head -1)"
 copy_soname "$build/native/libtokenflow.so"
 cat > "$build/native-build.properties" <<PROPS

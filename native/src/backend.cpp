@@ -200,8 +200,16 @@ int32_t tf_cpu_variant(char * buf, int32_t buf_len) {
 int32_t tf_backend_load(const char * path) {
     tf_init();
     if (path == nullptr) return fail(TF_ERR_ARG, "backend path is null");
+    // Open it once ourselves first: dlerror() says why a module cannot load (a missing libcudart.so.13, say), which
+    // ggml only logs.
+    void * h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (h == nullptr) {
+        const char * why = dlerror();
+        return fail(TF_ERR_NATIVE, std::string("could not load backend ") + path + ": " + (why ? why : "unknown reason"));
+    }
     ggml_backend_reg_t reg = ggml_backend_load(path);
-    if (reg == nullptr) return fail(TF_ERR_NATIVE, std::string("could not load backend ") + path);
+    dlclose(h);  // ggml's own handle keeps it loaded
+    if (reg == nullptr) return fail(TF_ERR_NATIVE, std::string("could not load backend ") + path + " (not a ggml backend module?)");
     return TF_OK;
 }
 

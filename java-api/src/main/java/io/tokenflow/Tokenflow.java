@@ -35,17 +35,31 @@ public final class Tokenflow {
     }
 
     /**
-     * Loads ggml's CUDA backend module when {@code -Dtokenflow.cuda.backend=PATH} or {@code TOKENFLOW_CUDA_BACKEND}
-     * names one (scripts/fetch-ggml-cuda.sh prints the path). A failed load (no GPU, no driver) leaves the CPU.
+     * Loads ggml's GPU backend: the module {@code -Dtokenflow.cuda.backend=PATH} (or {@code TOKENFLOW_CUDA_BACKEND})
+     * names, else the one the {@code -Pcuda} natives jar carries; {@code -Dtokenflow.gpu=off} (or
+     * {@code TOKENFLOW_GPU=off}) skips it. The CUDA runtime comes from JavaCPP's CUDA presets when they are on the class
+     * path, else from the system. Without a GPU, driver or runtime the process runs on the CPU, and one log line says
+     * why.
      */
     private static void loadConfiguredGpuBackend() {
-        String path = System.getProperty("tokenflow.cuda.backend", System.getenv("TOKENFLOW_CUDA_BACKEND"));
-        if (path == null || path.isBlank()) return;
         System.Logger log = System.getLogger(Tokenflow.class.getName());
-        if (!Files.isRegularFile(Path.of(path))) {
-            log.log(Level.WARNING, "CUDA backend module not found: " + path + "; running on the CPU");
-        } else if (!NativeRuntime.loadBackend(path)) {
-            log.log(Level.WARNING, "CUDA backend not usable (" + NativeErrors.lastError() + "); running on the CPU");
+        String off = System.getProperty("tokenflow.gpu", System.getenv("TOKENFLOW_GPU"));
+        if (off != null && off.equalsIgnoreCase("off")) return;
+        String path = System.getProperty("tokenflow.cuda.backend", System.getenv("TOKENFLOW_CUDA_BACKEND"));
+        List<String> modules = path != null && !path.isBlank() ? List.of(path) : NativeRuntime.gpuModules();
+        if (modules.isEmpty()) return;  // the CPU build
+        String runtime = NativeRuntime.preloadCudaRuntime();
+        for (String m : modules) {
+            if (!Files.isRegularFile(Path.of(m))) {
+                log.log(Level.WARNING, "CUDA backend module not found: " + m + "; running on the CPU");
+            } else if (!NativeRuntime.loadBackend(m)) {
+                log.log(Level.WARNING, "CUDA backend not loaded, running on the CPU: " + NativeErrors.lastError()
+                        + (runtime == null ? "" : " (CUDA runtime: " + runtime + ")"));
+            } else if (devices().stream().noneMatch(Device::offloadable)) {
+                log.log(Level.WARNING, "CUDA backend loaded but it sees no GPU (no NVIDIA driver or device); running on the CPU");
+            } else {
+                log.log(Level.INFO, "CUDA backend loaded: " + devices().stream().filter(Device::offloadable).toList());
+            }
         }
     }
 

@@ -43,6 +43,44 @@ public final class NativeRuntime {
         }
     }
 
+    /**
+     * GPU backend modules the natives jar carries (the {@code -Pcuda} build: {@code libggml-cuda.so}), extracted to
+     * JavaCPP's cache folder; empty for the CPU build.
+     */
+    public static List<String> gpuModules() {
+        String base = Loader.getPlatform() + "/";
+        URL list = TokenflowNative.class.getResource(base + "ggml-gpu-modules.txt");
+        if (list == null) return List.of();
+        List<String> out = new ArrayList<>();
+        try (InputStream in = list.openStream()) {
+            for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\s+")) {
+                if (!name.isBlank()) out.add(Loader.cacheResource(TokenflowNative.class, base + name).getAbsolutePath());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not extract ggml's GPU backend from the natives jar", e);
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * Loads the CUDA runtime and cuBLAS through JavaCPP's CUDA presets when they are on the class path
+     * ({@code org.bytedeco:cuda}, with its {@code -redist} jar the libraries themselves, so that only the NVIDIA driver
+     * must be installed); ggml's CUDA module then finds them already loaded. Returns why not, or null when loaded.
+     */
+    public static String preloadCudaRuntime() {
+        StringBuilder why = new StringBuilder();
+        for (String cls : new String[] {"org.bytedeco.cuda.global.cudart", "org.bytedeco.cuda.global.cublas"}) {
+            try {
+                Loader.load(Class.forName(cls));
+            } catch (ClassNotFoundException e) {
+                return "JavaCPP's CUDA presets (org.bytedeco:cuda) are not on the class path";
+            } catch (Throwable e) {  // UnsatisfiedLinkError: no runtime in the jar or on the system
+                why.append(why.length() == 0 ? "" : "; ").append(cls, cls.lastIndexOf('.') + 1, cls.length()).append(": ").append(e.getMessage());
+            }
+        }
+        return why.length() == 0 ? null : why.toString();
+    }
+
     /** The ggml CPU variant in use ("zen4", "haswell", "x64" ...); empty when none could be loaded. */
     public static String cpuVariant() {
         int n = TokenflowNative.tf_cpu_variant((byte[]) null, 0);
