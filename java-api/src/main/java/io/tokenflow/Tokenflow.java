@@ -53,8 +53,10 @@ public final class Tokenflow {
             if (!Files.isRegularFile(Path.of(m))) {
                 log.log(Level.WARNING, "CUDA backend module not found: " + m + "; running on the CPU");
             } else if (!NativeRuntime.loadBackend(m)) {
-                log.log(Level.WARNING, "CUDA backend not loaded, running on the CPU: " + NativeErrors.lastError()
-                        + (runtime == null ? "" : " (CUDA runtime: " + runtime + ")"));
+                String why = NativeErrors.lastError();
+                int colon = why.indexOf(m + ": ");
+                if (colon >= 0) why = why.substring(colon + m.length() + 2);  // dlerror's reason, without the long path
+                log.log(Level.WARNING, "CUDA backend not loaded, running on the CPU: " + why + (runtime == null ? "" : " (" + runtime + ")"));
             } else if (devices().stream().noneMatch(Device::offloadable)) {
                 log.log(Level.WARNING, "CUDA backend loaded but it sees no GPU (no NVIDIA driver or device); running on the CPU");
             } else {

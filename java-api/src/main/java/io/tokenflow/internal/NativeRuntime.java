@@ -68,17 +68,17 @@ public final class NativeRuntime {
      * must be installed); ggml's CUDA module then finds them already loaded. Returns why not, or null when loaded.
      */
     public static String preloadCudaRuntime() {
-        StringBuilder why = new StringBuilder();
         for (String cls : new String[] {"org.bytedeco.cuda.global.cudart", "org.bytedeco.cuda.global.cublas"}) {
             try {
                 Loader.load(Class.forName(cls));
             } catch (ClassNotFoundException e) {
                 return "JavaCPP's CUDA presets (org.bytedeco:cuda) are not on the class path";
-            } catch (Throwable e) {  // UnsatisfiedLinkError: no runtime in the jar or on the system
-                why.append(why.length() == 0 ? "" : "; ").append(cls, cls.lastIndexOf('.') + 1, cls.length()).append(": ").append(e.getMessage());
+            } catch (Throwable e) {  // UnsatisfiedLinkError / NoClassDefFoundError: no runtime in a jar or on the system
+                return "no CUDA 13 runtime found: install it, or add org.bytedeco:cuda's " + Loader.getPlatform()
+                        + "-redist jar (mvn -Pcuda,cuda-redist)";
             }
         }
-        return why.length() == 0 ? null : why.toString();
+        return null;
     }
 
     /** The ggml CPU variant in use ("zen4", "haswell", "x64" ...); empty when none could be loaded. */
