@@ -315,6 +315,27 @@ bool    tf_memory_seq_rm (tf_session * session, int32_t seq, int32_t p0, int32_t
 void    tf_memory_clear  (tf_session * session);
 int32_t tf_memory_pos_max(tf_session * session, int32_t seq);  // -1 when empty
 
+// --- TokenRing on a real model (issue 15) ---
+//
+// Decodes tokens[0..n) alone (the cache is cleared before and after; 1 <= n <= n_ubatch, one micro-batch) while layer
+// `layer`'s Q and K (after RoPE), V and attention output are copied out of llama.cpp's graph, then computes that
+// layer's causal attention again with tfk_ring_attn as n_devices (1..64) devices would (schedule: 0 Ring-Attention,
+// 1 TokenRing; zigzag partitions of the prompt) and compares it with llama.cpp's own output. Needs a session created
+// with kv_taps (single stream). For a tight comparison use an F32 KV cache with flash attention off: llama.cpp then
+// computes the layer in F32 too. Returns TF_OK, TF_ERR_ARG, or TF_ERR_NATIVE (e.g. a model whose graph does not
+// name those tensors).
+struct tf_ring_check {
+    int32_t n_tokens, n_head, n_head_kv, head_dim;
+    double  max_abs_err;         // max |ring - llama.cpp| over the layer's outputs
+    double  max_rel_err;         // max_abs_err / max |llama.cpp output|
+    double  one_device_rel_err;  // the same against tfk_block_attn of the whole prompt on one device
+    int64_t messages, bytes;     // what crossed the simulated links (tfk_ring_stats)
+    double  ring_ms;             // tfk_ring_attn's wall time on this machine
+    double  llama_decode_ms;     // the whole decode call (all layers) for comparison
+};
+int32_t tf_session_ring_check(tf_session * session, const int32_t * tokens, int32_t n, int32_t layer,
+                              int32_t schedule, int32_t n_devices, struct tf_ring_check * out);
+
 // Sequence states (llama_state_seq_*): the KV cells of one sequence as bytes, for a host-memory prompt cache.
 // Bytes the state of seq takes (0 when it is empty), or a negative error code.
 int64_t tf_seq_state_size(tf_session * session, int32_t seq);

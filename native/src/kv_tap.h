@@ -11,6 +11,8 @@ struct ggml_tensor;
 
 namespace tfi {
 
+struct layer_capture;
+
 // State of the attention taps of one session. Installed as llama.cpp's cb_eval: while armed, the scheduler
 // stops after each wanted layer's attention node and hands it to on_node(), which scores the query rows of
 // that micro-batch against every key cell where the tensors live (host: tfk_window_scores; CUDA:
@@ -29,11 +31,25 @@ struct kv_tap {
     int32_t error = 0;                  // first tfk_status != 0 met (0 = none)
     std::string error_text;
     void * dev_out = nullptr;           // device scratch for the CUDA path (n_head * n_kv floats)
+    layer_capture * capture = nullptr;  // set during a tf_session_ring_check decode
     size_t dev_out_bytes = 0;
 
     ~kv_tap();
     void arm(const int32_t * layer_ids, int32_t n, int32_t threads);
     // ask == true: does the caller want node t? ask == false: t has been computed, score it.
+    bool on_node(ggml_tensor * t, bool ask);
+};
+
+// Copies of one layer's attention tensors during one decode call (tf_session_ring_check): Q and K after RoPE, V, and
+// the attention output, as llama.cpp's graph names them ("Qcur-<il>", "Kcur-<il>", "Vcur-<il>", "kqv_out-<il>"; the
+// last node of a name wins), and the logit scale of its softmax or flash-attention node.
+struct layer_capture {
+    int32_t layer = -1;
+    std::vector<float> q, k, v, o;
+    int64_t q_ne[3] = {0, 0, 0}, k_ne[3] = {0, 0, 0}, v_ne[3] = {0, 0, 0}, o_ne[3] = {0, 0, 0};
+    float scale = 0.0f;
+    bool have_scale = false;
+    std::string error;
     bool on_node(ggml_tensor * t, bool ask);
 };
 

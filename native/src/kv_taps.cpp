@@ -189,7 +189,11 @@ bool kv_tap::on_node(ggml_tensor * t, bool ask) {
 }
 
 bool kv_tap_eval(ggml_tensor * t, bool ask, void * user) {
-    return static_cast<kv_tap *>(user)->on_node(t, ask);
+    kv_tap * tap = static_cast<kv_tap *>(user);
+    if (tap->capture == nullptr) return tap->on_node(t, ask);
+    const bool c = tap->capture->on_node(t, ask);
+    const bool k = tap->on_node(t, ask);
+    return ask ? (c || k) : (c && k);
 }
 
 } // namespace tfi

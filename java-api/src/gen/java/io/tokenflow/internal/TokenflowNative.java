@@ -495,6 +495,51 @@ public static native @Cast("bool") boolean tf_memory_seq_rm(tf_session session, 
 public static native void tf_memory_clear(tf_session session);
 public static native int tf_memory_pos_max(tf_session session, int seq);  // -1 when empty
 
+// --- TokenRing on a real model (issue 15) ---
+//
+// Decodes tokens[0..n) alone (the cache is cleared before and after; 1 <= n <= n_ubatch, one micro-batch) while layer
+// `layer`'s Q and K (after RoPE), V and attention output are copied out of llama.cpp's graph, then computes that
+// layer's causal attention again with tfk_ring_attn as n_devices (1..64) devices would (schedule: 0 Ring-Attention,
+// 1 TokenRing; zigzag partitions of the prompt) and compares it with llama.cpp's own output. Needs a session created
+// with kv_taps (single stream). For a tight comparison use an F32 KV cache with flash attention off: llama.cpp then
+// computes the layer in F32 too. Returns TF_OK, TF_ERR_ARG, or TF_ERR_NATIVE (e.g. a model whose graph does not
+// name those tensors).
+public static class tf_ring_check extends Pointer {
+    static { Loader.load(); }
+    /** Default native constructor. */
+    public tf_ring_check() { super((Pointer)null); allocate(); }
+    /** Native array allocator. Access with {@link Pointer#position(long)}. */
+    public tf_ring_check(long size) { super((Pointer)null); allocateArray(size); }
+    /** Pointer cast constructor. Invokes {@link Pointer#Pointer(Pointer)}. */
+    public tf_ring_check(Pointer p) { super(p); }
+    private native void allocate();
+    private native void allocateArray(long size);
+    @Override public tf_ring_check position(long position) {
+        return (tf_ring_check)super.position(position);
+    }
+    @Override public tf_ring_check getPointer(long i) {
+        return new tf_ring_check((Pointer)this).offsetAddress(i);
+    }
+
+    public native int n_tokens(); public native tf_ring_check n_tokens(int setter);
+    public native int n_head(); public native tf_ring_check n_head(int setter);
+    public native int n_head_kv(); public native tf_ring_check n_head_kv(int setter);
+    public native int head_dim(); public native tf_ring_check head_dim(int setter);
+    public native double max_abs_err(); public native tf_ring_check max_abs_err(double setter);         // max |ring - llama.cpp| over the layer's outputs
+    public native double max_rel_err(); public native tf_ring_check max_rel_err(double setter);         // max_abs_err / max |llama.cpp output|
+    public native double one_device_rel_err(); public native tf_ring_check one_device_rel_err(double setter);  // the same against tfk_block_attn of the whole prompt on one device
+    public native @Cast("int64_t") long messages(); public native tf_ring_check messages(long setter);
+    public native @Cast("int64_t") long bytes(); public native tf_ring_check bytes(long setter);     // what crossed the simulated links (tfk_ring_stats)
+    public native double ring_ms(); public native tf_ring_check ring_ms(double setter);             // tfk_ring_attn's wall time on this machine
+    public native double llama_decode_ms(); public native tf_ring_check llama_decode_ms(double setter);     // the whole decode call (all layers) for comparison
+}
+public static native int tf_session_ring_check(tf_session session, @Const IntPointer tokens, int n, int layer,
+                              int schedule, int n_devices, tf_ring_check out);
+public static native int tf_session_ring_check(tf_session session, @Const IntBuffer tokens, int n, int layer,
+                              int schedule, int n_devices, tf_ring_check out);
+public static native int tf_session_ring_check(tf_session session, @Const int[] tokens, int n, int layer,
+                              int schedule, int n_devices, tf_ring_check out);
+
 // Sequence states (llama_state_seq_*): the KV cells of one sequence as bytes, for a host-memory prompt cache.
 // Bytes the state of seq takes (0 when it is empty), or a negative error code.
 public static native @Cast("int64_t") long tf_seq_state_size(tf_session session, int seq);
