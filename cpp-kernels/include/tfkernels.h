@@ -625,6 +625,19 @@ typedef struct tfk_ring_stats {
 enum tfk_ring_schedule { TFK_RING_ATTENTION = 0, TFK_TOKEN_RING = 1 };
 TFK_API int tfk_ring_attn(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
                           tfk_ring_stats * stats);
+//
+// tfk_ring_attn_cuda: tfk_ring_attn with every device computing on a GPU (same arguments, split, schedules, output
+// and *stats, which equal tfk_ring_attn's exactly). v's arrays, out and lse are HOST memory; the call returns when
+// the result is in out/lse. With at least P CUDA devices, device r is GPU r and messages are peer copies (peer
+// access enabled where cudaDeviceCanAccessPeer allows it, and left enabled; else the runtime stages the copy); with
+// fewer, the P devices are P stream pairs (compute, link) on GPU 0 and messages are device-to-device copies. Every
+// message is a copy into the receiver's own buffer, ordered by CUDA events; a device sends its next block while it
+// computes on it. Block attention and merges are tfk_block_attn_cuda / tfk_attn_merge_cuda (same tolerances as
+// tfk_ring_attn). The caller's current CUDA device is restored.
+// Validation: as tfk_ring_attn; then TFK_ERR_NO_CUDA when built without CUDA or no device is usable, TFK_ERR_CUDA
+// when a CUDA call fails (tfk_cuda_last_error says which). On an error out/lse may be partly written.
+TFK_API int tfk_ring_attn_cuda(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
+                               tfk_ring_stats * stats);
 // ---- end of exact sequence-parallel attention ----
 
 // ---------------------------------------------------------------------------------------------
@@ -754,6 +767,8 @@ TFK_API int block_attn_cpu (const tfk_block_view * v, float * out, float * lse, 
 TFK_API int block_attn_cuda(const tfk_block_view * v, float * out, float * lse, void * stream) noexcept;
 TFK_API int ring_attn(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
                       tfk_ring_stats * stats) noexcept;
+TFK_API int ring_attn_cuda(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
+                           tfk_ring_stats * stats) noexcept;
 TFK_API int attn_merge_cpu (float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,
                             int64_t dv) noexcept;
 TFK_API int attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const float * lse_b, int64_t n_rows,

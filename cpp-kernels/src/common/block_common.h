@@ -54,6 +54,16 @@ inline int block_validate(const tfk_block_view * v, const float * out, const flo
     return TFK_OK;
 }
 
+// The checks of tfk_ring_attn and tfk_ring_attn_cuda (shared so both, and the no-CUDA stub, agree): the block
+// view's, then a whole sequence at positions 0, a known schedule, P in 1..64.
+inline int ring_validate(const tfk_block_view * v, int schedule, int P, const float * out, const float * lse) {
+    const int rc = block_validate(v, out, lse);
+    if (rc != TFK_OK) return rc;
+    if (v->n_q != v->n_kv || v->q_pos0 != 0 || v->k_pos0 != 0) return TFK_ERR_BAD_ARG;
+    if ((schedule != TFK_RING_ATTENTION && schedule != TFK_TOKEN_RING) || P < 1 || P > 64) return TFK_ERR_BAD_ARG;
+    return TFK_OK;
+}
+
 // Keys visible to query row i: [0, n_vis) (causal: k_pos0 + j <= q_pos0 + i).
 inline int64_t block_visible(const tfk_block_view * v, int64_t i) {
     if (!v->causal) return v->n_kv;

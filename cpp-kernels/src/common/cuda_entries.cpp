@@ -70,4 +70,9 @@ int tfk_attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const
     return tfk::attn_merge_cuda(out_a, lse_a, out_b, lse_b, n_rows, dv, stream);
 }
 
+int tfk_ring_attn_cuda(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
+                       tfk_ring_stats * stats) {
+    return tfk::ring_attn_cuda(v, schedule, n_devices, out, lse, stats);
+}
+
 } // extern "C"

@@ -199,10 +199,8 @@ void each_device(int P, const Fn & fn) {
 } // namespace
 
 int ring_attn(const tfk_block_view * v, int schedule, int P, float * out, float * lse, tfk_ring_stats * stats) noexcept {
-    const int rc = detail::block_validate(v, out, lse);
+    const int rc = detail::ring_validate(v, schedule, P, out, lse);
     if (rc != TFK_OK) return rc;
-    if (v->n_q != v->n_kv || v->q_pos0 != 0 || v->k_pos0 != 0) return TFK_ERR_BAD_ARG;
-    if ((schedule != TFK_RING_ATTENTION && schedule != TFK_TOKEN_RING) || P < 1 || P > 64) return TFK_ERR_BAD_ARG;
     try {
         const int64_t n = v->n_q;
         const Shape s{v->head_dim, v->head_dim_v, v->n_head, v->n_head_kv, v->scale, v->causal != 0};

@@ -27,6 +27,13 @@ int attn_merge_cuda(float * out_a, float * lse_a, const float * out_b, const flo
     return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
 }
 
+// Ring attention on GPUs: the same checks as tfk_ring_attn, then TFK_ERR_NO_CUDA.
+int ring_attn_cuda(const tfk_block_view * v, int schedule, int n_devices, float * out, float * lse,
+                   tfk_ring_stats * /*stats*/) noexcept {
+    const int rc = detail::ring_validate(v, schedule, n_devices, out, lse);
+    return rc != TFK_OK ? rc : TFK_ERR_NO_CUDA;
+}
+
 } // namespace tfk
 
 extern "C" {
