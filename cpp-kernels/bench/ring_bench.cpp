@@ -4,8 +4,9 @@
 //   1. tfk_block_attn (optimised CPU, 1 and 2 threads) against tfk_block_attn_ref on block shapes (Q rows x KV rows,
 //      d = 128, 32/8 heads (GQA) and 32/32, causal and not); the scalar reference only where it finishes in seconds;
 //   2. tfk_attn_merge throughput (rows of partial results merged per second, and the bytes it touches);
-//   3. tfk_ring_attn wall time for both schedules at P = 2/4/8 over one causal sequence (N = 2048 tokens default), with the messages and bytes its
-//      Link counted (every byte that would cross a device link), next to one tfk_block_attn of the whole sequence.
+//   3. tfk_ring_attn wall time for both schedules at P = 2/4/8 over one causal sequence (--ring-n, default 2048
+//      tokens), with the messages and bytes its Link counted (every byte that would cross a device link), next to
+//      one tfk_block_attn of the whole sequence.
 // Times are medians of rounds on the same, cache-warm inputs (best kept too). GFLOP/s counts 4 flops per visible
 // (query, key) pair per dimension and head: 2 for q.k and 2 for the weighted sum of v (4 * pairs * d * heads).
 // The simulated devices of tfk_ring_attn are threads on this machine's cores, so its wall time says what the
@@ -127,14 +128,18 @@ struct RingRow {
 int main(int argc, char ** argv) {
     std::string out_path = "bench/results/ring_kernels.json";
     bool quick = false;
-    int64_t ring_n_arg = 2048;  // 4k would triple the run (~137 GFLOP per schedule run at ~20 GFLOP/s here)
+    int64_t ring_n_arg = 2048;  // 4k would quadruple the ring part (~137 GFLOP per schedule run at ~10-20 GFLOP/s)
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--quick") == 0) quick = true;
         else if (std::strcmp(argv[i], "--ring-n") == 0 && i + 1 < argc) ring_n_arg = std::atoll(argv[++i]);
         else out_path = argv[i];
     }
+    if (ring_n_arg < 1) {
+        std::printf("--ring-n must be >= 1\n");
+        return 2;
+    }
     const int64_t d = 128;
-    // Reference (double, scalar) only on the small shapes: at ~1 GFLOP/s it would take minutes on the large ones.
+    // Reference (double, scalar) only where it takes seconds: at ~3 GFLOP/s a 2k x 2k block costs ~10 s a call.
     std::vector<BlockShape> shapes = {
         {256, 256, 32, 8, false, true},   {256, 256, 32, 32, false, true},  {256, 256, 32, 8, true, true},
         {512, 512, 32, 8, false, true},   {512, 2048, 32, 8, true, false},  {1024, 1024, 32, 8, false, false},
