@@ -47,7 +47,10 @@ class RpcTest {
     @Test
     void twoServersGiveTheLocalGreedyTokens() throws Exception {
         int[] local = greedy(ModelOptions.defaults());
-        String list = "127.0.0.1:" + start(freePort()) + ",127.0.0.1:" + start(freePort());
+        int port1 = freePort(), port2 = freePort();
+        start(port1);
+        start(port2);
+        String list = "127.0.0.1:" + port1 + ",127.0.0.1:" + port2;
         int[] remote = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> greedy(ModelOptions.builder().rpcServers(list).build()));
         assertThat(remote).hasSize(TOKENS).containsExactly(local);
     }
