@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * What llama.cpp's RPC transport costs: greedy decode speed of one model loaded locally, with all its layers on one
- * loopback RPC server, and split between two, in alternating rounds (medians). The servers are child JVMs of this one
+ * What llama.cpp's RPC transport costs: greedy decode speed of one model loaded locally (mapped, and read into
+ * memory), with all its layers on one loopback RPC server, and split between two, in alternating rounds (medians). The servers are child JVMs of this one
  * ({@code --serve}, the facade's tf_rpc_server_run); the three models stay loaded, the two RPC ones sharing the
  * first server's connection. Loopback has no wire latency or bandwidth limit: this is the protocol's and the
  * pipeline's cost on one machine, a lower bound for real networks. Random-weight models: speed only.
@@ -42,7 +42,9 @@ public final class RpcBench extends BenchCommand {
     @Option(names = "-t", defaultValue = "2", description = "Threads, here and in each server (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    static final String[] SETUPS = {"local", "1 RPC server", "2 RPC servers"};
+    // "local, read": the weights read into memory instead of mapped, as an RPC server holds them (anonymous memory,
+    // which may get transparent huge pages): separates the memory's effect from the transport's
+    static final String[] SETUPS = {"local", "local, read", "1 RPC server", "2 RPC servers"};
 
     public static void main(String[] args) {
         if (args.length == 4 && args[0].equals("--serve")) {  // a server child: --serve HOST PORT THREADS
@@ -60,13 +62,13 @@ public final class RpcBench extends BenchCommand {
             int p1 = freePort(), p2 = freePort();
             servers.add(startServer(p1));
             servers.add(startServer(p2));
-            String[] rpc = {"", "127.0.0.1:" + p1, "127.0.0.1:" + p1 + ",127.0.0.1:" + p2};
+            String[] rpc = {"", "", "127.0.0.1:" + p1, "127.0.0.1:" + p1 + ",127.0.0.1:" + p2};
             Model[] models = new Model[SETUPS.length];
             Session[] sessions = new Session[SETUPS.length];
             try {
                 for (int k = 0; k < SETUPS.length; k++) {
                     long t0 = System.nanoTime();
-                    models[k] = Model.load(model, ModelOptions.builder().rpcServers(rpc[k]).build());
+                    models[k] = Model.load(model, ModelOptions.builder().rpcServers(rpc[k]).useMmap(k != 1).build());
                     loadSeconds[k] = (System.nanoTime() - t0) / 1e9;
                     sessions[k] = models[k].newSession(SessionOptions.builder().contextSize(256).threads(threads).build());
                     System.err.printf(Locale.ROOT, "loaded %s in %.1f s%n", SETUPS[k], loadSeconds[k]);
