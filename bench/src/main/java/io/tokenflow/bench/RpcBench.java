@@ -44,7 +44,9 @@ public final class RpcBench extends BenchCommand {
 
     // "local, read": the weights read into memory instead of mapped, as an RPC server holds them (anonymous memory,
     // which may get transparent huge pages): separates the memory's effect from the transport's
-    static final String[] SETUPS = {"local", "local, read", "1 RPC server", "2 RPC servers"};
+    // "local, fastest": single tokens with ggml's default kernels, as the servers run them, instead of tokenflow's
+    // batch-invariant ones (SessionOptions.batchInvariant)
+    static final String[] SETUPS = {"local", "local, read", "local, fastest", "1 RPC server", "2 RPC servers"};
 
     public static void main(String[] args) {
         if (args.length == 4 && args[0].equals("--serve")) {  // a server child: --serve HOST PORT THREADS
@@ -62,7 +64,7 @@ public final class RpcBench extends BenchCommand {
             int p1 = freePort(), p2 = freePort();
             servers.add(startServer(p1));
             servers.add(startServer(p2));
-            String[] rpc = {"", "", "127.0.0.1:" + p1, "127.0.0.1:" + p1 + ",127.0.0.1:" + p2};
+            String[] rpc = {"", "", "", "127.0.0.1:" + p1, "127.0.0.1:" + p1 + ",127.0.0.1:" + p2};
             Model[] models = new Model[SETUPS.length];
             Session[] sessions = new Session[SETUPS.length];
             try {
@@ -70,7 +72,8 @@ public final class RpcBench extends BenchCommand {
                     long t0 = System.nanoTime();
                     models[k] = Model.load(model, ModelOptions.builder().rpcServers(rpc[k]).useMmap(k != 1).build());
                     loadSeconds[k] = (System.nanoTime() - t0) / 1e9;
-                    sessions[k] = models[k].newSession(SessionOptions.builder().contextSize(256).threads(threads).build());
+                    sessions[k] = models[k].newSession(SessionOptions.builder().contextSize(256).threads(threads)
+                            .batchInvariant(k != 2).build());
                     System.err.printf(Locale.ROOT, "loaded %s in %.1f s%n", SETUPS[k], loadSeconds[k]);
                 }
                 GenerationOptions g = GenerationOptions.builder().maxTokens(gen).ignoreEos(true).temperature(0).build();
