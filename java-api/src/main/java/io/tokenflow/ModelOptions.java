@@ -36,7 +36,7 @@ public record ModelOptions(int gpuLayers, boolean useMmap, boolean vocabOnly, Lo
      * @return the list without blanks around entries ("" for none)
      * @throws IllegalArgumentException when an entry is not a server address
      */
-    public static String checkRpcServers(String list) {
+    static String checkRpcServers(String list) {
         if (list == null || list.isBlank()) return "";
         String[] entries = list.split(",", -1);
         if (entries.length > MAX_RPC_SERVERS) {
