@@ -17,11 +17,13 @@ jobs="${TOKENFLOW_JOBS:-$(nproc)}"
 # F/CD/BW/DQ/VL, zen4 adds AVX512-VBMI/VNNI/BF16 (Zen 4/5, Sapphire Rapids and later). Each variant is a full
 # ggml-cpu build (~2.5 min on 2 cores); the other eight of llama.cpp's x86 variants gain little over these four.
 # No OpenMP (libgomp would not be bundled); rpath $ORIGIN so the jar never loads a second ggml from this folder.
+# ggml-rpc (llama.cpp's RPC backend, models across machines) is a module too, libggml-rpc.so, loaded by tokenflow only
+# when RPC servers are given; TCP only (RDMA off, so the jar never depends on libibverbs).
 cpu_variants="${TOKENFLOW_CPU_VARIANTS:-x64;haswell;skylakex;zen4}"
 flags=(
   -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
   -DGGML_NATIVE=OFF -DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON "-DGGML_CPU_VARIANTS=$cpu_variants"
-  -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF
+  -DGGML_OPENMP=OFF -DGGML_CCACHE=OFF -DGGML_RPC=ON -DGGML_RPC_RDMA=OFF
   -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_CURL=OFF
   -DCMAKE_BUILD_RPATH_USE_ORIGIN=ON -DCMAKE_SKIP_INSTALL_RPATH=OFF "-DCMAKE_BUILD_RPATH=\$ORIGIN"
 )
@@ -40,7 +42,7 @@ elif [[ "${1:-}" == "--server" ]]; then
   for i in "${!flags[@]}"; do [[ "${flags[$i]}" == -DLLAMA_BUILD_SERVER=OFF ]] && flags[$i]=-DLLAMA_BUILD_SERVER=ON; done
   targets=(llama-server)
 else
-targets=(llama ggml ggml-base llama-simple llama-lookup llama-lookahead llama-bench llama-tokenize)
+targets=(llama ggml ggml-base ggml-rpc llama-simple llama-lookup llama-lookahead llama-bench llama-tokenize)
 fi
 if command -v ccache >/dev/null; then flags+=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 

@@ -48,6 +48,10 @@ for f in "$llama_build"/bin/libggml-cpu-*.so; do
   basename "$f" >> "$libs/ggml-cpu-variants.txt"
 done
 [[ -s "$libs/ggml-cpu-variants.txt" ]] || { echo "build-native: no libggml-cpu-*.so in $llama_build/bin" >&2; exit 1; }
+# Other ggml modules tokenflow loads on demand (llama.cpp's RPC backend), listed the same way.
+[[ -f "$llama_build/bin/libggml-rpc.so" ]] || { echo "build-native: no libggml-rpc.so in $llama_build/bin" >&2; exit 1; }
+cp -L "$llama_build/bin/libggml-rpc.so" "$libs/"
+echo libggml-rpc.so > "$libs/ggml-modules.txt"
 # The cuda profile also carries ggml's CUDA backend module (sha256-pinned prebuilt of the same tag; these machines
 # have nvcc but no cuBLAS to build it); the Java side loads it at start when a GPU and driver are present.
 : > "$libs/ggml-gpu-modules.txt"

@@ -105,6 +105,13 @@ struct tf_model_params {
     bool           vocab_only;     // load only the tokenizer (default false)
     tf_progress_fn progress;       // optional load progress callback (default NULL)
     void *         progress_user;  // passed to progress
+    const char *   rpc_servers;    // llama.cpp RPC servers whose devices take offloaded layers, "host:port" joined by
+                                   // ',' (at most 16; host without ':'; port 1..65535), e.g. "10.0.0.2:50052". NULL or
+                                   // "" = none (default). Their devices count like GPUs for n_gpu_layers, and with
+                                   // servers n_gpu_layers 0 means all layers (on the servers, split by their memory);
+                                   // the rest runs on this CPU. A server that does not answer fails the load; one lost
+                                   // later fails every decode of the model's sessions (TF_ERR_NATIVE, "RPC server ...
+                                   // lost"): free the model and load it again once the server is back
 };
 struct tf_model_params tf_model_default_params(void);
 
@@ -130,6 +137,18 @@ int32_t tf_vocab_special(const tf_model * model, int32_t kind);
 bool    tf_vocab_is_eog    (const tf_model * model, int32_t token);
 bool    tf_vocab_is_control(const tf_model * model, int32_t token);
 bool    tf_vocab_add_bos   (const tf_model * model);
+
+// --- llama.cpp RPC (a model across machines) --------------------------------------------------------------
+
+// Serve this machine's CPU as a device for other processes' models (tf_model_params.rpc_servers; llama.cpp's own
+// clients too): llama.cpp's RPC server (ggml-rpc, as its rpc-server tool), one client connection at a time. Blocks
+// for as long as it serves; returns only when it cannot (TF_ERR_ARG, TF_ERR_NATIVE: no RPC backend, cannot listen).
+// UNAUTHENTICATED and unencrypted: whoever reaches host:port can run computations on this machine and read and write
+// the memory buffers it holds; listen on loopback or a trusted private network only.
+// host: an address or name to listen on, without ':' ("127.0.0.1"; "0.0.0.0" = every interface). port: 1..65535.
+// n_threads: CPU threads of the served backend (1..1024). cache_dir: NULL, or an existing folder where the server
+// keeps large tensors by hash so that reloading a model sends only their hashes (rpc-server's -c).
+int32_t tf_rpc_server_run(const char * host, int32_t port, int32_t n_threads, const char * cache_dir);
 
 // --- tokenizer ------------------------------------------------------------------------------------------
 

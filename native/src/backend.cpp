@@ -153,6 +153,8 @@ void clear_llama_error() { t_first_error.clear(); }
 
 const std::string & cpu_backend_error() { return g_cpu.error; }
 
+std::string backend_module_dir() { return g_cpu_dir.empty() ? libggml_dir() : g_cpu_dir; }
+
 ggml_threadpool * threadpool_new(int32_t n_threads) {
     if (g_cpu.tp_new == nullptr) return nullptr;
     ggml_threadpool_params tp = ggml_threadpool_params_default(n_threads);

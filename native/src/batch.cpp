@@ -57,10 +57,11 @@ int32_t decode_rows_impl(tf_session * s, const int32_t * tokens, const int32_t *
         batch.logits[i] = keep;
         s->logit_mask[static_cast<size_t>(i)] = keep ? 1 : 0;
     }
-    const int32_t rc = llama_decode(s->ctx, batch);
+    const int32_t rc = tfi::decode(s, batch);
     if (rc != 0) {
         for (uint32_t q = 0; q < n_seq; ++q)
             if (first[q] >= 0) llama_memory_seq_rm(llama_get_memory(s->ctx), static_cast<llama_seq_id>(q), first[q], -1);
+        if (rc == tfi::kRpcLost) return TF_ERR_NATIVE;
         if (rc == 1) return fail(TF_ERR_NO_SLOT, fn + ": no KV cache slot for the batch");
         if (rc == 2) return fail(TF_ERR_ABORTED, fn + ": aborted");
         return fail(TF_ERR_NATIVE, fn + ": llama_decode failed with code " + std::to_string(rc));
@@ -107,9 +108,10 @@ int32_t tf_session_embed(tf_session * s, const int32_t * tokens, int32_t n, floa
         batch.seq_id[i][0] = 0;
         batch.logits[i] = true;  // every token's output enters the mean
     }
-    const int32_t rc = llama_decode(s->ctx, batch);
+    const int32_t rc = tfi::decode(s, batch);
     if (rc != 0) {
         llama_memory_clear(llama_get_memory(s->ctx), true);
+        if (rc == tfi::kRpcLost) return TF_ERR_NATIVE;
         if (rc == 2) return fail(TF_ERR_ABORTED, "embed: aborted");
         return fail(TF_ERR_NATIVE, "embed: llama_decode failed with code " + std::to_string(rc));
     }

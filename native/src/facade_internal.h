@@ -67,6 +67,19 @@ __attribute__((visibility("hidden"))) void threadpool_free(ggml_threadpool * poo
 // Why no CPU backend could be loaded (empty when one was).
 __attribute__((visibility("hidden"))) const std::string & cpu_backend_error();
 
+// Where ggml's backend modules are (the CPU variants, libggml-rpc.so): tf_set_cpu_backend_dir's folder, else the
+// folder libggml was loaded from. Defined in backend.cpp.
+__attribute__((visibility("hidden"))) std::string backend_module_dir();
+
+// llama.cpp RPC (rpc.cpp). parse_rpc_servers: tf_model_params.rpc_servers checked and split (NULL/"" = none).
+// rpc_add_devices: each server's devices (loads ggml-rpc on first use); false with the reason when one does not
+// answer. rpc_failures: connections to these endpoints that failed since the process started (patch 0009's count;
+// reason: the last one).
+__attribute__((visibility("hidden"))) bool parse_rpc_servers(const char * list, std::vector<std::string> & out, std::string & error);
+__attribute__((visibility("hidden"))) bool rpc_add_devices(const std::vector<std::string> & endpoints,
+                                                           std::vector<ggml_backend_dev_t> & devices, std::string & error);
+__attribute__((visibility("hidden"))) uint32_t rpc_failures(const std::vector<std::string> & endpoints, std::string * reason);
+
 struct ggml_abort_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -93,6 +106,10 @@ constexpr int32_t kMaxTree = 256;
 struct tf_model {
     llama_model * model = nullptr;
     const llama_vocab * vocab = nullptr;
+    // RPC servers holding some of its layers (empty: none), and their failed-connection count once it was loaded: a
+    // higher count means a connection it uses was lost.
+    std::vector<std::string> rpc_endpoints;
+    uint32_t rpc_failures_at_load = 0;
     ~tf_model() { if (model) llama_model_free(model); }
 };
 
@@ -150,5 +167,16 @@ struct tf_session {
         tfi::threadpool_free(pool);
     }
 };
+
+namespace tfi {
+
+// Every decode goes through here: llama_decode, and for a model on RPC servers the check that no connection was
+// lost (before: refuse; after: this decode's outputs are zeros). Returns llama_decode's code, or kRpcLost with the
+// error recorded ("RPC server host:port lost: ..."); callers undo their cells and return TF_ERR_NATIVE. Defined in
+// rpc.cpp.
+constexpr int32_t kRpcLost = INT32_MIN;
+__attribute__((visibility("hidden"))) int32_t decode(tf_session * s, llama_batch & batch);
+
+} // namespace tfi
 
 #endif // TOKENFLOW_FACADE_INTERNAL_H

@@ -30,6 +30,7 @@ tf_model_params tf_model_default_params(void) {
     p.vocab_only = false;
     p.progress = nullptr;
     p.progress_user = nullptr;
+    p.rpc_servers = nullptr;
     return p;
 }
 
@@ -38,13 +39,28 @@ tf_model * tf_model_load(const char * path, const tf_model_params * params) {
     if (path == nullptr) return fail_null<tf_model>("model path is null");
     if (!tfi::cpu_backend_error().empty()) return fail_null<tf_model>(tfi::cpu_backend_error());
     const tf_model_params mp = params ? *params : tf_model_default_params();
+    if (mp.n_gpu_layers < -1) return fail_null<tf_model>("n_gpu_layers must be >= -1");
+    auto m = std::make_unique<tf_model>();
+    std::string rpc_error;
+    if (!tfi::parse_rpc_servers(mp.rpc_servers, m->rpc_endpoints, rpc_error)) return fail_null<tf_model>(rpc_error);
     llama_model_params p = llama_model_default_params();
     p.n_gpu_layers = mp.n_gpu_layers;
+    // RPC devices only (NULL-terminated); the CPU is always the host of what is not offloaded.
+    std::vector<ggml_backend_dev_t> devices;
+    if (!m->rpc_endpoints.empty() && !mp.vocab_only) {
+        if (!tfi::rpc_add_devices(m->rpc_endpoints, devices, rpc_error)) return fail_null<tf_model>(rpc_error);
+        devices.push_back(nullptr);
+        p.devices = devices.data();
+        // Servers are given to hold layers: 0 (the default) means all of them there.
+        if (p.n_gpu_layers == 0) p.n_gpu_layers = -1;
+    } else {
+        m->rpc_endpoints.clear();
+    }
     p.load_mode = mp.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
     p.vocab_only = mp.vocab_only;
     p.progress_callback = mp.progress;
     p.progress_callback_user_data = mp.progress_user;
-    auto m = std::make_unique<tf_model>();
+    m->rpc_failures_at_load = tfi::rpc_failures(m->rpc_endpoints, nullptr);
     tfi::clear_llama_error();
     try {
         tfi::recoverable_scope recoverable;
@@ -53,8 +69,13 @@ tf_model * tf_model_load(const char * path, const tf_model_params * params) {
         m->model = nullptr;
         return fail_null<tf_model>(e.what());
     }
+    std::string lost;
+    if (m->model != nullptr && tfi::rpc_failures(m->rpc_endpoints, &lost) != m->rpc_failures_at_load) {
+        return fail_null<tf_model>("RPC server " + lost + " while the model was loading");
+    }
     if (m->model == nullptr) {
-        const std::string why = tfi::last_llama_error();
+        std::string why = tfi::last_llama_error();
+        if (tfi::rpc_failures(m->rpc_endpoints, &lost) != m->rpc_failures_at_load) why = "RPC server " + lost + " (" + why + ")";
         return fail_null<tf_model>(why.empty() ? std::string("no reason given") : why);
     }
     m->vocab = llama_model_get_vocab(m->model);

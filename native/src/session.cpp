@@ -76,6 +76,9 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
             !std::isfinite(sp.sparse_theta))
             return fail_null<tf_session>("sparse attention parameters out of range");
     }
+    std::string lost;
+    if (tfi::rpc_failures(model->rpc_endpoints, &lost) != model->rpc_failures_at_load)
+        return fail_null<tf_session>("RPC server " + lost + " (free the model and load it again once the server is back)");
     auto s = std::make_unique<tf_session>();
     s->owner = model;
     s->type_k = type_k;
@@ -184,10 +187,11 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
             batch.seq_id[i][0] = seq;
             batch.logits[i] = want_logits && start + i == n - 1;
         }
-        const int32_t rc = llama_decode(s->ctx, batch);
+        const int32_t rc = tfi::decode(s, batch);
         if (rc != 0) {
             // Undo this call's cells so the cache holds exactly what it held before.
             llama_memory_seq_rm(llama_get_memory(s->ctx), seq, pos0, -1);
+            if (rc == tfi::kRpcLost) return TF_ERR_NATIVE;
             if (rc == 1) return fail(TF_ERR_NO_SLOT, "decode: no KV cache slot for the batch");
             if (rc == 2) return fail(TF_ERR_ABORTED, "decode: aborted");
             return fail(TF_ERR_NATIVE, "decode: llama_decode failed with code " + std::to_string(rc));

@@ -100,9 +100,10 @@ int32_t tf_session_decode_tree(tf_session * s, const int32_t * tokens, const int
     s->logit_rows = 0;
     s->tree_pos0 = -1;
     s->use_invariant_kernels(true);
-    const int32_t rc = llama_decode(s->ctx, b);
+    const int32_t rc = tfi::decode(s, b);
     if (rc != 0) {
         tree_drop_paths(s);
+        if (rc == tfi::kRpcLost) return TF_ERR_NATIVE;
         if (rc == 1) return fail(TF_ERR_NO_SLOT, "decode_tree: no KV cache slot for the tree");
         if (rc == 2) return fail(TF_ERR_ABORTED, "decode_tree: aborted");
         return fail(TF_ERR_NATIVE, "decode_tree: llama_decode failed with code " + std::to_string(rc));

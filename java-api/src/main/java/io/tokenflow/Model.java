@@ -94,7 +94,7 @@ public final class Model implements AutoCloseable {
         Tokenflow.init();
         long t0 = System.nanoTime();
         NativeModel nat = NativeModel.load(path.toAbsolutePath().toString(), options.gpuLayers(), options.useMmap(),
-                options.vocabOnly(), options.progress());
+                options.vocabOnly(), options.progress(), options.rpcServers());
         if (nat == null) {
             throw new ModelLoadException("llama.cpp refused " + path + ": " + NativeErrors.lastError());
         }

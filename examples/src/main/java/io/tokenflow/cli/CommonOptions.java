@@ -12,6 +12,11 @@ final class CommonOptions {
             description = "GGUF model file (default: $" + DEFAULT_MODEL + ", else the small model packaged in tokenflow).")
     Path model;
 
+    @Option(names = "--rpc", paramLabel = "HOST:PORT[,...]",
+            description = "Put the model's layers on llama.cpp RPC servers (started with 'tokenflow rpc-server' on"
+                    + " those machines), split by their memory; the rest runs here.")
+    String rpc;
+
     @Option(names = {"-v", "--verbose"},
             description = "Show llama.cpp's log and tokenflow's debug lines on stderr, and stack traces of errors.")
     boolean verbose;

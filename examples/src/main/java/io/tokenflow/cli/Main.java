@@ -12,11 +12,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The {@code tokenflow} command: generate, chat, serve, inspect, bench, eval, train-tiny. */
+/** The {@code tokenflow} command: generate, chat, serve, inspect, bench, eval, train-tiny, rpc-server. */
 @Command(name = "tokenflow", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "LLM inference on the JVM over a pinned llama.cpp.",
         subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, InspectCommand.class, BenchCommand.class, EvalCommand.class,
-                TrainTinyCommand.class,
+                TrainTinyCommand.class, RpcServerCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 runtime error, 2 usage error.",
                 "Run 'tokenflow help COMMAND' for the options of a command."})

@@ -28,6 +28,12 @@ final class ModelLoading {
         if (!Files.exists(path)) { // before touching native code: a typo needs no native library
             throw new CliException("model file not found: " + path, ExitCodes.RUNTIME);
         }
+        ModelOptions.Builder modelOptions = ModelOptions.builder();
+        try {
+            modelOptions.rpcServers(options.rpc);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--rpc: " + e.getMessage(), ExitCodes.USAGE);
+        }
         NativeLogging.configure(options.verbose, io.err());
         if (options.verbose) {
             io.err().println("tokenflow: system: " + Tokenflow.systemInfo());
@@ -37,7 +43,7 @@ final class ModelLoading {
         String label = "loading " + path.getFileName();
         bar.progress(label, 0);
         try {
-            Model model = Model.load(path, ModelOptions.builder().progress(f -> bar.progress(label, f)).build());
+            Model model = Model.load(path, modelOptions.progress(f -> bar.progress(label, f)).build());
             bar.progress(label, 1);
             bar.done();
             return model;

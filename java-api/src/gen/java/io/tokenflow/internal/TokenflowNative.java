@@ -194,6 +194,13 @@ public static class tf_model_params extends Pointer {
     public native @Cast("bool") boolean vocab_only(); public native tf_model_params vocab_only(boolean setter);     // load only the tokenizer (default false)
     public native tf_progress_fn progress(); public native tf_model_params progress(tf_progress_fn setter);       // optional load progress callback (default NULL)
     public native Pointer progress_user(); public native tf_model_params progress_user(Pointer setter);  // passed to progress
+    public native @Cast("const char*") BytePointer rpc_servers(); public native tf_model_params rpc_servers(BytePointer setter);    // llama.cpp RPC servers whose devices take offloaded layers, "host:port" joined by
+                                   // ',' (at most 16; host without ':'; port 1..65535), e.g. "10.0.0.2:50052". NULL or
+                                   // "" = none (default). Their devices count like GPUs for n_gpu_layers, and with
+                                   // servers n_gpu_layers 0 means all layers (on the servers, split by their memory);
+                                   // the rest runs on this CPU. A server that does not answer fails the load; one lost
+                                   // later fails every decode of the model's sessions (TF_ERR_NATIVE, "RPC server ...
+                                   // lost"): free the model and load it again once the server is back
 }
 public static native @ByVal tf_model_params tf_model_default_params();
 
@@ -225,6 +232,20 @@ public static native int tf_vocab_special(@Const tf_model model, int kind);
 public static native @Cast("bool") boolean tf_vocab_is_eog(@Const tf_model model, int token);
 public static native @Cast("bool") boolean tf_vocab_is_control(@Const tf_model model, int token);
 public static native @Cast("bool") boolean tf_vocab_add_bos(@Const tf_model model);
+
+// --- llama.cpp RPC (a model across machines) --------------------------------------------------------------
+
+// Serve this machine's CPU as a device for other processes' models (tf_model_params.rpc_servers; llama.cpp's own
+// clients too): llama.cpp's RPC server (ggml-rpc, as its rpc-server tool), one client connection at a time. Blocks
+// for as long as it serves; returns only when it cannot (TF_ERR_ARG, TF_ERR_NATIVE: no RPC backend, cannot listen).
+// UNAUTHENTICATED and unencrypted: whoever reaches host:port can run computations on this machine and read and write
+// the memory buffers it holds; listen on loopback or a trusted private network only.
+// host: an address or name to listen on, without ':' ("127.0.0.1"; "0.0.0.0" = every interface). port: 1..65535.
+// n_threads: CPU threads of the served backend (1..1024). cache_dir: NULL, or an existing folder where the server
+// keeps large tensors by hash so that reloading a model sends only their hashes (rpc-server's -c).
+public static native int tf_rpc_server_run(@Cast("const char*") BytePointer host, int port, int n_threads, @Cast("const char*") BytePointer cache_dir);
+public static native int tf_rpc_server_run(String host, int port, int n_threads, String cache_dir);
+public static native int tf_rpc_server_run(@Cast("const char*") byte[] host, int port, int n_threads, @Cast("const char*") byte[] cache_dir);
 
 // --- tokenizer ------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import io.tokenflow.internal.TokenflowNative.tf_model_params;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -24,8 +25,9 @@ public final class NativeModel implements AutoCloseable {
     }
 
     /** Loads a model file that the Java checks accepted; null when llama.cpp refused it ({@link NativeErrors#lastError()}). */
-    public static NativeModel load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener progress) {
-        tf_model m = Progress.load(path, gpuLayers, useMmap, vocabOnly, progress);
+    public static NativeModel load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener progress,
+                                   String rpcServers) {
+        tf_model m = Progress.load(path, gpuLayers, useMmap, vocabOnly, progress, rpcServers);
         return m == null ? null : new NativeModel(m);
     }
 
@@ -133,11 +135,14 @@ public final class NativeModel implements AutoCloseable {
             }
         };
 
-        static tf_model load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener l) {
+        static tf_model load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener l,
+                             String rpcServers) {
             CURRENT.set(l);
             try {
-                try (tf_model_params p = TokenflowNative.tf_model_default_params()) {
-                    p.n_gpu_layers(gpuLayers).use_mmap(useMmap).vocab_only(vocabOnly).progress(CALLBACK);
+                // the servers' string lives (natively) until the load returns
+                try (tf_model_params p = TokenflowNative.tf_model_default_params();
+                     BytePointer rpc = new BytePointer(rpcServers, StandardCharsets.UTF_8)) {
+                    p.n_gpu_layers(gpuLayers).use_mmap(useMmap).vocab_only(vocabOnly).progress(CALLBACK).rpc_servers(rpc);
                     tf_model m = TokenflowNative.tf_model_load(path, p);
                     return m == null || m.isNull() ? null : m;
                 }

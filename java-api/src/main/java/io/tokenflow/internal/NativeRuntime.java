@@ -26,20 +26,31 @@ public final class NativeRuntime {
     /**
      * ggml's CPU backend is not linked but loaded by libtokenflow at {@code tf_init}: the best of the variants
      * (x64, haswell, skylakex, zen4 ...) this CPU runs. JavaCPP extracts only linked libraries, so the variants listed
-     * in {@code ggml-cpu-variants.txt} are extracted here, into the same cache folder.
+     * in {@code ggml-cpu-variants.txt} are extracted here, into the same cache folder, and so are the other modules
+     * libtokenflow loads on demand, listed in {@code ggml-modules.txt} (llama.cpp's RPC backend).
      */
     private static void extractCpuVariants() {
         String base = Loader.getPlatform() + "/";
         URL list = TokenflowNative.class.getResource(base + "ggml-cpu-variants.txt");
         if (list == null) return;  // tf_init then says that no CPU backend could be loaded, and model loads fail so
+        try {
+            File dir = extractListed(list, base);
+            URL modules = TokenflowNative.class.getResource(base + "ggml-modules.txt");
+            if (modules != null) extractListed(modules, base);
+            if (dir != null) TokenflowNative.tf_set_cpu_backend_dir(dir.getAbsolutePath());
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not extract ggml's backend modules from the natives jar", e);
+        }
+    }
+
+    /** Extracts the files a list names (whitespace-separated) into JavaCPP's cache; returns their folder. */
+    private static File extractListed(URL list, String base) throws IOException {
         try (InputStream in = list.openStream()) {
             File dir = null;
             for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\s+")) {
                 if (!name.isBlank()) dir = Loader.cacheResource(TokenflowNative.class, base + name).getParentFile();
             }
-            if (dir != null) TokenflowNative.tf_set_cpu_backend_dir(dir.getAbsolutePath());
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not extract ggml's CPU backend from the natives jar", e);
+            return dir;
         }
     }
 
