@@ -112,7 +112,18 @@ struct tf_model_params {
                                    // the rest runs on this CPU. A server that does not answer fails the load; one lost
                                    // later fails every decode of the model's sessions (TF_ERR_NATIVE, "RPC server ...
                                    // lost"): free the model and load it again once the server is back
+    int32_t        split_mode;     // enum tf_split_mode: how offloaded layers spread over several devices
+                                   // (default TF_SPLIT_LAYER, as llama.cpp)
+    int32_t        main_gpu;       // with TF_SPLIT_NONE: the one offload device used, numbered as llama.cpp does (RPC
+                                   // servers first, then GPUs); -1 = none (CPU only). Default 0
+    const float *  tensor_split;   // share of the offloaded layers (TF_SPLIT_LAYER) or rows (TF_SPLIT_ROW) per offload
+                                   // device, any scale; NULL = by free memory (default). Copied during the call
+    int32_t        n_tensor_split; // entries of tensor_split, 0..tf_max_devices(); each finite and >= 0, not all 0
 };
+// How the layers of a model offloaded to several devices are spread (llama_split_mode).
+enum tf_split_mode { TF_SPLIT_NONE = 0, TF_SPLIT_LAYER = 1, TF_SPLIT_ROW = 2 };
+// Most devices a model can spread over (llama_max_devices()).
+int32_t tf_max_devices(void);
 struct tf_model_params tf_model_default_params(void);
 
 // path: UTF-8 file path. params: NULL = defaults. Returns NULL on failure (tf_last_error says why).

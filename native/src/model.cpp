@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,14 @@ tf_model_params tf_model_default_params(void) {
     p.progress = nullptr;
     p.progress_user = nullptr;
     p.rpc_servers = nullptr;
+    p.split_mode = TF_SPLIT_LAYER;
+    p.main_gpu = 0;
+    p.tensor_split = nullptr;
+    p.n_tensor_split = 0;
     return p;
 }
+
+int32_t tf_max_devices(void) { return static_cast<int32_t>(llama_max_devices()); }
 
 tf_model * tf_model_load(const char * path, const tf_model_params * params) {
     tf_init();
@@ -40,11 +47,30 @@ tf_model * tf_model_load(const char * path, const tf_model_params * params) {
     if (!tfi::cpu_backend_error().empty()) return fail_null<tf_model>(tfi::cpu_backend_error());
     const tf_model_params mp = params ? *params : tf_model_default_params();
     if (mp.n_gpu_layers < -1) return fail_null<tf_model>("n_gpu_layers must be >= -1");
+    if (mp.split_mode < TF_SPLIT_NONE || mp.split_mode > TF_SPLIT_ROW) return fail_null<tf_model>("split_mode must be 0, 1 or 2");
+    const int32_t max_devices = static_cast<int32_t>(llama_max_devices());
+    if (mp.main_gpu < -1 || mp.main_gpu >= max_devices)
+        return fail_null<tf_model>("main_gpu must be in [-1, " + std::to_string(max_devices - 1) + "]");
+    if (mp.n_tensor_split < 0 || mp.n_tensor_split > max_devices || (mp.n_tensor_split > 0 && mp.tensor_split == nullptr))
+        return fail_null<tf_model>("tensor_split must have 0.." + std::to_string(max_devices) + " entries");
+    // llama.cpp reads llama_max_devices() entries: a copy of that size, zero past the caller's
+    std::vector<float> tensor_split(static_cast<size_t>(max_devices), 0.0f);
+    float split_sum = 0.0f;
+    for (int32_t i = 0; i < mp.n_tensor_split; ++i) {
+        const float f = mp.tensor_split[i];
+        if (!std::isfinite(f) || f < 0.0f) return fail_null<tf_model>("tensor_split entries must be finite and >= 0");
+        tensor_split[static_cast<size_t>(i)] = f;
+        split_sum += f;
+    }
+    if (mp.n_tensor_split > 0 && !(split_sum > 0.0f)) return fail_null<tf_model>("tensor_split entries are all 0");
     auto m = std::make_unique<tf_model>();
     std::string rpc_error;
     if (!tfi::parse_rpc_servers(mp.rpc_servers, m->rpc_endpoints, rpc_error)) return fail_null<tf_model>(rpc_error);
     llama_model_params p = llama_model_default_params();
     p.n_gpu_layers = mp.n_gpu_layers;
+    p.split_mode = static_cast<llama_split_mode>(mp.split_mode);
+    p.main_gpu = mp.main_gpu;
+    if (mp.n_tensor_split > 0) p.tensor_split = tensor_split.data();
     // RPC devices only (NULL-terminated); the CPU is always the host of what is not offloaded.
     std::vector<ggml_backend_dev_t> devices;
     if (!m->rpc_endpoints.empty() && !mp.vocab_only) {

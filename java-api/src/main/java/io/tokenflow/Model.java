@@ -93,8 +93,7 @@ public final class Model implements AutoCloseable {
         HyperparameterCheck.check(gguf);
         Tokenflow.init();
         long t0 = System.nanoTime();
-        NativeModel nat = NativeModel.load(path.toAbsolutePath().toString(), options.gpuLayers(), options.useMmap(),
-                options.vocabOnly(), options.progress(), options.rpcServers());
+        NativeModel nat = NativeModel.load(path.toAbsolutePath().toString(), options);
         if (nat == null) {
             throw new ModelLoadException("llama.cpp refused " + path + ": " + NativeErrors.lastError());
         }

@@ -137,7 +137,7 @@ final class BenchCommand implements Callable<Integer> {
                             if (nGen > 0) tg[r] = measure(status, io.err(), BenchResult.testName(0, nGen), nGen, () -> w.generate(nGen), session, 1)[0];
                         }
                         status.show(String.format(Locale.ROOT, "bench: llama-bench round %d/%d", r + 1, reps));
-                        for (BenchResult b : LlamaBench.run(llamaBench, modelPath, nPrompt, nGen, 1, nThreads)) {
+                        for (BenchResult b : LlamaBench.run(llamaBench, modelPath, nPrompt, nGen, 1, nThreads, common.gpuLayers)) {
                             if (b.isPrompt()) lpp[r] = b.tokensPerSecond(); else ltg[r] = b.tokensPerSecond();
                         }
                     }

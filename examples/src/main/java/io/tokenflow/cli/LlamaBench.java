@@ -12,12 +12,13 @@ import java.util.List;
 final class LlamaBench {
     private LlamaBench() {}
 
-    /** Runs {@code binary -m model -p P -n N -r R -t T -o json}; returns one result per test it ran. */
-    static List<BenchResult> run(Path binary, Path model, int nPrompt, int nGen, int reps, int threads) {
+    /** Runs {@code binary -m model -p P -n N -r R -t T -ngl L -o json}; returns one result per test it ran. */
+    static List<BenchResult> run(Path binary, Path model, int nPrompt, int nGen, int reps, int threads, int gpuLayers) {
         if (!Files.isRegularFile(binary)) throw new CliException("llama-bench not found: " + binary, ExitCodes.USAGE);
         if (!Files.isExecutable(binary)) throw new CliException("llama-bench is not executable: " + binary, ExitCodes.USAGE);
         List<String> cmd = List.of(binary.toString(), "-m", model.toString(), "-p", Integer.toString(nPrompt),
-                "-n", Integer.toString(nGen), "-r", Integer.toString(reps), "-t", Integer.toString(threads), "-o", "json");
+                "-n", Integer.toString(nGen), "-r", Integer.toString(reps), "-t", Integer.toString(threads),
+                "-ngl", Integer.toString(gpuLayers < 0 ? 999 : gpuLayers), "-o", "json");
         Path errLog = null;
         try {
             errLog = Files.createTempFile("tokenflow-llama-bench", ".log");

@@ -34,6 +34,7 @@ final class ModelLoading {
         } catch (IllegalArgumentException e) {
             throw new CliException("--rpc: " + e.getMessage(), ExitCodes.USAGE);
         }
+        devices(modelOptions, options);
         NativeLogging.configure(options.verbose, io.err());
         if (options.verbose) {
             io.err().println("tokenflow: system: " + Tokenflow.systemInfo());
@@ -53,6 +54,31 @@ final class ModelLoading {
             String name = path.getFileName() == null ? path.toString() : path.getFileName().toString();
             if (!msg.contains(name)) msg = path + ": " + msg;
             throw new CliException(msg, ExitCodes.RUNTIME, e);
+        }
+    }
+
+    /** -ngl, -sm, -mg, -ts into the model options (llama.cpp's names and meanings); usage errors name the flag. */
+    static void devices(ModelOptions.Builder b, CommonOptions o) {
+        if (o.gpuLayers < -1) throw new CliException("--gpu-layers must be >= -1, got " + o.gpuLayers, ExitCodes.USAGE);
+        // llama.cpp's tools take 99 (or any count past the model's layers) for "all"
+        b.gpuLayers(o.gpuLayers);
+        try {
+            b.splitMode(ModelOptions.SplitMode.valueOf(o.splitMode.strip().toUpperCase(java.util.Locale.ROOT)));
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--split-mode must be none, layer or row, got '" + o.splitMode + "'", ExitCodes.USAGE);
+        }
+        if (o.mainGpu < -1 || o.mainGpu > 63) throw new CliException("--main-gpu must be in [-1, 63], got " + o.mainGpu, ExitCodes.USAGE);
+        b.mainGpu(o.mainGpu);
+        if (o.tensorSplit != null && !o.tensorSplit.isBlank()) {
+            String[] parts = o.tensorSplit.split("[,/]");
+            float[] shares = new float[parts.length];
+            try {
+                for (int i = 0; i < parts.length; i++) shares[i] = Float.parseFloat(parts[i].strip());
+                b.tensorSplit(shares);
+                b.build();  // the record checks the shares
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--tensor-split: " + e.getMessage(), ExitCodes.USAGE);
+            }
         }
     }
 }

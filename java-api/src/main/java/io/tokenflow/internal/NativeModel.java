@@ -1,6 +1,7 @@
 package io.tokenflow.internal;
 
 import io.tokenflow.LoadProgressListener;
+import io.tokenflow.ModelOptions;
 import io.tokenflow.NativeException;
 import io.tokenflow.internal.TokenflowNative.tf_model;
 import io.tokenflow.internal.TokenflowNative.tf_model_params;
@@ -8,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Optional;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -25,9 +27,8 @@ public final class NativeModel implements AutoCloseable {
     }
 
     /** Loads a model file that the Java checks accepted; null when llama.cpp refused it ({@link NativeErrors#lastError()}). */
-    public static NativeModel load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener progress,
-                                   String rpcServers) {
-        tf_model m = Progress.load(path, gpuLayers, useMmap, vocabOnly, progress, rpcServers);
+    public static NativeModel load(String path, ModelOptions o) {
+        tf_model m = Progress.load(path, o);
         return m == null ? null : new NativeModel(m);
     }
 
@@ -135,14 +136,18 @@ public final class NativeModel implements AutoCloseable {
             }
         };
 
-        static tf_model load(String path, int gpuLayers, boolean useMmap, boolean vocabOnly, LoadProgressListener l,
-                             String rpcServers) {
-            CURRENT.set(l);
+        static tf_model load(String path, ModelOptions o) {
+            CURRENT.set(o.progress());
+            float[] split = new float[o.tensorSplit().size()];
+            for (int i = 0; i < split.length; i++) split[i] = o.tensorSplit().get(i);
             try {
-                // the servers' string lives (natively) until the load returns
+                // the servers' string and the split live (natively) until the load returns
                 try (tf_model_params p = TokenflowNative.tf_model_default_params();
-                     BytePointer rpc = new BytePointer(rpcServers, StandardCharsets.UTF_8)) {
-                    p.n_gpu_layers(gpuLayers).use_mmap(useMmap).vocab_only(vocabOnly).progress(CALLBACK).rpc_servers(rpc);
+                     BytePointer rpc = new BytePointer(o.rpcServers(), StandardCharsets.UTF_8);
+                     FloatPointer ts = new FloatPointer(Math.max(1, split.length))) {
+                    ts.put(split, 0, split.length);
+                    p.n_gpu_layers(o.gpuLayers()).use_mmap(o.useMmap()).vocab_only(o.vocabOnly()).progress(CALLBACK).rpc_servers(rpc)
+                            .split_mode(o.splitMode().ordinal()).main_gpu(o.mainGpu()).tensor_split(ts).n_tensor_split(split.length);
                     tf_model m = TokenflowNative.tf_model_load(path, p);
                     return m == null || m.isNull() ? null : m;
                 }
