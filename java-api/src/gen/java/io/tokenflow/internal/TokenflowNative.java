@@ -201,7 +201,19 @@ public static class tf_model_params extends Pointer {
                                    // the rest runs on this CPU. A server that does not answer fails the load; one lost
                                    // later fails every decode of the model's sessions (TF_ERR_NATIVE, "RPC server ...
                                    // lost"): free the model and load it again once the server is back
+    public native int split_mode(); public native tf_model_params split_mode(int setter);     // enum tf_split_mode: how offloaded layers spread over several devices
+                                   // (default TF_SPLIT_LAYER, as llama.cpp)
+    public native int main_gpu(); public native tf_model_params main_gpu(int setter);       // with TF_SPLIT_NONE: the one offload device used, numbered as llama.cpp does (RPC
+                                   // servers first, then GPUs); -1 = none (CPU only). Default 0
+    public native @Const FloatPointer tensor_split(); public native tf_model_params tensor_split(FloatPointer setter);   // share of the offloaded layers (TF_SPLIT_LAYER) or rows (TF_SPLIT_ROW) per offload
+                                   // device, any scale; NULL = by free memory (default). Copied during the call
+    public native int n_tensor_split(); public native tf_model_params n_tensor_split(int setter); // entries of tensor_split, 0..tf_max_devices(); each finite and >= 0, not all 0
 }
+// How the layers of a model offloaded to several devices are spread (llama_split_mode).
+/** enum tf_split_mode */
+public static final int TF_SPLIT_NONE = 0, TF_SPLIT_LAYER = 1, TF_SPLIT_ROW = 2;
+// Most devices a model can spread over (llama_max_devices()).
+public static native int tf_max_devices();
 public static native @ByVal tf_model_params tf_model_default_params();
 
 // path: UTF-8 file path. params: NULL = defaults. Returns NULL on failure (tf_last_error says why).

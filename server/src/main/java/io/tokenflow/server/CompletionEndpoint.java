@@ -31,6 +31,9 @@ final class CompletionEndpoint {
     private static final System.Logger LOG = System.getLogger(CompletionEndpoint.class.getName());
     /** Poll interval of the streaming loop; also bounds how late a finished result is noticed. */
     private static final long POLL_MS = 50;
+    /** Least time between two flushes of a stream's token events (the first token is flushed at once). */
+    static final long FLUSH_MS = 5;
+
     /** Silence after which a stream writes an SSE comment, to find out whether the client is still there. */
     private static final long HEARTBEAT_MS = 2000;
 
@@ -212,14 +215,21 @@ final class CompletionEndpoint {
         int textChars = 0;
         boolean finished = false;
         boolean cancelSent = false;
+        boolean unflushed = false, flushedOnce = false;
         while (!finished) {
             TokenEvent e;
             try {
-                e = g.poll(POLL_MS);
+                // with events written but not flushed, wait only until their flush is due
+                long wait = unflushed ? FLUSH_MS - sse.millisSinceLastWrite() : POLL_MS;
+                e = wait <= 0 ? g.pollNow() : g.poll(wait);
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 g.cancel(CancelCause.SHUTDOWN);
                 break;
+            }
+            if (e == null && unflushed) {
+                sse.flush();
+                unflushed = false;
             }
             if (e == null) {
                 if (g.result().isDone()) {
@@ -242,7 +252,16 @@ final class CompletionEndpoint {
                         pending.clear();
                     }
                 }
-                if (wrote) sse.flush();
+                // The first token goes out at once (time to first token); later ones at most every FLUSH_MS: a model
+                // that makes tokens faster than that (a tiny one) would otherwise pay a flush and a wake-up per token,
+                // which on few cores slows its decoding; a slower model's tokens still go out one by one.
+                if (wrote && (!flushedOnce || sse.millisSinceLastWrite() >= FLUSH_MS)) {
+                    sse.flush();
+                    flushedOnce = true;
+                    unflushed = false;
+                } else if (wrote) {
+                    unflushed = true;
+                }
             }
             if (sse.broken() && !cancelSent && !g.result().isDone()) {
                 g.cancel(CancelCause.CLIENT_GONE);
