@@ -7,7 +7,6 @@ import io.tokenflow.eval.PromptSets;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -97,10 +96,10 @@ public final class ServerBench extends BenchCommand {
         }
         for (int r = 0; r < rounds; r++) {
             for (String s : servers) {
-                int port = freePort();
+                int port = LoopbackServer.freePort();
                 Process p = start(s, file, port);
                 try {
-                    waitHealthy(port, p);
+                    LoopbackServer.waitHealthy(http, port, p);
                     // the reference: every prompt alone, one after another
                     Map<String, String> alone = new LinkedHashMap<>();
                     for (String prompt : prompts) alone.put(prompt, stream(port, prompt).text());
@@ -160,24 +159,6 @@ public final class ServerBench extends BenchCommand {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
-    private void waitHealthy(int port, Process p) throws IOException {
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) throw new IOException("server exited with " + p.exitValue());
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) return;
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
-            }
-            pause(200);
-        }
-        throw new IOException("server on port " + port + " not healthy within 120 s");
-    }
 
     /** {@code prompts} sent by {@code c} clients, each taking the next prompt when its previous one finished. */
     private List<Stream> load(int port, List<String> prompts, int c) {
@@ -247,11 +228,6 @@ public final class ServerBench extends BenchCommand {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     private static double pct(List<Double> x, double q) {
         if (x.isEmpty()) return Double.NaN;

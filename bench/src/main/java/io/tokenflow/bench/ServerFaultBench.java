@@ -7,7 +7,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -72,10 +71,10 @@ public final class ServerFaultBench extends BenchCommand {
         report.put("slots", slots);
         report.put("queue", queue);
         report.put("threads", threads);
-        int port = freePort();
+        int port = LoopbackServer.freePort();
         Process p = start(file, port);
         try {
-            waitHealthy(port, p);
+            LoopbackServer.waitHealthy(http, port, p);
             String reference = complete(port, PROMPT, 48, false).text();
             report.put("disconnects", disconnects(port, reference));
             report.put("full_queue", fullQueue(port, reference));
@@ -353,28 +352,5 @@ public final class ServerFaultBench extends BenchCommand {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
-    private void waitHealthy(int port, Process p) throws IOException {
-        long deadline = System.nanoTime() + 120_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) throw new IOException("server exited with " + p.exitValue());
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) return;
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException(e);
-            }
-            pause(200);
-        }
-        throw new IOException("server on port " + port + " not healthy within 120 s");
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 }
