@@ -19,23 +19,22 @@ namespace {
 // rows marked in `want` (NULL: every row). distinct: each sequence appears once (decode_rows' contract).
 int32_t decode_rows_impl(tf_session * s, const int32_t * tokens, const int32_t * pos, const int32_t * seqs,
                          const int8_t * want, int32_t n, bool distinct, const char * what) {
-    const std::string fn = what;
-    if (s == nullptr || tokens == nullptr || pos == nullptr || seqs == nullptr) return fail(TF_ERR_ARG, fn + ": null argument");
-    if (s->embeddings) return fail(TF_ERR_ARG, fn + ": an embedding session only embeds");
-    if (n < 1 || n > static_cast<int32_t>(llama_n_batch(s->ctx))) return fail(TF_ERR_ARG, fn + ": row count outside 1..n_batch");
+    if (s == nullptr || tokens == nullptr || pos == nullptr || seqs == nullptr) return fail(TF_ERR_ARG, std::string(what) + ": null argument");
+    if (s->embeddings) return fail(TF_ERR_ARG, std::string(what) + ": an embedding session only embeds");
+    if (n < 1 || n > static_cast<int32_t>(llama_n_batch(s->ctx))) return fail(TF_ERR_ARG, std::string(what) + ": row count outside 1..n_batch");
     const int32_t n_vocab = llama_vocab_n_tokens(s->owner->vocab);
     const uint32_t n_seq = llama_n_seq_max(s->ctx);
     // per sequence: the position its next row must have (-1: not seen yet), and its first position in this call
     std::vector<int32_t> next(n_seq, -1), first(n_seq, -1);
     for (int32_t i = 0; i < n; ++i) {
-        const std::string at = " at row " + std::to_string(i);
-        if (tokens[i] < 0 || tokens[i] >= n_vocab) return fail(TF_ERR_ARG, fn + ": token id out of range" + at);
-        if (pos[i] < 0 || pos[i] == INT32_MAX) return fail(TF_ERR_ARG, fn + ": position out of range" + at);
-        if (seqs[i] < 0 || static_cast<uint32_t>(seqs[i]) >= n_seq) return fail(TF_ERR_ARG, fn + ": sequence id out of range" + at);
+        auto bad = [&](const char * what) { return fail(TF_ERR_ARG, std::string(what) + ": " + what + " at row " + std::to_string(i)); };
+        if (tokens[i] < 0 || tokens[i] >= n_vocab) return bad("token id out of range");
+        if (pos[i] < 0 || pos[i] == INT32_MAX) return bad("position out of range");
+        if (seqs[i] < 0 || static_cast<uint32_t>(seqs[i]) >= n_seq) return bad("sequence id out of range");
         const size_t q = static_cast<size_t>(seqs[i]);
         if (next[q] >= 0) {
-            if (distinct) return fail(TF_ERR_ARG, fn + ": sequence used twice" + at);
-            if (pos[i] != next[q]) return fail(TF_ERR_ARG, fn + ": positions of a sequence must follow one another" + at);
+            if (distinct) return bad("sequence used twice");
+            if (pos[i] != next[q]) return bad("positions of a sequence must follow one another");
         } else {
             first[q] = pos[i];
         }
@@ -62,9 +61,9 @@ int32_t decode_rows_impl(tf_session * s, const int32_t * tokens, const int32_t *
         for (uint32_t q = 0; q < n_seq; ++q)
             if (first[q] >= 0) llama_memory_seq_rm(llama_get_memory(s->ctx), static_cast<llama_seq_id>(q), first[q], -1);
         if (rc == tfi::kRpcLost) return TF_ERR_NATIVE;
-        if (rc == 1) return fail(TF_ERR_NO_SLOT, fn + ": no KV cache slot for the batch");
-        if (rc == 2) return fail(TF_ERR_ABORTED, fn + ": aborted");
-        return fail(TF_ERR_NATIVE, fn + ": llama_decode failed with code " + std::to_string(rc));
+        if (rc == 1) return fail(TF_ERR_NO_SLOT, std::string(what) + ": no KV cache slot for the batch");
+        if (rc == 2) return fail(TF_ERR_ABORTED, std::string(what) + ": aborted");
+        return fail(TF_ERR_NATIVE, std::string(what) + ": llama_decode failed with code " + std::to_string(rc));
     }
     s->logit_rows = n;
     return TF_OK;
@@ -100,14 +99,7 @@ int32_t tf_session_embed(tf_session * s, const int32_t * tokens, int32_t n, floa
     if (out == nullptr || cap < n_embd) return -n_embd;
     llama_memory_clear(llama_get_memory(s->ctx), true);
     llama_batch & batch = s->batch;
-    batch.n_tokens = n;
-    for (int32_t i = 0; i < n; ++i) {
-        batch.token[i] = tokens[i];
-        batch.pos[i] = i;
-        batch.n_seq_id[i] = 1;
-        batch.seq_id[i][0] = 0;
-        batch.logits[i] = true;  // every token's output enters the mean
-    }
+    tfi::fill_sequence(batch, tokens, n, 0, 0, 0);  // every token's output enters the mean
     const int32_t rc = tfi::decode(s, batch);
     if (rc != 0) {
         llama_memory_clear(llama_get_memory(s->ctx), true);

@@ -177,6 +177,20 @@ namespace tfi {
 constexpr int32_t kRpcLost = INT32_MIN;
 __attribute__((visibility("hidden"))) int32_t decode(tf_session * s, llama_batch & batch);
 
+// Fills `batch` with tokens[0..n) of sequence seq at positions pos0.. ; rows from index logits_from on keep their
+// logits (0: every row, n - 1: the last, n: none).
+inline void fill_sequence(llama_batch & batch, const int32_t * tokens, int32_t n, int32_t pos0, int32_t seq,
+                          int32_t logits_from) {
+    batch.n_tokens = n;
+    for (int32_t i = 0; i < n; ++i) {
+        batch.token[i] = tokens[i];
+        batch.pos[i] = pos0 + i;
+        batch.n_seq_id[i] = 1;
+        batch.seq_id[i][0] = seq;
+        batch.logits[i] = i >= logits_from;
+    }
+}
+
 } // namespace tfi
 
 #endif // TOKENFLOW_FACADE_INTERNAL_H

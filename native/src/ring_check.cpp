@@ -92,19 +92,13 @@ int32_t tf_session_ring_check(tf_session * s, const int32_t * tokens, int32_t n,
     s->logit_rows = 0;
     s->tap->capture = &cap;
     llama_batch & batch = s->batch;
-    batch.n_tokens = n;
-    for (int32_t i = 0; i < n; ++i) {
-        batch.token[i] = tokens[i];
-        batch.pos[i] = i;
-        batch.n_seq_id[i] = 1;
-        batch.seq_id[i][0] = 0;
-        batch.logits[i] = i == n - 1;
-    }
+    tfi::fill_sequence(batch, tokens, n, 0, 0, n - 1);
     const auto t0 = std::chrono::steady_clock::now();
-    const int32_t rc = llama_decode(s->ctx, batch);
+    const int32_t rc = tfi::decode(s, batch);  // (an RPC loss is recorded like any decode's)
     const double llama_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     s->tap->capture = nullptr;
     llama_memory_clear(llama_get_memory(s->ctx), true);
+    if (rc == tfi::kRpcLost) return TF_ERR_NATIVE;
     if (rc != 0) return fail(TF_ERR_NATIVE, "ring_check: llama_decode failed with code " + std::to_string(rc));
     if (!cap.error.empty()) return fail(TF_ERR_NATIVE, "ring_check: " + cap.error);
     if (cap.q.empty() || cap.k.empty() || cap.v.empty() || cap.o.empty() || !cap.have_scale)

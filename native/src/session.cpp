@@ -179,14 +179,7 @@ int32_t tf_session_decode(tf_session * s, const int32_t * tokens, int32_t n, int
     s->use_invariant_kernels(n == 1 || s->invariant_prompts);
     for (int32_t start = 0; start < n; start += n_batch) {
         const int32_t len = std::min(n_batch, n - start);
-        batch.n_tokens = len;
-        for (int32_t i = 0; i < len; ++i) {
-            batch.token[i] = tokens[start + i];
-            batch.pos[i] = pos0 + start + i;
-            batch.n_seq_id[i] = 1;
-            batch.seq_id[i][0] = seq;
-            batch.logits[i] = want_logits && start + i == n - 1;
-        }
+        tfi::fill_sequence(batch, tokens + start, len, pos0 + start, seq, want_logits ? n - 1 - start : len);
         const int32_t rc = tfi::decode(s, batch);
         if (rc != 0) {
             // Undo this call's cells so the cache holds exactly what it held before.

@@ -37,7 +37,6 @@ final class PromptCache implements AutoCloseable {
     private final List<Entry> entries = new ArrayList<>();
     private long used;
     private long clock;
-    private long hits, saves;
 
     PromptCache(long capacity) { this.capacity = capacity; }
 
@@ -60,7 +59,6 @@ final class PromptCache implements AutoCloseable {
     /** Marks {@code e} as used now (a restore). */
     void touch(Entry e) {
         e.lastUsed = ++clock;
-        hits++;
     }
 
     /**
@@ -96,7 +94,6 @@ final class PromptCache implements AutoCloseable {
         e.lastUsed = ++clock;
         entries.add(e);
         used += bytes;
-        saves++;
     }
 
     private void drop(Entry e) {
@@ -104,13 +101,7 @@ final class PromptCache implements AutoCloseable {
         e.state.close();
     }
 
-    int size() { return entries.size(); }
-
     long bytesUsed() { return used; }
-
-    long hits() { return hits; }
-
-    long saves() { return saves; }
 
     @Override
     public void close() {

@@ -34,23 +34,23 @@ public final class NativeRuntime {
         URL list = TokenflowNative.class.getResource(base + "ggml-cpu-variants.txt");
         if (list == null) return;  // tf_init then says that no CPU backend could be loaded, and model loads fail so
         try {
-            File dir = extractListed(list, base);
+            List<File> variants = extractListed(list, base);
             URL modules = TokenflowNative.class.getResource(base + "ggml-modules.txt");
             if (modules != null) extractListed(modules, base);
-            if (dir != null) TokenflowNative.tf_set_cpu_backend_dir(dir.getAbsolutePath());
+            if (!variants.isEmpty()) TokenflowNative.tf_set_cpu_backend_dir(variants.get(0).getParent());
         } catch (IOException e) {
             throw new UncheckedIOException("could not extract ggml's backend modules from the natives jar", e);
         }
     }
 
-    /** Extracts the files a list names (whitespace-separated) into JavaCPP's cache; returns their folder. */
-    private static File extractListed(URL list, String base) throws IOException {
+    /** Extracts the files a list names (whitespace-separated) into JavaCPP's cache; returns them. */
+    private static List<File> extractListed(URL list, String base) throws IOException {
         try (InputStream in = list.openStream()) {
-            File dir = null;
+            List<File> out = new ArrayList<>();
             for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\s+")) {
-                if (!name.isBlank()) dir = Loader.cacheResource(TokenflowNative.class, base + name).getParentFile();
+                if (!name.isBlank()) out.add(Loader.cacheResource(TokenflowNative.class, base + name));
             }
-            return dir;
+            return out;
         }
     }
 
@@ -62,15 +62,11 @@ public final class NativeRuntime {
         String base = Loader.getPlatform() + "/";
         URL list = TokenflowNative.class.getResource(base + "ggml-gpu-modules.txt");
         if (list == null) return List.of();
-        List<String> out = new ArrayList<>();
-        try (InputStream in = list.openStream()) {
-            for (String name : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\\s+")) {
-                if (!name.isBlank()) out.add(Loader.cacheResource(TokenflowNative.class, base + name).getAbsolutePath());
-            }
+        try {
+            return extractListed(list, base).stream().map(File::getAbsolutePath).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("could not extract ggml's GPU backend from the natives jar", e);
         }
-        return List.copyOf(out);
     }
 
     /**
