@@ -48,7 +48,8 @@ enum tfk_status {
     TFK_ERR_BAD_LOGITS = -12,// sampling: a row that had to be sampled has no finite maximum (all NaN/-inf,
                              // or a +inf), so its distribution is undefined
     TFK_ERR_BAD_ARG    = -13,// KV-cache scoring: n_head % n_head_kv != 0, an unknown dtype or mode, scale not
-                             // finite, w < 1, kernel even or < 1, or a data pointer not aligned to its dtype
+                             // finite, w < 1, kernel even or < 1, or a data pointer not aligned to its dtype;
+                             // tfk_cuda_pointer_device: a pointer that is not device or managed memory
 };
 
 // Largest k the top-k kernels accept.
@@ -160,6 +161,23 @@ TFK_API int tfk_sample_f32(const float * row, int64_t n_vocab, const tfk_samplin
                            int32_t * out_token);
 TFK_API int tfk_sample_ref_f32(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
                                int32_t * out_token);
+
+// CUDA row sampler (tfk::sample_cuda): the token tfk_sample_f32 picks for the same n_vocab, sp and
+// uniform, bit for bit, from a row that already lives on the GPU. row (n_vocab floats) and out_token
+// (one int32) are DEVICE (or managed) memory; sp is HOST memory. SYNCHRONOUS, like tfk_tree_verify_sample_cuda_f32 and for the same
+// reason (the chain's arithmetic runs on the host with glibc's expf/logf): tfk::topk_cuda selects
+// the row's best entries on the device (top_k when 1 <= min(top_k, n_vocab) <= 64; n_vocab when
+// n_vocab <= 64; 64 when only min_p is on), they come back (<= 512 bytes) and the host samples
+// from them; when they cannot determine the result (top_p on the whole row, plain dist, top_k > 64,
+// min_p keeping more than 64 tokens) the whole row comes back (n_vocab floats) and tfk_sample_f32's
+// code samples it. temperature <= 0: the device top-1 (the argmax). The token is then copied to
+// out_token on `stream` (cudaStream_t as void*, NULL: the legacy default stream) and the stream is
+// synchronized (work already queued on it, e.g. the row's producer, is waited for).
+// Validation: as tfk_sample_f32, same codes in the same order, before any CUDA call; then
+// TFK_ERR_NO_CUDA without a usable device, TFK_ERR_CUDA when a CUDA call fails. On an error return
+// (TFK_ERR_BAD_LOGITS included) *out_token has not been written.
+TFK_API int tfk_sample_cuda_f32(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                                int32_t * out_token, void * stream);
 
 // The distribution dist samples from: the surviving candidates in dist's order (out_ids[0..*out_n)),
 // and out_probs[i] = float(p_i / sum) exactly as llama.cpp's dist leaves them in cur_p->data[i].p
@@ -658,6 +676,17 @@ TFK_API int tfk_cuda_memcpy_h2d(void * dst, const void * src, size_t bytes);  //
 TFK_API int tfk_cuda_memcpy_d2h(void * dst, const void * src, size_t bytes);  // synchronous
 TFK_API int tfk_cuda_synchronize(void * stream);                               // NULL: default stream
 
+// Device selection, so a caller without the CUDA headers (Java) can run kernels on the GPU that
+// holds its data: the *_cuda entries work on the calling thread's current device.
+// tfk_cuda_set_device: cudaSetDevice(device) for the calling thread. An index outside
+// [0, device count): TFK_ERR_CUDA (tfk_cuda_last_error says "invalid device ordinal").
+TFK_API int tfk_cuda_set_device(int device);
+// tfk_cuda_pointer_device: *device = the CUDA device that owns ptr (device memory, or managed memory:
+// the device it was allocated against). TFK_ERR_NULL when ptr or device is NULL; TFK_ERR_BAD_ARG when
+// ptr is host memory (pageable, pinned or registered) or unknown to CUDA. *device is written only on
+// success.
+TFK_API int tfk_cuda_pointer_device(const void * ptr, int * device);
+
 #ifdef __cplusplus
 } // extern "C"
 
@@ -689,6 +718,8 @@ TFK_API int sample_ref(const float * row, int64_t n_vocab, const tfk_sampling_pa
                        int32_t * out_token) noexcept;
 TFK_API int sample_cpu(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
                        int32_t * out_token) noexcept;
+TFK_API int sample_cuda(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                        int32_t * out_token, void * stream) noexcept;
 TFK_API int sampling_probs_ref(const float * row, int64_t n_vocab, const tfk_sampling_params * sp,
                                int32_t * out_ids, float * out_probs, int32_t * out_n) noexcept;
 TFK_API int sampling_probs_cpu(const float * row, int64_t n_vocab, const tfk_sampling_params * sp,

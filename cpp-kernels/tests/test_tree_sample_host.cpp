@@ -1,4 +1,5 @@
-// Host-side test of the CUDA sample-and-match verification's exactness argument (runs without a GPU).
+// Host-side test of the exactness argument of the CUDA sample-and-match verification and of the
+// CUDA row sampler (runs without a GPU).
 //
 // tfk::tree_verify_sample_cuda does only the order-insensitive selection on the device (each row's
 // top-n by tfk::topk_cuda, bit copies) and runs every floating-point step of the chain on the host:
@@ -12,9 +13,11 @@
 //     by tfk::topk_ref, rows "copied back" on demand and counted) == tfk::tree_verify_sample_ref on
 //     random trees over the grid top_k 0/1/8/40/100 x top_p 1/0.9/0.5 x min_p 0/0.05 x temperature
 //     0.5/1/1.5, and the number of rows copied back is as documented (0 for top_k in 1..64 or
-//     V <= 64; at most depth + 1 otherwise).
+//     V <= 64; at most depth + 1 otherwise);
+//  3. the row sampler's host half (what tfk::sample_cuda does: the policy's best entries, then
+//     detail::sample_row_on on the emulated backend; top-1 for temperature <= 0) == tfk::sample_ref.
 // The device half (topk_cuda == topk_ref, the copies) is covered by test_topk and, with a GPU,
-// by test_tree_verify's cuda == ref comparisons.
+// by the cuda == ref comparisons of test_tree_verify and test_sample.
 #include "tfkernels.h"
 #include "common/sample_top.h"
 #include "check.h"
@@ -252,12 +255,58 @@ void test_walk() {
     EXPECT(descended > 60, "too few accepted drafts (%d)", descended);
 }
 
+// What tfk::sample_cuda does on one row, with topk_ref standing in for topk_cuda: the policy's
+// n_top best entries (none when n_top == 0), detail::sample_row_on on the emulated backend;
+// temperature <= 0 is the top-1. Must equal tfk::sample_ref, copying the row back only when needed.
+void test_row_sampler() {
+    std::printf("row sampler on the emulated CUDA backend == sample_ref\n");
+    std::mt19937 rng(23u);
+    std::uniform_real_distribution<double> unif(0.0, 1.0);
+    std::vector<tfk_sampling_params> params = grid();
+    params.push_back({0.0f, 8, 0.9f, 0.05f});  // greedy
+    params.push_back({-1.0f, 0, 1.0f, 0.0f});
+    long draws = 0, rows_copied = 0;
+    for (int64_t V : {1, 5, 40, 64, 65, 300, 3000}) {
+        for (int kind = 0; kind < 5; ++kind) {
+            const std::vector<float> row = make_row(V, kind, rng);
+            for (const tfk_sampling_params & sp : params) {
+                const bool greedy = sp.temperature <= 0.0f;
+                const int64_t n_top = greedy ? 1 : tfk::detail::sample_top_count(V, sp, TFK_TOPK_MAX_K);
+                std::vector<int32_t> ids(static_cast<size_t>(std::max<int64_t>(n_top, 1)));
+                std::vector<float> vals(ids.size());
+                if (n_top > 0) {
+                    const int rc = tfk::topk_ref(row.data(), 1, V, V, static_cast<int>(n_top), ids.data(), vals.data());
+                    EXPECT(rc == TFK_OK, "topk_ref rc %d", rc);
+                }
+                HostRows be{row.data(), V, V, n_top, ids.data(), vals.data(), 0, 0, {}};
+                for (int rep = 0; rep < 6; ++rep) {
+                    const double u = rep == 0 ? 0.0 : unif(rng);
+                    int32_t want = -1, got = -2;
+                    const int rc_want = tfk::sample_ref(row.data(), V, &sp, u, &want);
+                    const int rc = greedy ? TFK_OK : tfk::detail::sample_row_on(be, 0, V, sp, u, n_top, &got);
+                    if (greedy) got = ids[0];
+                    EXPECT(rc == rc_want && (rc != TFK_OK || got == want),
+                           "V=%" PRId64 " kind %d %s u=%.17g: emulated rc %d tok %d, sample_ref rc %d tok %d", V, kind,
+                           params_str(sp).c_str(), u, rc, got, rc_want, want);
+                    ++draws;
+                }
+                const int64_t kk = sp.top_k > 0 ? std::min<int64_t>(sp.top_k, V) : 0;
+                if (greedy || (kk >= 1 && kk <= 64) || V <= 64)
+                    EXPECT(be.rows == 0, "V=%" PRId64 " %s: %d row copies, want 0", V, params_str(sp).c_str(), be.rows);
+                rows_copied += be.rows;
+            }
+        }
+    }
+    std::printf("  %ld draws compared, %ld of them sampled from a copied-back row\n", draws, rows_copied);
+}
+
 } // namespace
 
 int main() {
-    std::printf("tfkernels: host half of tree_verify_sample_cuda (no GPU needed)\n");
+    std::printf("tfkernels: host half of tree_verify_sample_cuda and sample_cuda (no GPU needed)\n");
     test_rows();
     test_walk();
+    test_row_sampler();
     std::printf("%d checks, %d failures\n", g_checks, g_failures);
     std::printf("%s\n", g_failures == 0 ? "PASS" : "FAIL");
     return g_failures == 0 ? 0 : 1;

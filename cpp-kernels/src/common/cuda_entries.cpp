@@ -10,6 +10,11 @@ int tfk_topk_cuda_f32(const float * logits, int64_t n_rows, int64_t n_cols, int6
     return tfk::topk_cuda(logits, n_rows, n_cols, row_stride, k, out_ids, out_vals, stream);
 }
 
+int tfk_sample_cuda_f32(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                        int32_t * out_token, void * stream) {
+    return tfk::sample_cuda(row, n_vocab, sp, uniform, out_token, stream);
+}
+
 int tfk_tree_verify_greedy_cuda_f32(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
                                     const int32_t * tokens, const int32_t * parents, int32_t k_cand, int32_t * out_path,
                                     int32_t * out_path_len, int32_t * out_bonus, int32_t * out_cand_ids, void * stream) {

@@ -1,7 +1,7 @@
-// Internal: the llama.cpp sampler chain run from a row's best entries only, and the host walk of
-// the stochastic tree verification shared by the CUDA twin (not part of the API).
+// Internal: the llama.cpp sampler chain run from a row's best entries only, and the host side of
+// the CUDA twins of the row sampler and of the stochastic tree verification (not part of the API).
 //
-// Why: the CUDA twin must return exactly what tfk::sample_cpu returns on the host, with glibc's
+// Why: the CUDA twins must return exactly what tfk::sample_cpu returns on the host, with glibc's
 // expf/logf, so every floating-point step of the chain runs on the host. The device only does the
 // order-insensitive selection (each row's top-n, copied bit for bit); the host then runs the chain
 // on those entries whenever they determine the result, and otherwise on a copy of the whole row.
@@ -43,11 +43,37 @@ inline int64_t sample_top_count(int64_t n_vocab, const tfk_sampling_params & sp,
 int sample_from_top(const int32_t * ids, const float * vals, int64_t n_top, int64_t n_vocab,
                     const tfk_sampling_params & sp, double uniform, int32_t * out_token);
 
-// The sample-and-match walk (temperature > 0, arguments validated) on a backend that supplies rows:
+// Backends supply the rows of the sampling below (the CUDA twins: copies from device memory):
 //   int top(int32_t u, const int32_t ** ids, const float ** vals): row u's n_top best entries
 //       (only called when n_top > 0);
 //   int row(int32_t u, const float ** row): row u itself (n_vocab values in host memory).
-// Writes path[0..*len), *len and *bonus (host memory) only on success.
+
+// Row u sampled as tfk::sample_cpu samples it (temperature > 0, validated parameters): from its n_top
+// best entries when they decide it (n_top = sample_top_count(...); 0: never), else from the whole
+// row. Returns TFK_OK (*y set), TFK_ERR_BAD_LOGITS, a backend error, or throws std::bad_alloc.
+template <class Backend>
+int sample_row_on(Backend & be, int32_t u, int64_t n_vocab, const tfk_sampling_params & sp, double uniform,
+                  int64_t n_top, int32_t * y) {
+    int rc = kNeedRow;
+    if (n_top > 0) {
+        const int32_t * ids = nullptr;
+        const float * vals = nullptr;
+        rc = be.top(u, &ids, &vals);
+        if (rc != TFK_OK) return rc;
+        rc = sample_from_top(ids, vals, n_top, n_vocab, sp, uniform, y);
+    }
+    if (rc == kNeedRow) {
+        const float * row = nullptr;
+        rc = be.row(u, &row);
+        if (rc != TFK_OK) return rc;
+        rc = sample_cpu(row, n_vocab, &sp, uniform, y);
+    }
+    return rc;
+}
+
+// The sample-and-match walk (temperature > 0, arguments validated) on a backend as above, each
+// visited row sampled by sample_row_on. Writes path[0..*len), *len and *bonus (host memory) only
+// on success.
 template <class Backend>
 int tree_sample_walk(int32_t n_nodes, int64_t n_vocab, const int32_t * tokens, const int32_t * parents,
                      const tfk_sampling_params & sp, const float * uniforms, int64_t n_top, Backend & be,
@@ -57,20 +83,7 @@ int tree_sample_walk(int32_t n_nodes, int64_t n_vocab, const int32_t * tokens, c
     tmp[0] = 0;
     for (;;) {
         const double uniform = static_cast<double>(uniforms[len - 1]);
-        int rc = kNeedRow;
-        if (n_top > 0) {
-            const int32_t * ids = nullptr;
-            const float * vals = nullptr;
-            rc = be.top(u, &ids, &vals);
-            if (rc != TFK_OK) return rc;
-            rc = sample_from_top(ids, vals, n_top, n_vocab, sp, uniform, &y);
-        }
-        if (rc == kNeedRow) {
-            const float * row = nullptr;
-            rc = be.row(u, &row);
-            if (rc != TFK_OK) return rc;
-            rc = sample_cpu(row, n_vocab, &sp, uniform, &y);
-        }
+        const int rc = sample_row_on(be, u, n_vocab, sp, uniform, n_top, &y);
         if (rc != TFK_OK) return rc;
         const int32_t c = find_child(n_nodes, tokens, parents, u, y);
         if (c < 0) break;

@@ -15,7 +15,7 @@ extern "C" const char * tfk_status_str(int status) {
         case TFK_ERR_BAD_TOKEN:  return "bad token (a tree token outside [0, n_vocab))";
         case TFK_ERR_BAD_SAMPLING: return "bad sampling parameters (temperature not finite, top_p/min_p NaN, or a uniform outside [0, 1))";
         case TFK_ERR_BAD_LOGITS: return "bad logits (a sampled row has no finite maximum)";
-        case TFK_ERR_BAD_ARG:    return "bad argument (head ratio, dtype, mode, scale, window, kernel or pointer alignment)";
+        case TFK_ERR_BAD_ARG:    return "bad argument (head ratio, dtype, mode, scale, window, kernel, pointer alignment or kind)";
         default:                 return "unknown status";
     }
 }

@@ -55,10 +55,21 @@ int tfk_cuda_memcpy_d2h(void * /*dst*/, const void * /*src*/, size_t /*bytes*/) 
 
 int tfk_cuda_synchronize(void * /*stream*/) { return TFK_ERR_NO_CUDA; }
 
+int tfk_cuda_set_device(int /*device*/) { return TFK_ERR_NO_CUDA; }
+
+int tfk_cuda_pointer_device(const void * /*ptr*/, int * /*device*/) { return TFK_ERR_NO_CUDA; }
+
 } // extern "C"
 
-// Tree verification: validates (so error codes agree across builds), then TFK_ERR_NO_CUDA.
+// Tree verification and the row sampler: validate (so error codes agree across builds), then TFK_ERR_NO_CUDA.
 namespace tfk {
+
+int sample_cuda(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                int32_t * out_token, void * /*stream*/) noexcept {
+    const int rc = detail::row_validate(row, n_vocab, sp, out_token, out_token, out_token);
+    if (rc != TFK_OK) return rc;
+    return detail::uniform_ok(uniform) ? TFK_ERR_NO_CUDA : TFK_ERR_BAD_SAMPLING;
+}
 
 int tree_verify_greedy_cuda(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
                             const int32_t * tokens, const int32_t * parents, int32_t k_cand, int32_t * out_path,

@@ -224,4 +224,23 @@ int tfk_cuda_synchronize(void * stream) {
     return TFK_OK;
 }
 
+int tfk_cuda_set_device(int device) {
+    TFK_CUDA_CHECK(cudaSetDevice(device));
+    return TFK_OK;
+}
+
+int tfk_cuda_pointer_device(const void * ptr, int * device) {
+    if (ptr == nullptr || device == nullptr) return TFK_ERR_NULL;
+    cudaPointerAttributes attr{};
+    const cudaError_t e = cudaPointerGetAttributes(&attr, ptr);
+    if (e == cudaErrorInvalidValue) {  // runtimes before CUDA 11: a pointer CUDA does not know
+        (void) cudaGetLastError();
+        return TFK_ERR_BAD_ARG;
+    }
+    TFK_CUDA_CHECK(e);
+    if (attr.type != cudaMemoryTypeDevice && attr.type != cudaMemoryTypeManaged) return TFK_ERR_BAD_ARG;
+    *device = attr.device;
+    return TFK_OK;
+}
+
 } // extern "C"

@@ -1,4 +1,5 @@
-// CUDA tree verification, same results as tfk::tree_verify_{greedy,sample}_ref.
+// CUDA tree verification and row sampling, same results as tfk::tree_verify_{greedy,sample}_ref and
+// tfk::sample_ref.
 //
 // Greedy (asynchronous):
 //  1. tfk::topk_cuda computes every row's top-K (K = max(1, k_cand)) on the device: the ids go to
@@ -26,6 +27,13 @@
 //  4. On success: the candidates (a prefix of each row's K entries) are copied device to device into
 //     out_cand_ids, path/len/bonus host to device, and the stream is synchronized. On an error
 //     (TFK_ERR_BAD_LOGITS included) no output has been written.
+//
+// The row sampler tfk::sample_cuda (synchronous) is the same design on one row, with the same
+// backend (CudaRows): n_top = detail::sample_top_count(n_vocab, sp, 64) best entries by
+// tfk::topk_cuda, copied back and sampled on the host (detail::sample_row_on); the whole row is
+// copied back when they do not decide the result (or n_top == 0: no top-k is run at all);
+// temperature <= 0 is the top-1 (the argmax). The token then goes host to device into out_token and
+// the stream is synchronized; on an error out_token has not been written.
 #include "tfkernels.h"
 #include "common/sample_top.h"
 #include "common/tree_common.h"
@@ -118,65 +126,85 @@ int tree_verify_greedy_cuda(const float * logits, int32_t n_nodes, int64_t n_voc
 
 namespace {
 
-// tree_sample_walk's backend: candidates copied back once, rows copied back on demand.
-struct CudaRows {
-    const float * logits;      // device
-    int64_t n_vocab, row_stride;
-    int64_t K;                 // entries per row in h_ids/h_vals
-    cudaStream_t s;
-    const int32_t * h_ids;     // n_nodes x K, host
-    const float * h_vals;
-    std::vector<float> row_buf;
+// The backend of the host sampling (common/sample_top.h) for both synchronous CUDA twins, the row
+// sampler and the sample-and-match verification: select() computes every row's K best entries on
+// the device (tfk::topk_cuda into stream-ordered scratch) and, when asked, copies them all back at
+// once; row() copies one whole row back on demand. Every copy waits for the stream.
+class CudaRows {
+public:
+    CudaRows(const float * logits, int64_t n_vocab, int64_t row_stride, cudaStream_t s)
+        : logits_(logits), n_vocab_(n_vocab), row_stride_(row_stride), s_(s), scratch_(s) {}
+
+    // Top-K (1 <= K <= TFK_TOPK_MAX_K, K <= n_vocab) of rows [0, n_rows) into device scratch
+    // (d_ids()); with copy_back also into host memory for top(). May throw std::bad_alloc.
+    int select(int32_t n_rows, int64_t K, bool copy_back) {
+        K_ = K;
+        const size_t n_out = static_cast<size_t>(n_rows) * static_cast<size_t>(K);
+        const int rc_alloc = scratch_.alloc(2 * n_out);  // the values, then the ids (same size)
+        if (rc_alloc != TFK_OK) return rc_alloc;
+        float * d_vals = scratch_.get();
+        d_ids_ = reinterpret_cast<int32_t *>(d_vals + n_out);
+        const int rc = topk_cuda(logits_, n_rows, n_vocab_, row_stride_, static_cast<int>(K), d_ids_, d_vals, s_);
+        if (rc != TFK_OK) return rc;
+        if (!copy_back) return TFK_OK;
+        h_ids_.resize(n_out);
+        h_vals_.resize(n_out);
+        TFK_CUDA_CHECK(cudaMemcpyAsync(h_ids_.data(), d_ids_, n_out * sizeof(int32_t), cudaMemcpyDeviceToHost, s_));
+        TFK_CUDA_CHECK(cudaMemcpyAsync(h_vals_.data(), d_vals, n_out * sizeof(float), cudaMemcpyDeviceToHost, s_));
+        TFK_CUDA_CHECK(cudaStreamSynchronize(s_));
+        return TFK_OK;
+    }
+
+    const int32_t * d_ids() const { return d_ids_; }  // n_rows x K on the device, after select()
+
+    // The backend interface of common/sample_top.h.
     int top(int32_t u, const int32_t ** ids, const float ** vals) {
-        *ids = h_ids + static_cast<int64_t>(u) * K;
-        *vals = h_vals + static_cast<int64_t>(u) * K;
+        *ids = h_ids_.data() + static_cast<int64_t>(u) * K_;
+        *vals = h_vals_.data() + static_cast<int64_t>(u) * K_;
         return TFK_OK;
     }
     int row(int32_t u, const float ** row) {
-        row_buf.resize(static_cast<size_t>(n_vocab));
-        TFK_CUDA_CHECK(cudaMemcpyAsync(row_buf.data(), logits + static_cast<int64_t>(u) * row_stride,
-                                       static_cast<size_t>(n_vocab) * sizeof(float), cudaMemcpyDeviceToHost, s));
-        TFK_CUDA_CHECK(cudaStreamSynchronize(s));
-        *row = row_buf.data();
+        row_buf_.resize(static_cast<size_t>(n_vocab_));
+        TFK_CUDA_CHECK(cudaMemcpyAsync(row_buf_.data(), logits_ + static_cast<int64_t>(u) * row_stride_,
+                                       static_cast<size_t>(n_vocab_) * sizeof(float), cudaMemcpyDeviceToHost, s_));
+        TFK_CUDA_CHECK(cudaStreamSynchronize(s_));
+        *row = row_buf_.data();
         return TFK_OK;
     }
+
+    // Frees the scratch (stream-ordered: after the work queued so far). Returns TFK_OK or a CUDA status.
+    int release() { return scratch_.release(); }
+
+private:
+    const float * logits_;  // device
+    int64_t n_vocab_, row_stride_;
+    cudaStream_t s_;
+    detail::DeviceBuffer<float> scratch_;
+    int64_t K_ = 0;
+    int32_t * d_ids_ = nullptr;
+    std::vector<int32_t> h_ids_;  // n_rows x K, host
+    std::vector<float> h_vals_;
+    std::vector<float> row_buf_;
 };
 
-int sample_cuda_impl(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
+int tree_sample_impl(const float * logits, int32_t n_nodes, int64_t n_vocab, int64_t row_stride,
                      const int32_t * tokens, const int32_t * parents, int32_t k_cand, const tfk_sampling_params & sp,
                      const float * uniforms, int32_t * out_path, int32_t * out_path_len, int32_t * out_bonus,
                      int32_t * out_cand_ids, cudaStream_t s) {
     const int64_t n_top = detail::sample_top_count(n_vocab, sp, TFK_TOPK_MAX_K);
     const int64_t K = std::max<int64_t>(n_top, k_cand);
-    const size_t n_out = static_cast<size_t>(n_nodes) * static_cast<size_t>(K);
-    detail::DeviceBuffer<float> scratch(s);  // the values, then the ids (same size)
-    int32_t * d_ids = nullptr;
-    float * d_vals = nullptr;
-    std::vector<int32_t> h_ids;
-    std::vector<float> h_vals;
+    CudaRows be(logits, n_vocab, row_stride, s);
     if (K > 0) {
-        const int rc_alloc = scratch.alloc(2 * n_out);
-        if (rc_alloc != TFK_OK) return rc_alloc;
-        d_vals = scratch.get();
-        d_ids = reinterpret_cast<int32_t *>(d_vals + n_out);
-        const int rc = topk_cuda(logits, n_nodes, n_vocab, row_stride, static_cast<int>(K), d_ids, d_vals, s);
+        const int rc = be.select(n_nodes, K, n_top > 0);
         if (rc != TFK_OK) return rc;
-        if (n_top > 0) {
-            h_ids.resize(n_out);
-            h_vals.resize(n_out);
-            TFK_CUDA_CHECK(cudaMemcpyAsync(h_ids.data(), d_ids, n_out * sizeof(int32_t), cudaMemcpyDeviceToHost, s));
-            TFK_CUDA_CHECK(cudaMemcpyAsync(h_vals.data(), d_vals, n_out * sizeof(float), cudaMemcpyDeviceToHost, s));
-            TFK_CUDA_CHECK(cudaStreamSynchronize(s));
-        }
     }
-    CudaRows be{logits, n_vocab, row_stride, K, s, h_ids.data(), h_vals.data(), {}};
     int32_t path[TFK_TREE_MAX_NODES];
     int32_t len = 0, bonus = 0;
     const int rc = detail::tree_sample_walk(n_nodes, n_vocab, tokens, parents, sp, uniforms, n_top, be, path, &len,
                                             &bonus);
     if (rc != TFK_OK) return rc;
     if (k_cand > 0)
-        TFK_CUDA_CHECK(cudaMemcpy2DAsync(out_cand_ids, static_cast<size_t>(k_cand) * sizeof(int32_t), d_ids,
+        TFK_CUDA_CHECK(cudaMemcpy2DAsync(out_cand_ids, static_cast<size_t>(k_cand) * sizeof(int32_t), be.d_ids(),
                                          static_cast<size_t>(K) * sizeof(int32_t),
                                          static_cast<size_t>(k_cand) * sizeof(int32_t), static_cast<size_t>(n_nodes),
                                          cudaMemcpyDeviceToDevice, s));
@@ -184,9 +212,38 @@ int sample_cuda_impl(const float * logits, int32_t n_nodes, int64_t n_vocab, int
                                    cudaMemcpyHostToDevice, s));
     TFK_CUDA_CHECK(cudaMemcpyAsync(out_path_len, &len, sizeof(int32_t), cudaMemcpyHostToDevice, s));
     TFK_CUDA_CHECK(cudaMemcpyAsync(out_bonus, &bonus, sizeof(int32_t), cudaMemcpyHostToDevice, s));
-    const int rc_free = scratch.release();
+    const int rc_free = be.release();
     if (rc_free != TFK_OK) return rc_free;
     TFK_CUDA_CHECK(cudaStreamSynchronize(s));  // the host sources above live on this stack frame
+    return TFK_OK;
+}
+
+// One row: temperature <= 0 is the argmax (top-1 on the device); else the host chain on the row's
+// best entries, or on the whole row when they do not decide it (or n_top == 0: no top-k at all).
+int row_sample_impl(const float * row, int64_t n_vocab, const tfk_sampling_params & sp, double uniform,
+                    int32_t * out_token, cudaStream_t s) {
+    CudaRows be(row, n_vocab, n_vocab, s);
+    int32_t tok = 0;
+    if (sp.temperature <= 0.0f) {
+        const int rc = be.select(1, 1, true);
+        if (rc != TFK_OK) return rc;
+        const int32_t * ids = nullptr;
+        const float * vals = nullptr;
+        (void) be.top(0, &ids, &vals);
+        tok = ids[0];
+    } else {
+        const int64_t n_top = detail::sample_top_count(n_vocab, sp, TFK_TOPK_MAX_K);
+        if (n_top > 0) {
+            const int rc = be.select(1, n_top, true);
+            if (rc != TFK_OK) return rc;
+        }
+        const int rc = detail::sample_row_on(be, 0, n_vocab, sp, uniform, n_top, &tok);
+        if (rc != TFK_OK) return rc;
+    }
+    const int rc_free = be.release();
+    if (rc_free != TFK_OK) return rc_free;
+    TFK_CUDA_CHECK(cudaMemcpyAsync(out_token, &tok, sizeof(int32_t), cudaMemcpyHostToDevice, s));
+    TFK_CUDA_CHECK(cudaStreamSynchronize(s));  // tok lives on this stack frame
     return TFK_OK;
 }
 
@@ -210,8 +267,24 @@ int tree_verify_sample_cuda(const float * logits, int32_t n_nodes, int64_t n_voc
         return TFK_OK;
     }
     try {
-        return sample_cuda_impl(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, *sp, uniforms, out_path,
+        return tree_sample_impl(logits, n_nodes, n_vocab, row_stride, tokens, parents, k_cand, *sp, uniforms, out_path,
                                 out_path_len, out_bonus, out_cand_ids, s);
+    } catch (const std::bad_alloc &) {
+        return TFK_ERR_NO_MEMORY;
+    } catch (...) {
+        return TFK_ERR_INTERNAL;
+    }
+}
+
+int sample_cuda(const float * row, int64_t n_vocab, const tfk_sampling_params * sp, double uniform,
+                int32_t * out_token, void * stream) noexcept {
+    int rc = detail::row_validate(row, n_vocab, sp, out_token, out_token, out_token);
+    if (rc != TFK_OK) return rc;
+    if (!detail::uniform_ok(uniform)) return TFK_ERR_BAD_SAMPLING;
+    int dev = 0;
+    TFK_CUDA_CHECK(cudaGetDevice(&dev));
+    try {
+        return row_sample_impl(row, n_vocab, *sp, uniform, out_token, static_cast<cudaStream_t>(stream));
     } catch (const std::bad_alloc &) {
         return TFK_ERR_NO_MEMORY;
     } catch (...) {
