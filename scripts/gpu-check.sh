@@ -3,7 +3,8 @@
 #   0. what GPU and driver this is (nvidia-smi) -> bench/results/gpu/gpu.txt
 #   1. the -Pcuda build (natives with the CUDA twins of the kernels, ggml's CUDA backend module in the jar)
 #   2. every CUDA kernel test against its scalar reference (ctest: each compares CPU and CUDA when a GPU is present)
-#   3. the Java tests of the device paths (GpuOffloadTest: offloaded layers give the CPU's greedy answer; devices())
+#   3. the Java tests of the device paths (GpuOffloadTest: offloaded layers give the CPU's greedy answer, and trees
+#      verified on the GPU by the CUDA twins emit the host path's tokens; DeviceLogitsTest; devices())
 #   4. kernel benchmarks (CPU and CUDA side by side) and plain decode with every layer offloaded vs llama-bench -ngl 99
 # Everything lands in bench/results/gpu/ (JSON + logs); a summary is printed at the end. Needs the NVIDIA driver, nvcc
 # and either network access (Maven Central, npm) or warm ~/.m2 and ~/.cache/tokenflow caches copied from a build
@@ -36,10 +37,10 @@ timeout 180 ctest --test-dir java-api/target/native-build --output-on-failure >"
 grep -E "CUDA (present|absent)|tests passed|Failed" "$out/ctest.log" >&2 || true
 
 step "3/4 Java device-path tests"
-timeout 240 mvn -B -ntp -Pcuda -pl tests surefire:test -Dtest='GpuOffloadTest,NativeLoadingTest' \
+timeout 240 mvn -B -ntp -Pcuda -pl tests surefire:test -Dtest='GpuOffloadTest,DeviceLogitsTest,NativeLoadingTest' \
   -Dsurefire.failIfNoSpecifiedTests=false >"$out/java-tests.log" 2>&1 || fail "Java device tests"
 grep -E "Tests run:|GpuOffloadTest\]|NativeLoadingTest\] devices" "$out/java-tests.log" >&2 || true
-grep -q "GpuOffloadTest.*Skipped: 1" "$out/java-tests.log" && fail "GpuOffloadTest skipped: ggml sees no GPU"
+grep -qE "GpuOffloadTest.*Skipped: [1-9]" "$out/java-tests.log" && fail "GpuOffloadTest skipped: ggml sees no GPU"
 
 step "4/4 benchmarks"
 bin="java-api/target/native-build/cpp-kernels"

@@ -169,6 +169,38 @@ void threadpool_free(ggml_threadpool * pool) {
 recoverable_scope::recoverable_scope() { ++t_recoverable; }
 recoverable_scope::~recoverable_scope() { --t_recoverable; }
 
+tensor_place place_of(const ggml_tensor * t) {
+    tensor_place p;
+    if (t->buffer == nullptr || ggml_backend_buffer_is_host(t->buffer)) return p;
+    p.kind = tensor_place::other;
+    ggml_backend_dev_t dev = ggml_backend_buft_get_device(ggml_backend_buffer_get_type(t->buffer));
+    const char * name = dev != nullptr ? ggml_backend_dev_name(dev) : nullptr;
+    // ggml-cuda names its devices CUDA0, CUDA1, ... after the CUDA device index, the index tfkernels sets.
+    if (name != nullptr && std::strncmp(name, "CUDA", 4) == 0 && name[4] >= '0' && name[4] <= '9' && tfk_cuda_available()) {
+        char * end = nullptr;
+        const long i = std::strtol(name + 4, &end, 10);
+        if (end != nullptr && *end == '\0' && i >= 0 && i < 1024) {
+            p.kind = tensor_place::cuda;
+            p.cuda_device = static_cast<int>(i);
+        }
+    }
+    return p;
+}
+
+int cuda_scratch::reserve(size_t n) {
+    if (n <= bytes) return TFK_OK;
+    if (ptr != nullptr) tfk_cuda_free(ptr);
+    ptr = nullptr;
+    bytes = 0;
+    const int rc = tfk_cuda_malloc(&ptr, n);
+    if (rc == TFK_OK) bytes = n;
+    return rc;
+}
+
+cuda_scratch::~cuda_scratch() {
+    if (ptr != nullptr) tfk_cuda_free(ptr);
+}
+
 } // namespace tfi
 
 extern "C" {

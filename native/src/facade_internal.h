@@ -96,6 +96,26 @@ int32_t guarded(const char * what, int32_t on_error, F && f) {
     }
 }
 
+// Where a ggml tensor's data lives, so the kernel that reads it in place can be chosen: host memory (the CPU
+// backend, pinned buffers), a CUDA device tfkernels can address (ggml device "CUDA<n>", n = the CUDA device index),
+// or anything else (an RPC server, another backend): copy it out with ggml_backend_tensor_get. Defined in backend.cpp.
+struct tensor_place {
+    enum kind_t { host, cuda, other } kind = host;
+    int cuda_device = -1;
+};
+__attribute__((visibility("hidden"))) tensor_place place_of(const ggml_tensor * t);
+
+// Device memory a session keeps for kernel outputs, grown on demand, freed with the session (tfk_cuda_free).
+struct __attribute__((visibility("hidden"))) cuda_scratch {
+    void * ptr = nullptr;
+    size_t bytes = 0;
+    int reserve(size_t n);  // a tfkernels status; keeps the old buffer when n fits
+    cuda_scratch() = default;
+    cuda_scratch(const cuda_scratch &) = delete;
+    cuda_scratch & operator=(const cuda_scratch &) = delete;
+    ~cuda_scratch();
+};
+
 // llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
 constexpr uint32_t kMaxSeq = 256;
 // Largest draft tree: sequence ids 1..255 are its paths (0 is the main sequence).
@@ -155,6 +175,14 @@ struct tf_session {
     std::vector<int32_t> tree_leaf_seq;  // per node: one leaf sequence id below it
     int32_t tree_pos0 = -1;
     int32_t tree_n_leaves = 0;
+    // tf_session_params.device_logits, and whether the last tree's logits stayed in llama.cpp's output tensor
+    // (llama_get_logits_tensor) instead of its host copy; tree_host: their host copy, made on demand then.
+    bool device_logits = true;
+    bool tree_in_tensor = false;
+    uint64_t n_decodes = 0;       // llama_decode calls so far (tfi::decode): a later one replaces a tree's logits
+    uint64_t tree_decode_id = 0;  // ... and the count right after the last tree's decode
+    std::vector<float> tree_host;
+    tfi::cuda_scratch verify_scratch;  // device outputs of the CUDA verification
     // KV compression: attention taps (installed as cb_eval only when the session asked for them).
     std::unique_ptr<tfi::kv_tap> tap;
     // Query-aware sparse attention (NULL when sparse_policy is TF_SPARSE_NONE); its ops point into it.

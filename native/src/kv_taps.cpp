@@ -149,8 +149,14 @@ bool kv_tap::on_node(ggml_tensor * t, bool ask) {
     float * out = scores.data() + slot * per_slot;
     const auto t0 = std::chrono::steady_clock::now();
     int rc;
-    const bool host = a.q->buffer == nullptr || ggml_backend_buffer_is_host(a.q->buffer);
-    if (host) {
+    const tfi::tensor_place where = tfi::place_of(a.q);
+    if (where.kind == tfi::tensor_place::other || tfi::place_of(a.k).kind != where.kind ||
+        (a.mask != nullptr && tfi::place_of(a.mask).kind != where.kind)) {
+        error = TFK_ERR_NO_CUDA;
+        error_text = "window scoring: the attention tensors are neither in host memory nor on one CUDA device";
+        return true;
+    }
+    if (where.kind == tfi::tensor_place::host) {
         if (v.n_kv == n_kv) {
             rc = tfk_window_scores(&v, out, 1, n_threads);
         } else {  // fewer cells than the slot holds: score into a scratch row set, then add
@@ -163,8 +169,8 @@ bool kv_tap::on_node(ggml_tensor * t, bool ask) {
         // Tensors live on the GPU: score there (ggml's scheduler has synchronised the backend before calling us),
         // then bring back n_head x n_kv floats only.
         const size_t bytes = static_cast<size_t>(n_head) * static_cast<size_t>(v.n_kv) * sizeof(float);
-        rc = 0;
-        if (dev_out_bytes < bytes) {
+        rc = tfk_cuda_set_device(where.cuda_device);
+        if (rc == 0 && dev_out_bytes < bytes) {
             if (dev_out != nullptr) tfk_cuda_free(dev_out);
             dev_out = nullptr;
             dev_out_bytes = 0;

@@ -143,6 +143,7 @@ uint32_t rpc_failures(const std::vector<std::string> & endpoints, std::string * 
 }
 
 int32_t decode(tf_session * s, llama_batch & batch) {
+    ++s->n_decodes;
     const tf_model * m = s->owner;
     if (m->rpc_endpoints.empty()) return llama_decode(s->ctx, batch);
     std::string reason;

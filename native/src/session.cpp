@@ -42,6 +42,7 @@ tf_session_params tf_session_default_params(void) {
     p.invariant_tiles = false;
     p.seq_streams = false;
     p.embeddings = false;
+    p.device_logits = true;
     p.batch_invariant = true;
     p.sparse_policy = TF_SPARSE_NONE;
     p.sparse_budget = 256;
@@ -88,6 +89,7 @@ tf_session * tf_session_new(tf_model * model, const tf_session_params * params) 
     s->batch_invariant = sp.batch_invariant;
     s->embeddings = sp.embeddings;
     s->seq_streams = sp.seq_streams;
+    s->device_logits = sp.device_logits;
     s->invariant_prompts = sp.invariant_prompts;
     s->invariant_kept = sp.batch_invariant && flash_attn != TF_FLASH_ATTN_OFF;
     llama_context_params p = llama_context_default_params();

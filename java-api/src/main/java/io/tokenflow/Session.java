@@ -61,7 +61,7 @@ public final class Session implements AutoCloseable {
         int ubatch = Math.min(o.microBatchSize(), batch);
         return NativeSession.open(model.nativeModel(), ctx, batch, ubatch, o.threads(), o.batchThreads(),
                 o.flashAttention().nativeValue, o.kvCacheType().ggmlType, o.sequences(), o.kvCompression().enabled(),
-                o.batchInvariant(), o.sparseAttention());
+                o.batchInvariant(), o.sparseAttention(), o.deviceLogits());
     }
 
     public Model model() { return model; }

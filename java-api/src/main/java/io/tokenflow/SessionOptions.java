@@ -27,10 +27,14 @@ import java.util.List;
  *        fastest kernels). Off trades that guarantee for faster tree batches: outputs may then differ at near-ties
  * @param sparseAttention query-aware sparse attention at decode time ({@link SparseAttention#none()}: dense), e.g.
  *        {@code SparseAttention.parse("quest:256")}; needs flash attention (AUTO or ON)
+ * @param deviceLogits a speculative tree's logits stay where llama.cpp computed them (GPU memory when the output layer
+ *        is offloaded with {@code ModelOptions.gpuLayers}) and its verification and candidate top-k run there, without
+ *        copying tree size x vocabulary floats to the host each step (default true). Off: llama.cpp's host copy and
+ *        the CPU kernels. The same tokens either way
  */
 public record SessionOptions(int contextSize, int batchSize, int microBatchSize, int threads, int batchThreads,
         FlashAttention flashAttention, KvCacheType kvCacheType, int sequences, KvCompression kvCompression,
-        List<Double> batchCostSeconds, boolean batchInvariant, SparseAttention sparseAttention) {
+        List<Double> batchCostSeconds, boolean batchInvariant, SparseAttention sparseAttention, boolean deviceLogits) {
 
     public static final int DEFAULT_CONTEXT_CAP = 4096;
     /** Threads per core at most: more only makes llama.cpp's polling thread pool slower (64 on 2 cores: minutes). */
@@ -85,7 +89,8 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
     public Builder toBuilder() {
         return new Builder().contextSize(contextSize).batchSize(batchSize).microBatchSize(microBatchSize).threads(threads)
                 .batchThreads(batchThreads).flashAttention(flashAttention).kvCacheType(kvCacheType).sequences(sequences).kvCompression(kvCompression)
-                .batchCostSeconds(batchCostSeconds).batchInvariant(batchInvariant).sparseAttention(sparseAttention);
+                .batchCostSeconds(batchCostSeconds).batchInvariant(batchInvariant).sparseAttention(sparseAttention)
+                .deviceLogits(deviceLogits);
     }
 
     public static final class Builder {
@@ -101,6 +106,7 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         private List<Double> batchCostSeconds = List.of();
         private boolean batchInvariant = true;
         private SparseAttention sparseAttention = SparseAttention.none();
+        private boolean deviceLogits = true;
 
         public Builder contextSize(int n) { contextSize = n; return this; }
         public Builder batchSize(int n) { batchSize = n; return this; }
@@ -123,9 +129,11 @@ public record SessionOptions(int contextSize, int batchSize, int microBatchSize,
         public Builder batchInvariant(boolean on) { batchInvariant = on; return this; }
         /** Query-aware sparse attention, e.g. {@code SparseAttention.parse("quest:256")}. */
         public Builder sparseAttention(SparseAttention s) { sparseAttention = s; return this; }
+        /** Speculative trees verified where their logits live, e.g. on the GPU (default true); same tokens either way. */
+        public Builder deviceLogits(boolean on) { deviceLogits = on; return this; }
         public SessionOptions build() {
             return new SessionOptions(contextSize, batchSize, microBatchSize, threads, batchThreads, flashAttention, kvCacheType,
-                    sequences, kvCompression, batchCostSeconds, batchInvariant, sparseAttention);
+                    sequences, kvCompression, batchCostSeconds, batchInvariant, sparseAttention, deviceLogits);
         }
     }
 }

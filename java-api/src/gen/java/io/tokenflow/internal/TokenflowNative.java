@@ -356,6 +356,12 @@ public static class tf_session_params extends Pointer {
     public native @Cast("bool") boolean embeddings(); public native tf_session_params embeddings(boolean setter);       // an embedding session: tf_session_embed gives the mean of the last layer's outputs
                                // over a text's tokens; it keeps no logits (no generation) and needs
                                // n_ubatch == n_batch == n_ctx (a text is one micro-batch) (default false)
+    public native @Cast("bool") boolean device_logits(); public native tf_session_params device_logits(boolean setter);    // a token tree's logits stay where llama.cpp computed them (GPU memory when the output
+                               // layer is offloaded, else the CPU graph's output buffer) and tree verification and its
+                               // top-k candidates run there (tfkernels' CUDA twins on a GPU), with no n x n_vocab copy;
+                               // tf_session_tree_logits then copies on demand. false: llama.cpp copies every tree's
+                               // logits to the host and the CPU kernels read that copy. Same results either way
+                               // (default true)
 }
 public static native @ByVal tf_session_params tf_session_default_params();
 

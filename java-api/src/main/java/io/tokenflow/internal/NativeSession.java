@@ -55,7 +55,7 @@ public final class NativeSession implements AutoCloseable {
      */
     public static NativeSession open(NativeModel model, int contextSize, int batchSize, int microBatchSize, int threads,
             int batchThreads, int flashAttention, int kvType, int sequences, boolean kvTaps, boolean batchInvariant,
-            SparseAttention sparse) {
+            SparseAttention sparse, boolean deviceLogits) {
         tf_session h;
         try (tf_session_params p = TokenflowNative.tf_session_default_params()) {
             p.n_ctx(contextSize).n_batch(batchSize).n_ubatch(microBatchSize).n_threads(threads).n_threads_batch(batchThreads)
@@ -63,7 +63,7 @@ public final class NativeSession implements AutoCloseable {
                     .batch_invariant(batchInvariant).sparse_policy(sparse.policy().nativeValue)
                     .sparse_budget(Math.max(1, sparse.budget())).sparse_dense(sparse.dense()).sparse_page(sparse.page())
                     .sparse_reselect(sparse.reselect()).sparse_init(sparse.init()).sparse_local(sparse.local())
-                    .sparse_theta((float) sparse.theta());
+                    .sparse_theta((float) sparse.theta()).device_logits(deviceLogits);
             h = TokenflowNative.tf_session_new(model.handle(), p);
         }
         if (h == null || h.isNull()) throw new TokenflowException("could not create a session: " + NativeErrors.lastError());

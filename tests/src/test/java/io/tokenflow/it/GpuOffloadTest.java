@@ -56,6 +56,35 @@ class GpuOffloadTest {
         assertThat(gpu.tokens()).containsExactly(cpu.tokens());
     }
 
+    /**
+     * With every layer on the GPU, speculative trees verified there (deviceLogits: tfkernels' CUDA twins on
+     * llama.cpp's output buffer) and on the host copy (CPU kernels) emit the same tokens: both read the same logits,
+     * and the twins agree with the CPU kernels bit for bit. Greedy and sampled.
+     */
+    @Test
+    void treesVerifiedOnTheGpuMatchTheHostPath() {
+        List<Device> gpus = gpus();
+        assumeTrue(!gpus.isEmpty(), "no GPU visible to ggml (CPU natives, or no NVIDIA driver/device): device path not run here");
+        try (Model m = Model.load(ItEnv.stories(), ModelOptions.builder().gpuLayers(-1).build());
+                Session onDevice = m.newSession(SessionOptions.builder().contextSize(256).deviceLogits(true).build());
+                Session onHost = m.newSession(SessionOptions.builder().contextSize(256).deviceLogits(false).build())) {
+            long accepted = 0;
+            for (int round = 0; round < 4; round++) {
+                GenerationOptions.Builder o = GenerationOptions.builder().maxTokens(48).ignoreEos(true)
+                        .speculation(io.tokenflow.speculative.Speculation.RECYCLING).draftBudget(16).seed(11 + round);
+                GenerationOptions g = (round % 2 == 0 ? o.temperature(0) : o.temperature(0.8f).topK(40).topP(0.95f)).build();
+                GenerationResult a = onDevice.generate(PROMPT, g);
+                GenerationResult b = onHost.generate(PROMPT, g);
+                assertThat(a.tokens()).as("round %d", round).containsExactly(b.tokens());
+                accepted += a.stats().speculation().orElseThrow().acceptedTokens();
+                onDevice.reset();
+                onHost.reset();
+            }
+            System.out.println("[GpuOffloadTest] trees verified on the GPU: " + accepted + " drafts accepted, tokens equal to the host path");
+            assertThat(accepted).isGreaterThan(10);
+        }
+    }
+
     private static float[] firstLogits(Model m, Session s) {
         return s.scoring().prefill(m.tokenizer().encode(PROMPT));
     }
