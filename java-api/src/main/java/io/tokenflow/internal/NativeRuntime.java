@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.tokenflow.internal.TokenflowNative.tf_device_props;
 import org.bytedeco.javacpp.Loader;
 import java.util.ArrayList;
@@ -63,9 +65,32 @@ public final class NativeRuntime {
         URL list = TokenflowNative.class.getResource(base + "ggml-gpu-modules.txt");
         if (list == null) return List.of();
         try {
-            return extractListed(list, base).stream().map(File::getAbsolutePath).toList();
+            List<File> modules = extractListed(list, base);
+            for (File m : modules) linkGgmlBase(m.getParentFile());
+            return modules.stream().map(File::getAbsolutePath).toList();
         } catch (IOException e) {
             throw new UncheckedIOException("could not extract ggml's GPU backend from the natives jar", e);
+        }
+    }
+
+    /**
+     * The prebuilt CUDA module needs {@code libggml-base.so} (no version) beside it ($ORIGIN), while the process has
+     * {@code libggml-base.so.0} loaded: the dynamic linker matches a loaded library by soname or by file, so a link
+     * to that very file makes the module bind to the loaded copy (one ggml, one backend registry). JavaCPP's cache
+     * already holds such a link; a folder without one (natives loaded from a build tree) gets it here.
+     */
+    private static void linkGgmlBase(File dir) {
+        Path link = dir.toPath().resolve("libggml-base.so");
+        if (Files.exists(link) || Files.isSymbolicLink(link)) return;
+        for (String loaded : Loader.getLoadedLibraries().values()) {
+            Path p = Path.of(loaded);
+            if (!p.getFileName().toString().startsWith("libggml-base.so")) continue;
+            try {
+                Files.createSymbolicLink(link, p.toAbsolutePath());
+            } catch (IOException | UnsupportedOperationException e) {
+                // read-only folder: the module's load then fails and its log line says which library was missing
+            }
+            return;
         }
     }
 
