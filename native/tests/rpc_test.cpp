@@ -115,6 +115,39 @@ int main(int argc, char ** argv) {
     CHECK(load(model, dead_ep.c_str()) == nullptr);
     CHECK(error_has(("RPC server " + dead_ep + " does not answer").c_str()));
 
+    // a host that never completes the handshake (a listener whose accept queue is full: the kernel drops further
+    // SYNs, as a firewall or a vanished host does): the load fails after the connect timeout (patch 0011), here 1.5 s,
+    // instead of the kernel's ~2 min of SYN retries
+    {
+        const int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        CHECK(lfd >= 0 && bind(lfd, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0 && listen(lfd, 0) == 0 &&
+              getsockname(lfd, reinterpret_cast<sockaddr *>(&a), &len) == 0);
+        std::vector<int> fillers;  // never accepted: they fill the queue
+        for (int i = 0; i < 4; ++i) {
+            const int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            connect(c, reinterpret_cast<sockaddr *>(&a), sizeof a);
+            fillers.push_back(c);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        setenv("GGML_RPC_CONNECT_TIMEOUT_MS", "1500", 1);
+        const std::string silent = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+        const auto t0 = std::chrono::steady_clock::now();
+        tf_model * m = load(model, silent.c_str());
+        const double s_taken = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        unsetenv("GGML_RPC_CONNECT_TIMEOUT_MS");
+        std::fprintf(stderr, "rpc_test: silent host refused after %.1f s\n", s_taken);
+        CHECK(m == nullptr);
+        CHECK(error_has(("RPC server " + silent + " does not answer").c_str()));
+        CHECK(s_taken < 30.0);  // one or a few 1.5 s attempts, not minutes
+        tf_model_free(m);
+        for (int c : fillers) close(c);
+        close(lfd);
+    }
+
     // an in-process server: the model's layers there give the local greedy tokens
     tf_model * local = load(model, nullptr);
     CHECK(local != nullptr);
