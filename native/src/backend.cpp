@@ -187,20 +187,6 @@ tensor_place place_of(const ggml_tensor * t) {
     return p;
 }
 
-int cuda_scratch::reserve(size_t n) {
-    if (n <= bytes) return TFK_OK;
-    if (ptr != nullptr) tfk_cuda_free(ptr);
-    ptr = nullptr;
-    bytes = 0;
-    const int rc = tfk_cuda_malloc(&ptr, n);
-    if (rc == TFK_OK) bytes = n;
-    return rc;
-}
-
-cuda_scratch::~cuda_scratch() {
-    if (ptr != nullptr) tfk_cuda_free(ptr);
-}
-
 } // namespace tfi
 
 extern "C" {

@@ -105,17 +105,6 @@ struct tensor_place {
 };
 __attribute__((visibility("hidden"))) tensor_place place_of(const ggml_tensor * t);
 
-// Device memory a session keeps for kernel outputs, grown on demand, freed with the session (tfk_cuda_free).
-struct __attribute__((visibility("hidden"))) cuda_scratch {
-    void * ptr = nullptr;
-    size_t bytes = 0;
-    int reserve(size_t n);  // a tfkernels status; keeps the old buffer when n fits
-    cuda_scratch() = default;
-    cuda_scratch(const cuda_scratch &) = delete;
-    cuda_scratch & operator=(const cuda_scratch &) = delete;
-    ~cuda_scratch();
-};
-
 // llama.cpp's internal LLAMA_MAX_SEQ (not in the public header).
 constexpr uint32_t kMaxSeq = 256;
 // Largest draft tree: sequence ids 1..255 are its paths (0 is the main sequence).

@@ -3,6 +3,8 @@
 #ifndef TOKENFLOW_KV_TAP_H
 #define TOKENFLOW_KV_TAP_H
 
+#include "cuda_scratch.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -30,11 +32,9 @@ struct kv_tap {
     double ms = 0.0;                    // time spent in the scoring kernel
     int32_t error = 0;                  // first tfk_status != 0 met (0 = none)
     std::string error_text;
-    void * dev_out = nullptr;           // device scratch for the CUDA path (n_head * n_kv floats)
+    cuda_scratch dev_out;               // device scratch for the CUDA path (n_head * n_kv floats)
     layer_capture * capture = nullptr;  // set during a tf_session_ring_check decode
-    size_t dev_out_bytes = 0;
 
-    ~kv_tap();
     void arm(const int32_t * layer_ids, int32_t n, int32_t threads);
     // ask == true: does the caller want node t? ask == false: t has been computed, score it.
     bool on_node(ggml_tensor * t, bool ask);

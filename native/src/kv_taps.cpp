@@ -72,10 +72,6 @@ bool dtype_of(const ggml_tensor * t, tfk_dtype & out) {
 
 } // namespace
 
-kv_tap::~kv_tap() {
-    if (dev_out != nullptr) tfk_cuda_free(dev_out);
-}
-
 void kv_tap::arm(const int32_t * layer_ids, int32_t n, int32_t threads) {
     layers.assign(layer_ids, layer_ids + n);
     armed = n > 0;
@@ -170,17 +166,11 @@ bool kv_tap::on_node(ggml_tensor * t, bool ask) {
         // then bring back n_head x n_kv floats only.
         const size_t bytes = static_cast<size_t>(n_head) * static_cast<size_t>(v.n_kv) * sizeof(float);
         rc = tfk_cuda_set_device(where.cuda_device);
-        if (rc == 0 && dev_out_bytes < bytes) {
-            if (dev_out != nullptr) tfk_cuda_free(dev_out);
-            dev_out = nullptr;
-            dev_out_bytes = 0;
-            rc = tfk_cuda_malloc(&dev_out, bytes);
-            if (rc == 0) dev_out_bytes = bytes;
-        }
+        if (rc == 0) rc = dev_out.reserve(bytes);
         std::vector<float> tmp(static_cast<size_t>(n_head) * static_cast<size_t>(v.n_kv));
-        if (rc == 0) rc = tfk_window_scores_cuda(&v, static_cast<float *>(dev_out), 0, nullptr);
+        if (rc == 0) rc = tfk_window_scores_cuda(&v, static_cast<float *>(dev_out.ptr), 0, nullptr);
         if (rc == 0) rc = tfk_cuda_synchronize(nullptr);
-        if (rc == 0) rc = tfk_cuda_memcpy_d2h(tmp.data(), dev_out, bytes);
+        if (rc == 0) rc = tfk_cuda_memcpy_d2h(tmp.data(), dev_out.ptr, bytes);
         for (int32_t h = 0; rc == 0 && h < n_head; ++h)
             for (int64_t j = 0; j < v.n_kv; ++j) out[static_cast<size_t>(h) * n_kv + j] += tmp[static_cast<size_t>(h * v.n_kv + j)];
     }
